@@ -1,0 +1,39 @@
+# marketbridge: `make demo` runs the whole cycle on the embedded default; `make test` runs the checks.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest setup soak bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/marketbridge demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+soak: $(STAMP)
+	MB_SOAK_ORDERS=10000 $(BIN)/pytest -q -m reliability tests/reliability
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all --write docs/performance.md
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""marketbridge: one API for the seller, many marketplaces behind it."""

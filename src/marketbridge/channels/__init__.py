@@ -1,0 +1,1 @@
+"""Marketplace connectors, one package each, behind the Channel protocol in base.py."""

@@ -1,0 +1,168 @@
+"""Orders, their lines, boxes, shipments and labels, and the unified order status machine.
+
+Every marketplace's statuses map onto OrderStatus. The machine allows forward moves along
+new → confirmed → packed → shipped → delivered (skipping steps is allowed, because a poll can
+see an order only after it moved twice), cancellation before delivery, and a return after
+shipping. Everything else is refused with StatusTransitionError.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from marketbridge.model.common import CanonicalModel, Code, Money
+
+
+class OrderStatus(StrEnum):
+    NEW = "new"
+    CONFIRMED = "confirmed"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+    @property
+    def final(self) -> bool:
+        return self in _FINAL
+
+    @property
+    def holds_stock(self) -> bool:
+        """Whether an order in this status still reserves stock in the hub warehouse."""
+        return self in (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.PACKED)
+
+
+_FORWARD = (
+    OrderStatus.NEW,
+    OrderStatus.CONFIRMED,
+    OrderStatus.PACKED,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+)
+_FINAL = frozenset({OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.RETURNED})
+
+
+class StatusTransitionError(ValueError):
+    def __init__(self, current: OrderStatus, target: OrderStatus) -> None:
+        super().__init__(f"an order cannot move from {current.value} to {target.value}")
+        self.current = current
+        self.target = target
+
+
+def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
+    """Whether the machine allows current → target (staying put is not a transition)."""
+    if current == target:
+        return False
+    if target == OrderStatus.CANCELLED:
+        return current in (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.PACKED, OrderStatus.SHIPPED)
+    if target == OrderStatus.RETURNED:
+        return current in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+    if current in _FORWARD and target in _FORWARD:
+        return _FORWARD.index(target) > _FORWARD.index(current)
+    return False
+
+
+def check_transition(current: OrderStatus, target: OrderStatus) -> None:
+    if not can_transition(current, target):
+        raise StatusTransitionError(current, target)
+
+
+class OrderLine(CanonicalModel):
+    offer_sku: Code
+    quantity: int = Field(ge=1, le=100_000)
+    price: Money
+    name: str | None = Field(default=None, max_length=500)
+    requires_marking: bool = False
+
+
+class BoxLine(CanonicalModel):
+    offer_sku: Code
+    quantity: int = Field(ge=1, le=100_000)
+    marking_codes: list[str] = Field(default_factory=list, max_length=100_000)
+
+    @model_validator(mode="after")
+    def _codes_fit(self) -> BoxLine:
+        if self.marking_codes and len(self.marking_codes) != self.quantity:
+            raise ValueError("give one marking code per unit or none")
+        return self
+
+
+class Box(CanonicalModel):
+    """One parcel of a packed order."""
+
+    number: int = Field(ge=1, le=1000)
+    lines: list[BoxLine] = Field(min_length=1, max_length=1000)
+
+
+class LabelFormat(StrEnum):
+    PDF = "pdf"
+    PNG = "png"
+    ZPL = "zpl"
+    SVG = "svg"
+
+
+class Label(CanonicalModel):
+    """A shipping label as the marketplace returned it, for one box or shipment."""
+
+    shipment_id: str
+    format: LabelFormat
+    content: bytes
+    filename: str = "label"
+
+
+class Shipment(CanonicalModel):
+    """What the marketplace tracks per parcel group: an Ozon posting, a WB task, a YM shipment."""
+
+    external_id: str
+    box_numbers: list[int] = Field(default_factory=list)
+    status: OrderStatus = OrderStatus.PACKED
+
+
+class Order(CanonicalModel):
+    external_id: str = Field(min_length=1, max_length=128)
+    status: OrderStatus = OrderStatus.NEW
+    created_at: datetime
+    updated_at: datetime | None = None
+    ship_by: datetime | None = None
+    delivery_date: datetime | None = None
+    warehouse: str | None = None
+    currency: str = "RUB"
+    lines: list[OrderLine] = Field(min_length=1, max_length=10_000)
+    buyer_city: str | None = Field(default=None, max_length=200)
+    shipments: list[Shipment] = Field(default_factory=list)
+
+    def move_to(self, target: OrderStatus) -> None:
+        check_transition(self.status, target)
+        self.status = target
+
+    def units(self) -> dict[str, int]:
+        """Quantity ordered per offer SKU."""
+        out: dict[str, int] = {}
+        for line in self.lines:
+            out[line.offer_sku] = out.get(line.offer_sku, 0) + line.quantity
+        return out
+
+    def check_boxes(self, boxes: list[Box]) -> None:
+        """Refuse a packing that does not hold exactly the ordered units, or lacks marking codes."""
+        if not boxes:
+            raise ValueError("at least one box is needed")
+        numbers = [b.number for b in boxes]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("box numbers must be distinct")
+        packed: dict[str, int] = {}
+        for box in boxes:
+            for line in box.lines:
+                packed[line.offer_sku] = packed.get(line.offer_sku, 0) + line.quantity
+        ordered = self.units()
+        if packed != ordered:
+            missing = {k: v - packed.get(k, 0) for k, v in ordered.items() if packed.get(k, 0) != v}
+            extra = sorted(set(packed) - set(ordered))
+            raise ValueError(f"boxes do not match the order: differences {missing}, not ordered {extra}")
+        marked = {line.offer_sku for line in self.lines if line.requires_marking}
+        for box in boxes:
+            for bl in box.lines:
+                if bl.offer_sku in marked and len(bl.marking_codes) != bl.quantity:
+                    raise ValueError(f"offer {bl.offer_sku} requires a marking code per unit")

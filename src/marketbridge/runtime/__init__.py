@@ -1,0 +1,1 @@
+"""Runtime machinery: settings, task queue, rate limiting, retries, logging, metrics."""

@@ -1,0 +1,1 @@
+"""Local emulators of the marketplaces' APIs, one package each, plus shared machinery in common/."""

@@ -1,0 +1,1 @@
+"""Machinery every sandbox shares: fault injection, rate limits, pushes, documents, running."""

@@ -1,0 +1,96 @@
+"""Outgoing pushes of a sandbox: the marketplace calling the seller's URL.
+
+Deliveries retry with growing pauses as the real marketplaces do; faults can duplicate a
+push or hold one back so that it arrives after a later one (out of order). Every attempt
+is recorded for the control API to read back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class PushAttempt:
+    url: str
+    body: dict[str, Any]
+    status: int | None
+    error: str | None
+    at: float
+
+
+@dataclass
+class PushSender:
+    """Sends pushes to `url` in the background; `duplicate_rate` and `reorder_rate` inject faults."""
+
+    url: str | None = None
+    retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
+    duplicate_rate: float = 0.0
+    reorder_rate: float = 0.0
+    reorder_delay: float = 0.5
+    timeout: float = 5.0
+    attempts: list[PushAttempt] = field(default_factory=list)
+    delivered: int = 0
+    failed: int = 0
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _client: httpx.AsyncClient | None = None
+    _rng: random.Random = field(default_factory=random.Random)
+
+    def send(self, body: dict[str, Any]) -> None:
+        """Queue one push; returns at once. Nothing happens when no URL is configured."""
+        if not self.url:
+            return
+        copies = 2 if self._rng.random() < self.duplicate_rate else 1
+        delay = self.reorder_delay if self._rng.random() < self.reorder_rate else 0.0
+        for _ in range(copies):
+            task = asyncio.get_running_loop().create_task(self._deliver(self.url, body, delay))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, url: str, body: dict[str, Any], delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.timeout)
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        for pause in (*self.retry_delays, None):
+            status: int | None = None
+            error: str | None = None
+            try:
+                response = await self._client.post(
+                    url, content=payload, headers={"Content-Type": "application/json"}
+                )
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            self.attempts.append(PushAttempt(url, body, status, error, time.time()))
+            if status is not None and 200 <= status < 300:
+                self.delivered += 1
+                return
+            if pause is None:
+                break
+            await asyncio.sleep(pause)
+        self.failed += 1
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for every queued push to be delivered or given up."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,10 @@
+"""Running a sandbox app with uvicorn, on loopback unless told otherwise."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+
+def serve(app: FastAPI, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
