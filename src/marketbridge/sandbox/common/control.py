@@ -1,0 +1,217 @@
+"""The control API every sandbox serves under /_sandbox/: one contract for all marketplaces.
+
+Tests, the demo and the benchmarks drive any sandbox through it the same way: seed a
+catalog, play the buyer, move orders along, open returns, inject faults, switch limits,
+set the push URL, and read back what the seller sent. Each sandbox implements
+`SandboxBackend`; `control_router` turns it into the HTTP API. Nothing here exists on the
+real marketplaces.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import Decimal
+from typing import Any, Protocol
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from marketbridge.sandbox.common.faults import FaultConfig, Faults
+from marketbridge.sandbox.common.limits import SandboxLimits
+from marketbridge.sandbox.common.push import PushSender
+
+
+class SeedWarehouse(BaseModel):
+    id: str | None = Field(default=None, description="marketplace id; made up when absent")
+    name: str
+
+
+class SeedOffer(BaseModel):
+    offer_code: str = Field(description="the seller's article of this unit")
+    name: str
+    product_code: str | None = Field(default=None, description="groups units of one card (sizes of a card)")
+    barcodes: list[str] = Field(default_factory=list)
+    size: str | None = None
+    color: str | None = None
+    category_id: str | None = None
+    price: Decimal = Decimal("1000")
+    old_price: Decimal | None = None
+    requires_marking: bool = False
+    stocks: dict[str, int] = Field(default_factory=dict, description="warehouse id -> quantity")
+
+
+class SeedRequest(BaseModel):
+    warehouses: list[SeedWarehouse] = Field(default_factory=list)
+    offers: list[SeedOffer] = Field(default_factory=list)
+
+
+class BuyerLine(BaseModel):
+    offer_code: str
+    quantity: int = Field(default=1, ge=1, le=1000)
+
+
+class BuyerOrder(BaseModel):
+    lines: list[BuyerLine] = Field(min_length=1)
+    warehouse_id: str | None = None
+    buyer_city: str | None = "Moscow"
+
+
+class MoveOrder(BaseModel):
+    status: str = Field(
+        description="canonical target (shipped, delivered, cancelled) or the marketplace's own status"
+    )
+    reason: str | None = None
+
+
+class OpenReturn(BaseModel):
+    order_id: str
+    reason: str | None = "does not fit"
+
+
+class PushSettings(BaseModel):
+    url: str | None
+    duplicate_rate: float = Field(default=0.0, ge=0, le=1)
+    reorder_rate: float = Field(default=0.0, ge=0, le=1)
+
+
+class LimitSettings(BaseModel):
+    enabled: bool
+
+
+class SandboxBackend(Protocol):
+    """What a sandbox implements for the control API; ids are the marketplace's own."""
+
+    faults: Faults
+    limits: SandboxLimits
+    pusher: PushSender
+    journal: deque[dict[str, Any]]
+
+    def seed(self, request: SeedRequest) -> dict[str, Any]: ...
+
+    def place_order(self, order: BuyerOrder) -> list[str]:
+        """Create the order(s) a buyer's purchase makes; returns their marketplace ids."""
+        ...
+
+    def move_order(self, order_id: str, move: MoveOrder) -> dict[str, Any]: ...
+
+    def open_return(self, request: OpenReturn) -> str: ...
+
+    def stocks(self) -> list[dict[str, Any]]:
+        """[{offer_code, external_id, warehouse_id, quantity}] as the seller last set them."""
+        ...
+
+    def prices(self) -> list[dict[str, Any]]:
+        """[{offer_code, external_id, price, old_price, min_price}]."""
+        ...
+
+    def cards(self) -> list[dict[str, Any]]:
+        """[{offer_code, external_id, name, status, errors}] including cards sent by the seller."""
+        ...
+
+    def orders(self) -> list[dict[str, Any]]:
+        """[{id, status, lines}] with the marketplace's raw statuses."""
+        ...
+
+    def reset(self) -> None: ...
+
+
+#: How many received requests the journal keeps for read-back.
+JOURNAL_SIZE = 5000
+
+
+def new_journal() -> deque[dict[str, Any]]:
+    return deque(maxlen=JOURNAL_SIZE)
+
+
+def control_router(backend: SandboxBackend) -> APIRouter:
+    router = APIRouter(prefix="/_sandbox", tags=["sandbox control"])
+
+    @router.post("/seed")
+    def seed(request: SeedRequest) -> dict[str, Any]:
+        return backend.seed(request)
+
+    @router.post("/orders")
+    def place_order(order: BuyerOrder) -> dict[str, Any]:
+        try:
+            return {"ids": backend.place_order(order)}
+        except KeyError as exc:
+            raise HTTPException(404, f"unknown: {exc}") from exc
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from exc
+
+    @router.post("/orders/{order_id}/move")
+    def move_order(order_id: str, move: MoveOrder) -> dict[str, Any]:
+        try:
+            return backend.move_order(order_id, move)
+        except KeyError as exc:
+            raise HTTPException(404, f"unknown order {order_id}") from exc
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from exc
+
+    @router.post("/returns")
+    def open_return(request: OpenReturn) -> dict[str, Any]:
+        try:
+            return {"id": backend.open_return(request)}
+        except KeyError as exc:
+            raise HTTPException(404, f"unknown order {request.order_id}") from exc
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from exc
+
+    @router.get("/stocks")
+    def stocks() -> dict[str, Any]:
+        return {"items": backend.stocks()}
+
+    @router.get("/prices")
+    def prices() -> dict[str, Any]:
+        return {"items": backend.prices()}
+
+    @router.get("/cards")
+    def cards() -> dict[str, Any]:
+        return {"items": backend.cards()}
+
+    @router.get("/orders")
+    def orders() -> dict[str, Any]:
+        return {"items": backend.orders()}
+
+    @router.get("/journal")
+    def journal(limit: int = 1000) -> dict[str, Any]:
+        items = list(backend.journal)[-limit:]
+        return {"items": items}
+
+    @router.get("/faults")
+    def get_faults() -> dict[str, Any]:
+        return backend.faults.snapshot()
+
+    @router.put("/faults")
+    def set_faults(config: FaultConfig) -> dict[str, Any]:
+        backend.faults.configure(config)
+        return backend.faults.snapshot()
+
+    @router.put("/limits")
+    def set_limits(settings: LimitSettings) -> dict[str, Any]:
+        backend.limits.enabled = settings.enabled
+        backend.limits.reset()
+        return {"enabled": backend.limits.enabled}
+
+    @router.get("/limits")
+    def get_limits() -> dict[str, Any]:
+        return {"enabled": backend.limits.enabled, "rejected": dict(backend.limits.rejected)}
+
+    @router.put("/push")
+    def set_push(settings: PushSettings) -> dict[str, Any]:
+        backend.pusher.url = settings.url
+        backend.pusher.duplicate_rate = settings.duplicate_rate
+        backend.pusher.reorder_rate = settings.reorder_rate
+        return settings.model_dump()
+
+    @router.get("/push")
+    def get_push() -> dict[str, Any]:
+        p = backend.pusher
+        return {"url": p.url, "delivered": p.delivered, "failed": p.failed, "attempts": len(p.attempts)}
+
+    @router.post("/reset")
+    def reset() -> dict[str, Any]:
+        backend.reset()
+        return {"ok": True}
+
+    return router
