@@ -1,0 +1,23 @@
+"""Where the official marketplace API descriptions are: ../shared/specs beside the repository."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SPECS_DIR = REPO_ROOT.parent / "shared" / "specs"
+
+
+@lru_cache(maxsize=None)
+def load_json(relative: str) -> Any:
+    return json.loads((SPECS_DIR / relative).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=None)
+def load_yaml(relative: str) -> Any:
+    return yaml.safe_load((SPECS_DIR / relative).read_text(encoding="utf-8"))
