@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+
+from marketbridge.store.db import Database
+from tests.support.databases import drop_postgres_database, postgres_database, sqlite_database
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -29,3 +34,21 @@ def redis_test_url() -> str:
     if not url:
         pytest.skip("MB_TEST_REDIS_URL is not set (run under scripts/test-services.sh)")
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh, migrated hub database: every store test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        database = await sqlite_database(tmp_path)
+        yield database
+        await database.dispose()
+        return
+    url = postgres_url()
+    if not url:
+        pytest.skip("MB_TEST_POSTGRES_URL is not set: PostgreSQL cases need scripts/test-services.sh")
+    database = await postgres_database(url)
+    try:
+        yield database
+    finally:
+        await drop_postgres_database(database)

@@ -2,14 +2,107 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
 import typer
 
 from marketbridge.runtime.logging import configure as configure_logging
 from marketbridge.runtime.settings import get_settings
+from marketbridge.store.db import NotMigratedError
 
 app = typer.Typer(
     help="marketbridge: one API for the seller, many marketplaces behind it.", no_args_is_help=True
 )
+db_app = typer.Typer(help="Database schema: apply migrations, show the revision.", no_args_is_help=True)
+account_app = typer.Typer(help="Accounts (tenants) and their API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(account_app, name="account")
+
+
+def _hub() -> Hub:
+    from marketbridge.wiring import Hub
+
+    return Hub.from_settings(get_settings())
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="address to bind (default MB_HOST, 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="port (default MB_PORT, 8000)"),
+) -> None:
+    """Run the hub: seller API, push receivers, dashboard, and the in-process worker."""
+    import uvicorn
+
+    from marketbridge.api.app import create_app
+
+    settings = get_settings()
+    hub = _hub()
+    try:
+        asyncio.run(hub.db.check_migrated())
+    except NotMigratedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    uvicorn.run(create_app(hub), host=host or settings.host, port=port or settings.port, log_level="warning")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="target revision")) -> None:
+    """Apply the migrations up to the newest schema."""
+    hub = _hub()
+
+    async def run() -> str | None:
+        await hub.db.upgrade(revision)
+        current = await hub.db.current_revision()
+        await hub.aclose()
+        return current
+
+    typer.echo(f"database at revision {asyncio.run(run())}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's schema revision."""
+    hub = _hub()
+
+    async def run() -> str | None:
+        try:
+            return await hub.db.current_revision()
+        finally:
+            await hub.aclose()
+
+    typer.echo(asyncio.run(run()) or "empty (not migrated)")
+
+
+@account_app.command("create")
+def account_create(name: str = typer.Argument(..., help="account name, unique")) -> None:
+    """Create an account and print its first API key (shown once, stored hashed)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from marketbridge.store import accounts
+
+    hub = _hub()
+
+    async def run() -> tuple[int, str]:
+        try:
+            await hub.db.check_migrated()
+            async with hub.db.session() as s:
+                account, raw = await accounts.create_account(s, name)
+                return account.id, raw
+        finally:
+            await hub.aclose()
+
+    try:
+        account_id, raw = asyncio.run(run())
+    except NotMigratedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except IntegrityError as exc:
+        typer.echo(f"error: an account named {name!r} exists already", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"account {name} (id {account_id})")
+    typer.echo(f"API key (shown once, keep it safe): {raw}")
 
 
 @app.command()
@@ -28,7 +121,7 @@ def sandbox(
 ) -> None:
     """Run a local emulator of a marketplace's seller API."""
     from marketbridge.sandbox import registry
-    from marketbridge.sandbox.common.server import serve
+    from marketbridge.sandbox.common.server import serve as serve_sandbox
 
     try:
         spec = registry.get(name)
@@ -42,14 +135,20 @@ def sandbox(
     )
     typer.echo(f"{name} sandbox on http://{host}:{port}")
     typer.echo(spec.describe(credentials))
-    serve(application, host=host, port=port)
+    serve_sandbox(application, host=host, port=port)
 
 
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
 
+
+if TYPE_CHECKING:
+    from marketbridge.wiring import Hub
 
 if __name__ == "__main__":
     main()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +13,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SPECS_DIR = REPO_ROOT.parent / "shared" / "specs"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_json(relative: str) -> Any:
     return json.loads((SPECS_DIR / relative).read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_yaml(relative: str) -> Any:
     return yaml.safe_load((SPECS_DIR / relative).read_text(encoding="utf-8"))

@@ -24,3 +24,8 @@ PENDING_CHANGES = Gauge("mb_pending_changes", "Stock and price changes waiting t
 WEBHOOK_DELIVERIES = Counter(
     "mb_webhook_deliveries_total", "Webhook delivery attempts by result.", ["result"]
 )
+HTTP_REQUESTS = Counter(
+    "mb_http_requests_total",
+    "Requests served by the hub, by method, route and status.",
+    ["method", "route", "status"],
+)

@@ -1,0 +1,54 @@
+"""The FastAPI application of the hub process: health, metrics, the seller API and the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from marketbridge import __version__
+from marketbridge.runtime.metrics import HTTP_REQUESTS
+from marketbridge.wiring import Hub
+
+
+def create_app(hub: Hub) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await hub.db.check_migrated()
+        yield
+        await hub.aclose()
+
+    app = FastAPI(
+        title="marketbridge",
+        version=__version__,
+        description="One API for the seller's systems; many marketplaces behind it.",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+
+    @app.middleware("http")
+    async def count_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            revision = await hub.db.current_revision()
+        except Exception as exc:  # the database is down: report it, do not crash
+            return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ok", "database": hub.db.dialect, "revision": revision})
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
