@@ -464,3 +464,25 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class PushedValue(Base):
+    """The last value a marketplace accepted for a key, so that only real changes are pushed."""
+
+    __tablename__ = "pushed_values"
+    __table_args__ = (UniqueConstraint("connection_id", "kind", "key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    connection_id: Mapped[int] = _fk("connections.id", index=False)
+    kind: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(300))
+    value: Mapped[dict[str, Any]] = mapped_column(Json)
+    pushed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Lease(Base):
+    """A named lease: at most one holder at a time (one run per connection and kind)."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

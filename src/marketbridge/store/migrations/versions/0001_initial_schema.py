@@ -22,7 +22,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "accounts",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -49,6 +48,13 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "channel_kind", "external_id", name=op.f("uq_cached_categories_channel_kind_external_id")
         ),
+    )
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("owner", sa.String(length=100), nullable=False),
+        sa.Column("expires_at", marketbridge.store.types.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_leases")),
     )
     op.create_table(
         "api_keys",
@@ -499,6 +505,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_price_mappings_price_type_id"), ["price_type_id"], unique=False)
 
     op.create_table(
+        "pushed_values",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("connection_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column(
+            "value",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("pushed_at", marketbridge.store.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["connection_id"],
+            ["connections.id"],
+            name=op.f("fk_pushed_values_connection_id_connections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pushed_values")),
+        sa.UniqueConstraint(
+            "connection_id", "kind", "key", name=op.f("uq_pushed_values_connection_id_kind_key")
+        ),
+    )
+    op.create_table(
         "sync_runs",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -858,7 +887,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("stock_levels", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stock_levels_warehouse_id"))
         batch_op.drop_index(batch_op.f("ix_stock_levels_account_id"))
@@ -913,6 +941,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sync_runs_account_id"))
 
     op.drop_table("sync_runs")
+    op.drop_table("pushed_values")
     with op.batch_alter_table("price_mappings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_price_mappings_price_type_id"))
         batch_op.drop_index(batch_op.f("ix_price_mappings_account_id"))
@@ -982,5 +1011,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_keys_account_id"))
 
     op.drop_table("api_keys")
+    op.drop_table("leases")
     op.drop_table("cached_categories")
     op.drop_table("accounts")

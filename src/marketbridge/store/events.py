@@ -1,0 +1,22 @@
+"""The outbox of events told to the seller: written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketbridge.model import EventType
+from marketbridge.store.tables import Event
+from marketbridge.store.types import utcnow
+
+
+async def emit(session: AsyncSession, account_id: int, type_: EventType, data: dict[str, Any]) -> Event:
+    """Record an event; the webhook deliverer fans it out to the subscriptions later."""
+    event = Event(
+        id=str(uuid.uuid4()), account_id=account_id, type=type_.value, occurred_at=utcnow(), data=data
+    )
+    session.add(event)
+    await session.flush()
+    return event

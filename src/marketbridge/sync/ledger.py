@@ -1,0 +1,321 @@
+"""The work ledger: what must be pushed to which connection, recorded before anything is sent.
+
+When stock or prices change in the hub, `stock_changed` / `price_changed` compute the value
+each linked marketplace listing should now show and upsert one pending change per
+(connection, listing[, marketplace warehouse]). A newer value overwrites an older one that
+was not sent yet (coalescing), and a value equal to what the marketplace last accepted is
+not queued at all (delta only). The pushers read due rows from here, so a lost queue
+message or a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketbridge.store.tables import (
+    BundleComponent,
+    Connection,
+    Link,
+    Offer,
+    OfferPrice,
+    PendingChange,
+    PriceMapping,
+    PushedValue,
+    StockLevel,
+    WarehouseMapping,
+)
+from marketbridge.store.types import utcnow
+from marketbridge.store.upsert import chunks, insert_for
+
+STOCK = "stock"
+PRICE = "price"
+
+
+def stock_key(external_id: str, warehouse_id: str) -> str:
+    return f"{external_id}@{warehouse_id}"
+
+
+@dataclass(frozen=True)
+class OfferLink:
+    connection_id: int
+    offer_id: int
+    external_id: str
+    offer_code: str
+    barcode: str | None
+
+
+async def _offer_links(
+    session: AsyncSession, account_id: int, offer_ids: Sequence[int], connection_id: int | None = None
+) -> list[OfferLink]:
+    out: list[OfferLink] = []
+    for part in chunks(list(offer_ids)):
+        query = (
+            select(Link.connection_id, Link.entity_id, Link.external_id, Link.external_code, Link.extra)
+            .join(Connection, Connection.id == Link.connection_id)
+            .where(
+                Link.account_id == account_id,
+                Link.entity_kind == "offer",
+                Link.entity_id.in_(part),
+                Connection.enabled.is_(True),
+            )
+        )
+        if connection_id is not None:
+            query = query.where(Link.connection_id == connection_id)
+        for conn_id, offer_id, ext, code, extra in (await session.execute(query)).all():
+            out.append(OfferLink(conn_id, offer_id, ext, code or "", (extra or {}).get("barcode")))
+    return out
+
+
+async def _with_bundles(session: AsyncSession, offer_ids: Iterable[int]) -> set[int]:
+    """The offers plus every bundle that contains one of them."""
+    ids = set(offer_ids)
+    for part in chunks(list(ids)):
+        rows = await session.execute(
+            select(BundleComponent.bundle_id).where(BundleComponent.component_id.in_(part))
+        )
+        ids.update(r[0] for r in rows)
+    return ids
+
+
+async def _components(session: AsyncSession, bundle_ids: Iterable[int]) -> dict[int, list[tuple[int, int]]]:
+    out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for part in chunks(list(bundle_ids)):
+        rows = await session.execute(
+            select(BundleComponent.bundle_id, BundleComponent.component_id, BundleComponent.quantity).where(
+                BundleComponent.bundle_id.in_(part)
+            )
+        )
+        for bundle_id, component_id, qty in rows:
+            out[bundle_id].append((component_id, qty))
+    return out
+
+
+async def _available(session: AsyncSession, offer_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+    """offer id -> hub warehouse id -> available (on hand minus reserved, never negative)."""
+    out: dict[int, dict[int, int]] = defaultdict(dict)
+    for part in chunks(list(offer_ids)):
+        rows = await session.execute(
+            select(
+                StockLevel.offer_id, StockLevel.warehouse_id, StockLevel.on_hand, StockLevel.reserved
+            ).where(StockLevel.offer_id.in_(part))
+        )
+        for offer_id, wh, on_hand, reserved in rows:
+            out[offer_id][wh] = max(on_hand - reserved, 0)
+    return out
+
+
+async def _warehouse_map(
+    session: AsyncSession, connection_ids: Iterable[int]
+) -> dict[int, dict[str, set[int]]]:
+    """connection id -> marketplace warehouse id -> the hub warehouses that feed it."""
+    out: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    ids = list(set(connection_ids))
+    for part in chunks(ids):
+        rows = await session.execute(
+            select(
+                WarehouseMapping.connection_id,
+                WarehouseMapping.external_warehouse_id,
+                WarehouseMapping.warehouse_id,
+            ).where(WarehouseMapping.connection_id.in_(part))
+        )
+        for conn_id, ext_wh, wh in rows:
+            out[conn_id][ext_wh].add(wh)
+    return out
+
+
+async def offer_kinds(session: AsyncSession, offer_ids: Iterable[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for part in chunks(list(offer_ids)):
+        out.update(
+            {i: k for i, k in (await session.execute(select(Offer.id, Offer.kind).where(Offer.id.in_(part))))}
+        )
+    return out
+
+
+async def stock_targets(
+    session: AsyncSession, account_id: int, offer_ids: Iterable[int], connection_id: int | None = None
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """(connection id, key, payload) for every linked listing × mapped marketplace warehouse."""
+    ids = await _with_bundles(session, offer_ids)
+    links = await _offer_links(session, account_id, sorted(ids), connection_id)
+    if not links:
+        return []
+    kinds = await offer_kinds(session, {link.offer_id for link in links})
+    bundles = await _components(session, [i for i, k in kinds.items() if k == "bundle"])
+    needed = {link.offer_id for link in links} | {c for comps in bundles.values() for c, _ in comps}
+    available = await _available(session, needed)
+    whmap = await _warehouse_map(session, {link.connection_id for link in links})
+
+    def avail(offer_id: int, hub_whs: set[int]) -> int:
+        if offer_id in bundles:
+            comps = bundles[offer_id]
+            return min((avail(c, hub_whs) // q for c, q in comps), default=0)
+        levels = available.get(offer_id, {})
+        return sum(levels.get(w, 0) for w in hub_whs)
+
+    out: list[tuple[int, str, dict[str, Any]]] = []
+    for link in links:
+        for ext_wh, hub_whs in whmap.get(link.connection_id, {}).items():
+            qty = avail(link.offer_id, hub_whs)
+            payload = {
+                "external_id": link.external_id,
+                "offer_code": link.offer_code,
+                "warehouse_id": ext_wh,
+                "quantity": qty,
+                "barcode": link.barcode,
+                "offer_id": link.offer_id,
+            }
+            out.append((link.connection_id, stock_key(link.external_id, ext_wh), payload))
+    return out
+
+
+async def price_targets(
+    session: AsyncSession, account_id: int, offer_ids: Iterable[int], connection_id: int | None = None
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """(connection id, key, payload) with price / old_price / min_price per linked listing."""
+    links = await _offer_links(session, account_id, sorted(set(offer_ids)), connection_id)
+    if not links:
+        return []
+    conn_ids = {link.connection_id for link in links}
+    mappings: dict[int, dict[str, int]] = defaultdict(dict)
+    for conn_id, target, price_type_id in await session.execute(
+        select(PriceMapping.connection_id, PriceMapping.target, PriceMapping.price_type_id).where(
+            PriceMapping.connection_id.in_(conn_ids)
+        )
+    ):
+        mappings[conn_id][target] = price_type_id
+    prices: dict[tuple[int, int], Decimal] = {}
+    for part in chunks(sorted({link.offer_id for link in links})):
+        for offer_id, type_id, amount in await session.execute(
+            select(OfferPrice.offer_id, OfferPrice.price_type_id, OfferPrice.amount).where(
+                OfferPrice.offer_id.in_(part)
+            )
+        ):
+            prices[(offer_id, type_id)] = amount
+    out: list[tuple[int, str, dict[str, Any]]] = []
+    for link in links:
+        mapping = mappings.get(link.connection_id, {})
+        if "price" not in mapping:
+            continue
+        price = prices.get((link.offer_id, mapping["price"]))
+        if price is None:
+            continue
+        payload: dict[str, Any] = {
+            "external_id": link.external_id,
+            "offer_code": link.offer_code,
+            "price": str(price),
+            "offer_id": link.offer_id,
+        }
+        for target in ("old_price", "min_price"):
+            value = prices.get((link.offer_id, mapping[target])) if target in mapping else None
+            payload[target] = str(value) if value is not None else None
+        out.append((link.connection_id, link.external_id, payload))
+    return out
+
+
+async def queue(
+    session: AsyncSession,
+    account_id: int,
+    kind: str,
+    targets: list[tuple[int, str, dict[str, Any]]],
+    force: bool = False,
+) -> int:
+    """Upsert pending changes; unless `force`, skip values the marketplace already holds."""
+    if not targets:
+        return 0
+    pushed: dict[tuple[int, str], dict[str, Any]] = {}
+    if not force:
+        by_conn: dict[int, list[str]] = defaultdict(list)
+        for conn_id, key, _ in targets:
+            by_conn[conn_id].append(key)
+        for conn_id, keys in by_conn.items():
+            for part in chunks(keys):
+                for key, value in await session.execute(
+                    select(PushedValue.key, PushedValue.value).where(
+                        PushedValue.connection_id == conn_id,
+                        PushedValue.kind == kind,
+                        PushedValue.key.in_(part),
+                    )
+                ):
+                    pushed[(conn_id, key)] = value
+    now = utcnow()
+    rows = [
+        {
+            "account_id": account_id,
+            "connection_id": conn_id,
+            "kind": kind,
+            "key": key,
+            "payload": payload,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for conn_id, key, payload in targets
+        if force or not _same(pushed.get((conn_id, key)), payload)
+    ]
+    stale = [
+        (conn_id, key)
+        for conn_id, key, payload in targets
+        if not force and _same(pushed.get((conn_id, key)), payload)
+    ]
+    for conn_id, key in stale:  # the marketplace has it already: drop an older pending value
+        await session.execute(
+            delete(PendingChange).where(
+                PendingChange.connection_id == conn_id, PendingChange.kind == kind, PendingChange.key == key
+            )
+        )
+    for part in chunks(rows, 500):
+        stmt = insert_for(session, PendingChange).values(part)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["connection_id", "kind", "key"],
+            set_={
+                "payload": stmt.excluded.payload,
+                "version": PendingChange.version + 1,
+                "updated_at": stmt.excluded.updated_at,
+                "attempts": 0,
+                "next_attempt_at": stmt.excluded.next_attempt_at,
+                "last_error": None,
+            },
+        )
+        await session.execute(stmt)
+    return len(rows)
+
+
+def _same(pushed: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
+    if pushed is None:
+        return False
+    return all(pushed.get(k) == v for k, v in payload.items() if k not in ("offer_id", "barcode"))
+
+
+async def stock_changed(
+    session: AsyncSession,
+    account_id: int,
+    offer_ids: Iterable[int],
+    connection_id: int | None = None,
+    force: bool = False,
+) -> set[int]:
+    """Queue the new stock of these offers (and bundles made of them); returns the connections touched."""
+    targets = await stock_targets(session, account_id, offer_ids, connection_id)
+    await queue(session, account_id, STOCK, targets, force=force)
+    return {t[0] for t in targets}
+
+
+async def price_changed(
+    session: AsyncSession,
+    account_id: int,
+    offer_ids: Iterable[int],
+    connection_id: int | None = None,
+    force: bool = False,
+) -> set[int]:
+    targets = await price_targets(session, account_id, offer_ids, connection_id)
+    await queue(session, account_id, PRICE, targets, force=force)
+    return {t[0] for t in targets}
