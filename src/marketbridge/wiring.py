@@ -1,4 +1,4 @@
-"""Builds the hub's parts from settings: database, secret box, rate limiter.
+"""Builds the hub's parts from settings: database, secret box, rate limiter, channels, dispatcher.
 
 The API process, the worker and the CLI all start from `Hub.from_settings`, so every process
 is wired the same way.
@@ -12,6 +12,8 @@ from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter
 from marketbridge.runtime.settings import Settings
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
+from marketbridge.sync.channels import ChannelPool
+from marketbridge.sync.dispatch import DeferredDispatcher, Dispatcher
 
 
 @dataclass
@@ -20,6 +22,11 @@ class Hub:
     db: Database
     box: SecretBox
     limiter: Limiter = field(default_factory=MemoryLimiter)
+    dispatcher: Dispatcher = field(default_factory=DeferredDispatcher)
+    channels: ChannelPool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.channels = ChannelPool(self.box, self.limiter)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:
@@ -30,4 +37,5 @@ class Hub:
         )
 
     async def aclose(self) -> None:
+        await self.channels.aclose()
         await self.db.dispose()

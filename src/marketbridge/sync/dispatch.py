@@ -33,3 +33,17 @@ class Dispatcher(Protocol):
     async def kick_webhooks(self) -> None:
         """Ask for due webhook deliveries to be sent."""
         ...
+
+
+class DeferredDispatcher:
+    """For processes without a local worker: the work is in the database already, and the
+    worker's scheduler tick (every half second) finds it, so a kick has nothing to add."""
+
+    async def kick(self, connection_id: int, kind: JobKind) -> None:
+        return None
+
+    async def kick_inbox(self) -> None:
+        return None
+
+    async def kick_webhooks(self) -> None:
+        return None

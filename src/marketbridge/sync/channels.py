@@ -1,0 +1,39 @@
+"""Channel instances per connection, built once and reused (their HTTP pools stay warm)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from marketbridge.channels import registry
+from marketbridge.channels.base import Channel
+from marketbridge.runtime.ratelimit import Limiter
+from marketbridge.store.connections import channel_config
+from marketbridge.store.crypto import SecretBox
+from marketbridge.store.tables import Connection
+
+
+class ChannelPool:
+    def __init__(self, box: SecretBox, limiter: Limiter) -> None:
+        self.box = box
+        self.limiter = limiter
+        self._channels: dict[int, tuple[str, Channel]] = {}
+
+    def get(self, row: Connection) -> Channel:
+        """The channel for a connection row; rebuilt when its credentials, URLs or settings change."""
+        fingerprint = hashlib.sha256(
+            row.credentials
+            + repr(sorted(row.base_urls.items())).encode()
+            + repr(sorted(row.settings.items())).encode()
+        ).hexdigest()
+        cached = self._channels.get(row.id)
+        if cached and cached[0] == fingerprint:
+            return cached[1]
+        spec = registry.get(row.kind)
+        channel = spec.create(channel_config(row, self.box), self.limiter)
+        self._channels[row.id] = (fingerprint, channel)
+        return channel
+
+    async def aclose(self) -> None:
+        for _, channel in self._channels.values():
+            await channel.aclose()
+        self._channels.clear()
