@@ -439,6 +439,18 @@ class WebhookDelivery(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class WebhookAttempt(Base):
+    """One try at sending a webhook delivery: when, what came back, how long it took."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    delivery_id: Mapped[int] = _fk("webhook_deliveries.id")
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class CardExport(Base):
     """A card export task sent to a marketplace, followed until moderation answers."""
 
@@ -486,3 +498,14 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     owner: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SyncCursor(Base):
+    """Where a connection's incremental sync of one kind got to (e.g. the last order poll)."""
+
+    __tablename__ = "sync_cursors"
+    __table_args__ = (UniqueConstraint("connection_id", "kind"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    connection_id: Mapped[int] = _fk("connections.id", index=False)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[datetime] = mapped_column(UtcDateTime)

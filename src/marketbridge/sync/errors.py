@@ -1,0 +1,16 @@
+"""Errors the use-cases raise for the caller to show (the API maps them to problem+json)."""
+
+from __future__ import annotations
+
+
+class ActionRefused(Exception):
+    """The action is not possible now (wrong status, boxes that do not match the order, ...)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class NotFound(Exception):
+    """The object does not exist in this account."""

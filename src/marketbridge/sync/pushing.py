@@ -1,0 +1,214 @@
+"""Pushing pending stock and price changes to one connection, in the largest batches allowed.
+
+Rows are read from the ledger, sent, and then removed only if no newer value arrived in the
+meantime (compare-and-delete on the row's version). Per-item errors are recorded on the
+row: retryable ones come back with backoff, the others wait until the value changes again,
+so nothing is retried forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from marketbridge.channels.base import Channel, ItemResult, PricePush, StockPush
+from marketbridge.channels.errors import BadResponse, ChannelError
+from marketbridge.model import EventType
+from marketbridge.store.db import Database
+from marketbridge.store.events import emit
+from marketbridge.store.tables import Connection, PendingChange, PushedValue
+from marketbridge.store.types import utcnow
+from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.sync.ledger import PRICE, STOCK
+from marketbridge.sync.runs import RunRecorder
+
+#: Rows read per round; the channel splits them into its own batches.
+ROUND_SIZE = 2000
+#: When a value the marketplace refused for good is tried again without a change.
+PARKED = timedelta(days=3650)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2 ** min(attempts, 12), 900))
+
+
+def _stock_item(payload: dict[str, Any]) -> StockPush:
+    return StockPush(
+        external_id=str(payload["external_id"]),
+        offer_code=str(payload.get("offer_code") or ""),
+        warehouse_id=str(payload["warehouse_id"]),
+        quantity=int(payload["quantity"]),
+        barcode=payload.get("barcode"),
+    )
+
+
+def _price_item(payload: dict[str, Any]) -> PricePush:
+    def dec(name: str) -> Decimal | None:
+        value = payload.get(name)
+        return Decimal(str(value)) if value is not None else None
+
+    price = dec("price")
+    assert price is not None
+    return PricePush(
+        external_id=str(payload["external_id"]),
+        offer_code=str(payload.get("offer_code") or ""),
+        price=price,
+        old_price=dec("old_price"),
+        min_price=dec("min_price"),
+    )
+
+
+async def _due(db: Database, connection_id: int, kind: str, now: datetime) -> list[PendingChange]:
+    async with db.session() as s:
+        rows = await s.execute(
+            select(PendingChange)
+            .where(
+                PendingChange.connection_id == connection_id,
+                PendingChange.kind == kind,
+                PendingChange.next_attempt_at <= now,
+            )
+            .order_by(PendingChange.id)
+            .limit(ROUND_SIZE)
+        )
+        return list(rows.scalars())
+
+
+async def has_due(db: Database, connection_id: int, kind: str) -> bool:
+    async with db.session() as s:
+        row = await s.execute(
+            select(PendingChange.id)
+            .where(
+                PendingChange.connection_id == connection_id,
+                PendingChange.kind == kind,
+                PendingChange.next_attempt_at <= utcnow(),
+            )
+            .limit(1)
+        )
+        return row.first() is not None
+
+
+async def push_pending(
+    db: Database, conn: Connection, channel: Channel, kind: str, recorder: RunRecorder
+) -> None:
+    """Send every due pending change of `kind` for the connection, round after round."""
+    while True:
+        rows = await _due(db, conn.id, kind, utcnow())
+        if not rows:
+            return
+        try:
+            if kind == STOCK:
+                results = await channel.push_stocks([_stock_item(r.payload) for r in rows])
+            else:
+                results = await channel.push_prices([_price_item(r.payload) for r in rows])
+        except ChannelError as exc:
+            await _record_failure(db, rows, exc)
+            raise
+        if len(results) != len(rows):
+            mismatch = BadResponse(f"{conn.kind}: {len(results)} results for {len(rows)} items")
+            await _record_failure(db, rows, mismatch)
+            raise mismatch
+        await _settle(db, conn, kind, rows, results, recorder)
+        await recorder.heartbeat()
+
+
+async def _record_failure(db: Database, rows: Sequence[PendingChange], exc: ChannelError) -> None:
+    now = utcnow()
+    async with db.session() as s:
+        for part in chunks(list(rows), 500):
+            for row in part:
+                await s.execute(
+                    update(PendingChange)
+                    .where(PendingChange.id == row.id, PendingChange.version == row.version)
+                    .values(
+                        attempts=PendingChange.attempts + 1,
+                        last_error=str(exc)[:1000],
+                        next_attempt_at=now + (backoff(row.attempts + 1) if exc.retryable else PARKED),
+                    )
+                )
+
+
+async def _settle(
+    db: Database,
+    conn: Connection,
+    kind: str,
+    rows: Sequence[PendingChange],
+    results: Sequence[ItemResult],
+    recorder: RunRecorder,
+) -> None:
+    now = utcnow()
+    done = [r for r, res in zip(rows, results, strict=True) if res.ok]
+    failed = [(r, res) for r, res in zip(rows, results, strict=True) if not res.ok]
+    async with db.session() as s:
+        for part in chunks(done, 400):
+            await s.execute(
+                delete(PendingChange).where(
+                    or_(*(and_(PendingChange.id == r.id, PendingChange.version == r.version) for r in part))
+                )
+            )
+            stmt = insert_for(s, PushedValue).values(
+                [
+                    {
+                        "connection_id": conn.id,
+                        "kind": kind,
+                        "key": r.key,
+                        "value": _pushed(r.payload),
+                        "pushed_at": now,
+                    }
+                    for r in part
+                ]
+            )
+            await s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["connection_id", "kind", "key"],
+                    set_={"value": stmt.excluded.value, "pushed_at": stmt.excluded.pushed_at},
+                )
+            )
+        for row, res in failed:
+            message = res.message or res.code or "refused"
+            recorder.item_error(row.key, message, res.code)
+            await s.execute(
+                update(PendingChange)
+                .where(PendingChange.id == row.id, PendingChange.version == row.version)
+                .values(
+                    attempts=PendingChange.attempts + 1,
+                    last_error=f"{res.code or ''} {message}".strip()[:1000],
+                    next_attempt_at=now + (backoff(row.attempts + 1) if res.retryable else PARKED),
+                )
+            )
+            if kind == PRICE and not res.retryable:
+                await emit(
+                    s,
+                    conn.account_id,
+                    EventType.PRICE_REJECTED,
+                    {
+                        "connection_id": conn.id,
+                        "offer_id": row.payload.get("offer_id"),
+                        "code": res.code,
+                        "message": message,
+                    },
+                )
+        zero = [r for r in done if kind == STOCK and int(r.payload.get("quantity", 1)) == 0]
+        for row in zero:
+            await emit(
+                s,
+                conn.account_id,
+                EventType.STOCK_ZERO,
+                {
+                    "connection_id": conn.id,
+                    "offer_id": row.payload.get("offer_id"),
+                    "warehouse_id": row.payload.get("warehouse_id"),
+                },
+            )
+    recorder.count("pushed", len(done))
+    recorder.count("refused", len(failed))
+
+
+def _pushed(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k not in ("offer_id", "barcode")}
+
+
+__all__ = ["PARKED", "has_due", "push_pending"]

@@ -1,0 +1,102 @@
+"""Sync runs as rows: status, heartbeat, counts and per-item errors, visible while they run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import update
+
+from marketbridge.model import EventType
+from marketbridge.runtime.metrics import SYNC_RUNS
+from marketbridge.store.db import Database
+from marketbridge.store.events import emit
+from marketbridge.store.tables import SyncRun
+from marketbridge.store.types import utcnow
+
+log = structlog.get_logger(__name__)
+
+#: Per-item errors kept on the run row; the count goes on beyond it.
+MAX_ERRORS_KEPT = 200
+HEARTBEAT_SECONDS = 2.0
+
+
+@dataclass
+class RunRecorder:
+    db: Database
+    run_id: int
+    account_id: int
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error_count: int = 0
+    _last_beat: float = field(default_factory=time.monotonic)
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+    def item_error(self, key: str, message: str, code: str | None = None) -> None:
+        self.error_count += 1
+        self.count("errors")
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append({"key": key, "code": code, "message": message[:500]})
+
+    async def heartbeat(self, force: bool = False) -> None:
+        """Write counts and the heartbeat (at most every few seconds unless forced)."""
+        if not force and time.monotonic() - self._last_beat < HEARTBEAT_SECONDS:
+            return
+        self._last_beat = time.monotonic()
+        async with self.db.session() as s:
+            await s.execute(
+                update(SyncRun)
+                .where(SyncRun.id == self.run_id)
+                .values(heartbeat_at=utcnow(), counts=dict(self.counts), errors=list(self.errors))
+            )
+
+
+@asynccontextmanager
+async def recorded_run(
+    db: Database, account_id: int, connection_id: int, kind: str, trigger: str = "schedule"
+) -> AsyncIterator[RunRecorder]:
+    async with db.session() as s:
+        row = SyncRun(
+            account_id=account_id, connection_id=connection_id, kind=kind, trigger=trigger, status="running"
+        )
+        s.add(row)
+        await s.flush()
+        run_id = row.id
+    recorder = RunRecorder(db=db, run_id=run_id, account_id=account_id)
+    status, error = "ok", None
+    try:
+        yield recorder
+    except Exception as exc:
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        log.warning("sync_run_failed", run_id=run_id, kind=kind, connection_id=connection_id, error=error)
+        raise
+    finally:
+        if status == "ok" and recorder.error_count:
+            status = "partial"
+        async with db.session() as s:
+            await s.execute(
+                update(SyncRun)
+                .where(SyncRun.id == run_id)
+                .values(
+                    status=status,
+                    finished_at=utcnow(),
+                    heartbeat_at=utcnow(),
+                    counts=dict(recorder.counts),
+                    errors=list(recorder.errors),
+                    error=error,
+                )
+            )
+            if status == "failed":
+                await emit(
+                    s,
+                    account_id,
+                    EventType.SYNC_FAILED,
+                    {"run_id": run_id, "connection_id": connection_id, "kind": kind, "error": error},
+                )
+        SYNC_RUNS.labels(kind, status).inc()
