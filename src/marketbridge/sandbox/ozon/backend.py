@@ -1,0 +1,323 @@
+"""The Ozon sandbox's side of the uniform control API (/_sandbox/): seed, buyer, moves, read-back.
+
+`OzonBackend` implements `SandboxBackend`. It owns the shop state, the fault settings, the
+server-side limits, the push sender and the journal of received requests. Control calls
+run in worker threads, so pushes are handed to the event loop thread-safely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from datetime import timedelta
+from typing import Any
+
+from marketbridge.sandbox.common.control import (
+    BuyerOrder,
+    MoveOrder,
+    OpenReturn,
+    SeedRequest,
+    new_journal,
+)
+from marketbridge.sandbox.common.faults import Faults
+from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
+from marketbridge.sandbox.common.push import PushSender
+from marketbridge.sandbox.ozon import catalog_data
+from marketbridge.sandbox.ozon.shop import BUYER_CANCEL_REASON, Shop
+from marketbridge.sandbox.ozon.state import (
+    Posting,
+    PostingLine,
+    Product,
+    ReturnItem,
+    ShopState,
+    Warehouse,
+    money_text,
+    now,
+)
+
+#: Server-side limits, the figures of the Seller API documentation.
+LIMIT_SPECS: dict[str, BucketSpec] = {
+    "global": BucketSpec(count=50, per_seconds=1, burst=50),  # 50 requests/s per Client-Id
+    "stocks": BucketSpec(count=80, per_seconds=60, burst=80),  # /v2/products/stocks: 80/min
+}
+
+#: Canonical targets of the control API's move -> Ozon status.
+CANONICAL_MOVES = {"shipped": "delivering", "delivered": "delivered", "cancelled": "cancelled"}
+OZON_STATUSES = frozenset(
+    {
+        "awaiting_registration",
+        "acceptance_in_progress",
+        "awaiting_approve",
+        "awaiting_packaging",
+        "awaiting_deliver",
+        "arbitration",
+        "client_arbitration",
+        "delivering",
+        "driver_pickup",
+        "delivered",
+        "cancelled",
+        "not_accepted",
+        "sent_by_seller",
+    }
+)
+DEFAULT_CATEGORY = (17028922, 91565)
+MARKED_CATEGORY = (17028650, 94700)
+
+
+class OzonBackend:
+    def __init__(self, client_id: str, limits: bool = True, push_url: str | None = None) -> None:
+        self.client_id = client_id
+        self.seller_id = int(client_id) if client_id.isdigit() else 1
+        self.faults = Faults()
+        self.limits = SandboxLimits(enabled=limits, specs=dict(LIMIT_SPECS))
+        self.pusher = PushSender(url=push_url)
+        self.journal: deque[dict[str, Any]] = new_journal()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.state = ShopState()
+        self.shop = Shop(self.state, self.seller_id, self.emit, lambda: self.limits.enabled)
+
+    # --- pushes -----------------------------------------------------------------------
+
+    def emit(self, body: dict[str, Any]) -> None:
+        """Send a push from the loop thread or from a worker thread."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None:
+            self.pusher.send(body)
+        elif self.loop is not None and not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self.pusher.send, body)
+
+    # --- control API ------------------------------------------------------------------
+
+    def seed(self, request: SeedRequest) -> dict[str, Any]:
+        with self.state.lock:
+            made_warehouses = []
+            for w in request.warehouses:
+                wid = int(w.id) if w.id and w.id.isdigit() else self.state.new_warehouse_id()
+                self.state.warehouses[wid] = Warehouse(wid, w.name, delivery_method_id=wid + 1)
+                made_warehouses.append({"id": str(wid), "name": w.name})
+            made_offers = []
+            for o in request.offers:
+                category, type_id = MARKED_CATEGORY if o.requires_marking else DEFAULT_CATEGORY
+                if o.category_id and ":" in o.category_id:
+                    first, second = o.category_id.split(":", 1)
+                    if catalog_data.find_type(int(first), int(second)) is not None:
+                        category, type_id = int(first), int(second)
+                product = self.state.by_offer.get(o.offer_code)
+                if product is None:
+                    product = Product(
+                        product_id=self.state.new_product_id(),
+                        sku=self.state.new_sku(),
+                        offer_id=o.offer_code,
+                        name=o.name,
+                        description_category_id=category,
+                        type_id=type_id,
+                        price=o.price,
+                    )
+                    self.state.add_product(product)
+                product.name = o.name
+                product.price = o.price
+                product.old_price = o.old_price
+                product.barcodes = list(o.barcodes)
+                product.requires_marking = o.requires_marking
+                product.color, product.size, product.model_code = o.color, o.size, o.product_code
+                for wid_text, qty in o.stocks.items():
+                    if wid_text.isdigit() and int(wid_text) in self.state.warehouses:
+                        product.stocks[int(wid_text)] = qty
+                made_offers.append(
+                    {
+                        "offer_code": o.offer_code,
+                        "external_id": str(product.sku),
+                        "product_id": str(product.product_id),
+                    }
+                )
+            return {"warehouses": made_warehouses, "offers": made_offers}
+
+    def place_order(self, order: BuyerOrder) -> list[str]:
+        with self.state.lock:
+            lines = []
+            for line in order.lines:
+                product = self.state.by_offer.get(line.offer_code)
+                if product is None:
+                    raise KeyError(line.offer_code)
+                lines.append((product, line.quantity))
+            warehouse_id = self._pick_warehouse(order.warehouse_id, lines)
+            order_id = 30_000_000_000 + self.state.next_id()
+            order_number = f"{order_id % 100_000_000:08d}-{self.state.next_id() % 10_000:04d}"
+            created = now()
+            posting = Posting(
+                posting_number=f"{order_number}-1",
+                order_id=order_id,
+                order_number=order_number,
+                warehouse_id=warehouse_id,
+                delivery_method_id=self.state.warehouses[warehouse_id].delivery_method_id,
+                lines=[
+                    PostingLine(
+                        p.sku,
+                        p.offer_id,
+                        p.name,
+                        p.price,
+                        qty,
+                        p.product_id,
+                        requires_marking=p.requires_marking,
+                    )
+                    for p, qty in lines
+                ],
+                in_process_at=created,
+                shipment_date=created + timedelta(days=1),
+                status_changed_at=created,
+                buyer_city=order.buyer_city or "Москва",
+            )
+            for p, qty in lines:
+                p.reserved[warehouse_id] = p.reserved.get(warehouse_id, 0) + qty
+            self.state.add_posting(posting)
+            self.emit(
+                {
+                    "message_type": "TYPE_NEW_POSTING",
+                    "posting_number": posting.posting_number,
+                    "products": [{"sku": line.sku, "quantity": line.quantity} for line in posting.lines],
+                    "in_process_at": posting.in_process_at.isoformat().replace("+00:00", "Z"),
+                    "warehouse_id": warehouse_id,
+                    "seller_id": self.seller_id,
+                }
+            )
+            return [posting.posting_number]
+
+    def _pick_warehouse(self, wanted: str | None, lines: list[tuple[Product, int]]) -> int:
+        if not self.state.warehouses:
+            raise ValueError("the shop has no warehouse: seed one first")
+        if wanted is not None:
+            if not wanted.isdigit() or int(wanted) not in self.state.warehouses:
+                raise KeyError(f"warehouse {wanted}")
+            candidates = [int(wanted)]
+        else:
+            candidates = list(self.state.warehouses)
+        for wid in candidates:
+            if all(self.state.available(p, wid) >= qty for p, qty in lines):
+                return wid
+        raise ValueError("not enough stock for this order in any warehouse")
+
+    def move_order(self, order_id: str, move: MoveOrder) -> dict[str, Any]:
+        with self.state.lock:
+            posting = self.state.postings.get(order_id)
+            if posting is None:
+                raise KeyError(order_id)
+            target = CANONICAL_MOVES.get(move.status, move.status)
+            if target not in OZON_STATUSES:
+                raise ValueError(f"unknown status {move.status!r}")
+            if posting.status in ("delivered", "cancelled"):
+                raise ValueError(f"posting is {posting.status} already")
+            if target == "cancelled":
+                reason_id, reason = BUYER_CANCEL_REASON
+                self.shop.cancel(posting, reason_id, move.reason or reason, initiator="Клиент")
+            elif target == "delivering" and posting.status == "awaiting_packaging":
+                raise ValueError("the posting is not packed yet (awaiting_packaging)")
+            else:
+                self.shop.move(posting, target)
+            return {"id": posting.posting_number, "status": posting.status, "substatus": posting.substatus}
+
+    def open_return(self, request: OpenReturn) -> str:
+        with self.state.lock:
+            posting = self.state.postings.get(request.order_id)
+            if posting is None:
+                raise KeyError(request.order_id)
+            if posting.status not in ("delivered", "delivering"):
+                raise ValueError(f"a return needs a delivered posting; this one is {posting.status}")
+            first = None
+            for line in posting.lines:
+                item = ReturnItem(
+                    return_id=1_000_000_000 + self.state.next_id(),
+                    posting_number=posting.posting_number,
+                    order_id=posting.order_id,
+                    order_number=posting.order_number,
+                    line=line,
+                    quantity=line.quantity,
+                    reason=request.reason or "Не подошёл размер",
+                    created_at=now(),
+                )
+                self.state.returns[item.return_id] = item
+                first = first or item
+            assert first is not None
+            return str(first.return_id)
+
+    def stocks(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [
+                {
+                    "offer_code": p.offer_id,
+                    "external_id": str(p.sku),
+                    "warehouse_id": str(w),
+                    "quantity": q,
+                    "reserved": p.reserved.get(w, 0),
+                }
+                for p in self.state.products.values()
+                for w, q in sorted(p.stocks.items())
+            ]
+
+    def prices(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [
+                {
+                    "offer_code": p.offer_id,
+                    "external_id": str(p.sku),
+                    "price": money_text(p.price),
+                    "old_price": money_text(p.old_price) if p.old_price else None,
+                    "min_price": money_text(p.min_price) if p.min_price else None,
+                }
+                for p in self.state.products.values()
+            ]
+
+    def cards(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            out: list[dict[str, Any]] = [
+                {
+                    "offer_code": p.offer_id,
+                    "external_id": str(p.sku),
+                    "name": p.name,
+                    "status": p.status,
+                    "errors": [e.get("message") for e in p.errors],
+                }
+                for p in self.state.products.values()
+            ]
+            for task in self.state.import_tasks.values():
+                out.extend(
+                    {
+                        "offer_code": i.offer_id,
+                        "external_id": None,
+                        "name": None,
+                        "status": "failed",
+                        "errors": [e["message"] for e in i.errors],
+                    }
+                    for i in task.items
+                    if i.status == "failed"
+                )
+            return out
+
+    def orders(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [
+                {
+                    "id": p.posting_number,
+                    "status": p.status,
+                    "substatus": p.substatus,
+                    "order_number": p.order_number,
+                    "lines": [
+                        {"offer_code": line.offer_id, "external_id": str(line.sku), "quantity": line.quantity}
+                        for line in p.lines
+                    ],
+                }
+                for p in self.state.postings.values()
+            ]
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.clear()
+            self.journal.clear()
+            self.limits.reset()
+
+    def received_cards(self) -> list[dict[str, Any]]:
+        return list(self.state.received_cards)

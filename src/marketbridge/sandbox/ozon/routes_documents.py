@@ -1,0 +1,277 @@
+"""Seller API methods that hand out documents: package labels and the hand-over (carriage, act).
+
+Labels are real PDFs with one page per posting asked for: synchronously from
+/v2/posting/fbs/package-label, or as tasks (/v3 create + /v2 get, and the older v2/v1 pair)
+whose file is served from the sandbox as the CDN would serve it. A carriage collects the
+postings awaiting delivery of one delivery method; its act is a PDF listing them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from marketbridge.sandbox.common.documents import pdf_pages
+from marketbridge.sandbox.ozon.backend import OzonBackend
+from marketbridge.sandbox.ozon.errors import bad_request, not_found
+from marketbridge.sandbox.ozon.requests import get_int, get_list, get_time, read_body
+from marketbridge.sandbox.ozon.state import Carriage, LabelTask, now
+
+MAX_LABELS = 20
+LABEL_READY = frozenset({"awaiting_deliver", "delivering", "driver_pickup", "sent_by_seller", "delivered"})
+FILES_PATH = "/_sandbox/files/labels"
+
+
+def label_pdf(backend: OzonBackend, numbers: list[str]) -> bytes:
+    """One label page per posting; refuses postings that are not packed yet."""
+    state = backend.state
+    pages = []
+    missing = [n for n in numbers if n not in state.postings]
+    if missing:
+        raise not_found(f"POSTING_NOT_FOUND: {', '.join(missing)}")
+    not_ready = [n for n in numbers if state.postings[n].status not in LABEL_READY]
+    if not_ready:
+        raise bad_request(f"The next postings aren't ready: {', '.join(not_ready)}")
+    for n in numbers:
+        p = state.postings[n]
+        lines = [n, f"OZON FBS  order {p.order_number}", f"warehouse {p.warehouse_id}"]
+        lines += [f"SKU {line.sku} x {line.quantity}  {line.offer_id}"[:60] for line in p.lines]
+        lines.append(f"ship by {p.shipment_date.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+        pages.append(lines)
+    return pdf_pages(pages)
+
+
+def _pdf(content: bytes, name: str) -> Response:
+    return Response(
+        content=content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _numbers(data: dict[str, Any], name: str) -> list[str]:
+    numbers = [str(n) for n in get_list(data, name) if str(n)]
+    if not numbers:
+        raise bad_request(f"{name}: at least one posting number is required")
+    return numbers
+
+
+def act_pdf(backend: OzonBackend, carriage: Carriage) -> bytes:
+    header = [
+        f"ACT / carriage {carriage.carriage_id}",
+        f"delivery method {carriage.delivery_method_id}",
+        f"departure {carriage.departure_date.astimezone(UTC):%Y-%m-%d}",
+        f"postings: {len(carriage.posting_numbers)}",
+    ]
+    pages = [
+        header + carriage.posting_numbers[i : i + 12] for i in range(0, len(carriage.posting_numbers), 12)
+    ]
+    return pdf_pages(pages or [header], size=(595, 842))
+
+
+def documents_router(backend: OzonBackend) -> APIRouter:
+    router = APIRouter()
+    state = backend.state
+
+    @router.post("/v2/posting/fbs/package-label")
+    async def package_label(request: Request) -> Response:
+        data = await read_body(request)
+        numbers = _numbers(data, "posting_number")
+        if len(numbers) > MAX_LABELS:
+            raise bad_request(f"posting_number: at most {MAX_LABELS} postings per request")
+        with backend.state.lock:
+            content = label_pdf(backend, numbers)
+        return _pdf(content, f"ticket-{numbers[0]}.pdf")
+
+    def new_tasks(numbers: list[str], kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+        label_pdf(backend, numbers)  # refuse now what could never be printed
+        tasks = []
+        for kind in kinds:
+            task = LabelTask(backend.state.next_id() + 5_800_000_000, kind, numbers, now())
+            backend.state.label_tasks[task.task_id] = task
+            tasks.append({"task_id": task.task_id, "task_type": kind})
+        return tasks
+
+    @router.post("/v3/posting/fbs/package-label/create")
+    async def label_create_v3(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        with backend.state.lock:
+            return {"tasks": new_tasks(_numbers(data, "posting_numbers"), ("big_label", "small_label"))}
+
+    @router.post("/v2/posting/fbs/package-label/create")
+    async def label_create_v2(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        with backend.state.lock:
+            return {
+                "result": {"tasks": new_tasks(_numbers(data, "posting_number"), ("big_label", "small_label"))}
+            }
+
+    @router.post("/v1/posting/fbs/package-label/create")
+    async def label_create_v1(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        with backend.state.lock:
+            tasks = new_tasks(_numbers(data, "posting_number"), ("big_label",))
+        return {"result": {"task_id": tasks[0]["task_id"]}}
+
+    def task_of(data: dict[str, Any]) -> LabelTask:
+        task_id = get_int(data, "task_id")
+        task = backend.state.label_tasks.get(task_id)
+        if task is None:
+            raise not_found(f"task {task_id} not found")
+        return task
+
+    @router.post("/v2/posting/fbs/package-label/get")
+    async def label_get_v2(request: Request) -> dict[str, Any]:
+        task = task_of(await read_body(request))
+        base = str(request.base_url).rstrip("/")
+        return {
+            "file_url": f"{base}{FILES_PATH}/{task.task_id}.pdf",
+            "status": {
+                "code": "completed",
+                "postings_count": len(task.posting_numbers),
+                "printed_postings_count": len(task.posting_numbers),
+                "unprinted_postings": [],
+            },
+        }
+
+    @router.post("/v1/posting/fbs/package-label/get")
+    async def label_get_v1(request: Request) -> dict[str, Any]:
+        task = task_of(await read_body(request))
+        base = str(request.base_url).rstrip("/")
+        return {
+            "result": {
+                "status": "completed",
+                "file_url": f"{base}{FILES_PATH}/{task.task_id}.pdf",
+                "error": "",
+                "printed_postings_count": len(task.posting_numbers),
+                "unprinted_postings_count": 0,
+                "unprinted_postings": [],
+            }
+        }
+
+    @router.get(FILES_PATH + "/{name}")
+    async def label_file(name: str) -> Response:
+        task_id = int(name.removesuffix(".pdf")) if name.removesuffix(".pdf").isdigit() else 0
+        task = backend.state.label_tasks.get(task_id)
+        if task is None:
+            return Response(status_code=404, content=b"Not Found")
+        with backend.state.lock:
+            content = label_pdf(backend, task.posting_numbers)
+        return _pdf(content, name)
+
+    # --- hand-over ---------------------------------------------------------------------
+
+    def carriage_of(carriage_id: int) -> Carriage:
+        carriage = backend.state.carriages.get(carriage_id)
+        if carriage is None:
+            raise not_found(f"carriage {carriage_id} not found")
+        return carriage
+
+    @router.post("/v1/carriage/create")
+    async def carriage_create(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        with backend.state.lock:
+            carriage = backend.shop.new_carriage(
+                get_int(data, "delivery_method_id"), get_time(data, "departure_date")
+            )
+        return {"carriage_id": carriage.carriage_id}
+
+    @router.post("/v1/carriage/approve")
+    async def carriage_approve(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        with backend.state.lock:
+            carriage = carriage_of(get_int(data, "carriage_id"))
+            if carriage.status != "new":
+                raise bad_request(f"carriage {carriage.carriage_id} is {carriage.status} already")
+            carriage.status = "FORMED"
+            carriage.containers_count = get_int(data, "containers_count", default=0)
+        return {}
+
+    @router.post("/v1/carriage/get")
+    async def carriage_get(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        carriage = carriage_of(get_int(data, "carriage_id"))
+        return {
+            "carriage_id": carriage.carriage_id,
+            "delivery_method_id": carriage.delivery_method_id,
+            "departure_date": carriage.departure_date.isoformat(),
+            "status": "formed" if carriage.status == "FORMED" else carriage.status,
+            "containers_count": carriage.containers_count,
+        }
+
+    @router.post("/v2/posting/fbs/act/create")
+    async def act_create(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        with backend.state.lock:
+            carriage = backend.shop.new_carriage(
+                get_int(data, "delivery_method_id"), get_time(data, "departure_date")
+            )
+            carriage.status = "FORMED"
+        return {"result": {"id": carriage.carriage_id}}
+
+    @router.post("/v2/posting/fbs/act/check-status")
+    @router.post("/v2/posting/fbs/digital/act/check-status")
+    async def act_status(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        carriage = carriage_of(get_int(data, "id"))
+        ready = carriage.status == "FORMED"
+        return {
+            "id": carriage.carriage_id,
+            "status": "FORMED" if ready else "PENDING",
+            "result": {
+                "id": carriage.carriage_id,
+                "status": "ready" if ready else "in_process",
+                "added_to_act": carriage.posting_numbers,
+                "removed_from_act": [],
+                "is_partial": False,
+                "has_postings_for_next_carriage": False,
+                "partial_num": 0,
+            },
+        }
+
+    @router.post("/v2/posting/fbs/act/get-pdf")
+    @router.post("/v2/posting/fbs/digital/act/get-pdf")
+    async def act_get_pdf(request: Request) -> Response:
+        data = await read_body(request)
+        with backend.state.lock:
+            carriage = carriage_of(get_int(data, "id"))
+            if carriage.status != "FORMED":
+                raise bad_request(f"carriage {carriage.carriage_id} is not approved yet")
+            content = act_pdf(backend, carriage)
+        return _pdf(content, f"act-{carriage.carriage_id}.pdf")
+
+    @router.post("/v2/posting/fbs/act/get-postings")
+    async def act_postings(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        carriage = carriage_of(get_int(data, "id"))
+        with state.lock:
+            return {
+                "result": [
+                    {
+                        "id": i + 1,
+                        "multi_box_qty": 1,
+                        "posting_number": n,
+                        "status": backend.state.postings[n].status,
+                        "seller_error": "",
+                        "updated_at": backend.state.postings[n].status_changed_at.isoformat(),
+                        "created_at": backend.state.postings[n].in_process_at.isoformat(),
+                        "products": [
+                            {
+                                "name": line.name,
+                                "offer_id": line.offer_id,
+                                "price": str(line.price),
+                                "quantity": line.quantity,
+                                "sku": line.sku,
+                            }
+                            for line in backend.state.postings[n].lines
+                        ],
+                    }
+                    for i, n in enumerate(carriage.posting_numbers)
+                ]
+            }
+
+    return router

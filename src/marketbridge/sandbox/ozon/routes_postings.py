@@ -1,0 +1,375 @@
+"""Seller API methods for FBS postings: lists, get, ship, marking codes, cancel, returns.
+
+Lists are served in both generations: /v3 with `offset` paging and /v4 with `cursor`
+paging (plural filters, `sort_dir`). Labels and hand-over live in routes_documents.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+
+from marketbridge.sandbox.ozon.backend import OzonBackend
+from marketbridge.sandbox.ozon.errors import bad_request, not_found
+from marketbridge.sandbox.ozon.render import posting_json, return_json
+from marketbridge.sandbox.ozon.requests import (
+    decode_cursor,
+    encode_cursor,
+    get_int,
+    get_ints,
+    get_limit,
+    get_list,
+    get_obj,
+    get_time,
+    read_body,
+)
+from marketbridge.sandbox.ozon.shop import CANCEL_REASONS
+from marketbridge.sandbox.ozon.state import Posting
+
+MAX_OFFSET = 20_000
+MAX_PERIOD = timedelta(days=366)
+UNFULFILLED = frozenset(
+    {
+        "awaiting_registration",
+        "acceptance_in_progress",
+        "awaiting_approve",
+        "awaiting_packaging",
+        "awaiting_deliver",
+        "arbitration",
+        "client_arbitration",
+    }
+)
+
+
+def _key(p: Posting) -> tuple[float, int]:
+    return (p.in_process_at.timestamp(), p.seq)
+
+
+def _in(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
+    return (start is None or moment >= start) and (end is None or moment <= end)
+
+
+class PostingQuery:
+    """A parsed posting filter of any list method generation."""
+
+    def __init__(self, flt: dict[str, Any], unfulfilled: bool, plural: bool) -> None:
+        self.unfulfilled = unfulfilled
+        if unfulfilled:
+            self.cutoff_from = get_time(flt, "cutoff_from")
+            self.cutoff_to = get_time(flt, "cutoff_to")
+            self.since = self.to = None
+            missing = self.cutoff_from is None or self.cutoff_to is None
+            if not plural and missing and get_time(flt, "delivering_date_from") is None:
+                raise bad_request("filter: cutoff_from and cutoff_to (or delivering_date_*) are required")
+        else:
+            self.since = get_time(flt, "since", required=True)
+            self.to = get_time(flt, "to", required=True)
+            assert self.since is not None and self.to is not None
+            if self.to < self.since:
+                raise bad_request("filter: 'to' is before 'since'")
+            if self.to - self.since > MAX_PERIOD:
+                raise bad_request("filter: the period must not be longer than one year")
+            self.cutoff_from = self.cutoff_to = None
+        if plural:
+            self.statuses = {str(s) for s in get_list(flt, "statuses")}
+            self.warehouses = set(get_ints(flt, "warehouse_ids"))
+            self.methods = set(get_ints(flt, "delivery_method_ids"))
+            self.order_numbers = {str(n) for n in get_list(flt, "order_numbers")}
+        else:
+            status = flt.get("status")
+            self.statuses = {str(status)} if status else set()
+            self.warehouses = set(get_ints(flt, "warehouse_id"))
+            self.methods = set(get_ints(flt, "delivery_method_id"))
+            self.order_numbers = set()
+        self.order_id = get_int(flt, "order_id", default=0)
+        changed = get_obj(flt, "last_changed_status_date") or get_obj(flt, "last_change_status_date")
+        self.changed_from = get_time(changed, "from")
+        self.changed_to = get_time(changed, "to")
+
+    def match(self, p: Posting) -> bool:
+        if self.unfulfilled and p.status not in UNFULFILLED:
+            return False
+        if not _in(p.in_process_at, self.since, self.to):
+            return False
+        if not _in(p.shipment_date, self.cutoff_from, self.cutoff_to):
+            return False
+        if self.statuses and p.status not in self.statuses:
+            return False
+        if self.warehouses and p.warehouse_id not in self.warehouses:
+            return False
+        if self.methods and p.delivery_method_id not in self.methods:
+            return False
+        if self.order_numbers and p.order_number not in self.order_numbers:
+            return False
+        if self.order_id and p.order_id != self.order_id:
+            return False
+        return _in(p.status_changed_at, self.changed_from, self.changed_to)
+
+
+def _select(backend: OzonBackend, query: PostingQuery, descending: bool) -> list[Posting]:
+    found = [p for p in backend.state.postings.values() if query.match(p)]
+    found.sort(key=_key, reverse=descending)
+    return found
+
+
+def postings_router(backend: OzonBackend) -> APIRouter:
+    router = APIRouter()
+    state = backend.state
+
+    async def offset_list(request: Request, unfulfilled: bool) -> dict[str, Any]:
+        data = await read_body(request)
+        if "filter" not in data:
+            raise bad_request("filter: value is required")
+        limit = get_limit(data, 1000)
+        offset = get_int(data, "offset", default=0)
+        if offset < 0:
+            raise bad_request("offset: must not be negative")
+        if offset > MAX_OFFSET:
+            raise bad_request("MAX_OFFSET_EXCEEDED")
+        query = PostingQuery(get_obj(data, "filter"), unfulfilled, plural=False)
+        descending = str(data.get("dir") or "ASC").upper() == "DESC"
+        with backend.state.lock:
+            found = _select(backend, query, descending)
+            page = [posting_json(p, backend.state, 3) for p in found[offset : offset + limit]]
+        if unfulfilled:
+            return {"result": {"postings": page, "count": len(found)}}
+        return {"result": {"postings": page, "has_next": offset + limit < len(found)}}
+
+    async def cursor_list(request: Request, unfulfilled: bool) -> dict[str, Any]:
+        data = await read_body(request)
+        limit = get_limit(data, 1000, default=100)
+        query = PostingQuery(get_obj(data, "filter"), unfulfilled, plural=True)
+        descending = str(data.get("sort_dir") or "asc").lower() == "desc"
+        after = decode_cursor(data.get("cursor"))
+        if after is not None and (not isinstance(after, list) or len(after) != 2):
+            raise bad_request("cursor: invalid value")
+        with backend.state.lock:
+            found = _select(backend, query, descending)
+            start = 0
+            if after is not None:
+                mark = (float(after[0]), int(after[1]))
+                start = next(
+                    (i for i, p in enumerate(found) if (_key(p) < mark if descending else _key(p) > mark)),
+                    len(found),
+                )
+            chunk = found[start : start + limit]
+            page = [posting_json(p, backend.state, 4) for p in chunk]
+        out: dict[str, Any] = {
+            "postings": page,
+            "has_next": start + limit < len(found),
+            "cursor": encode_cursor(list(_key(chunk[-1]))) if chunk else "",
+        }
+        if unfulfilled:
+            out["count"] = len(found)
+        return out
+
+    @router.post("/v3/posting/fbs/list")
+    async def list_v3(request: Request) -> dict[str, Any]:
+        return await offset_list(request, unfulfilled=False)
+
+    @router.post("/v3/posting/fbs/unfulfilled/list")
+    async def unfulfilled_v3(request: Request) -> dict[str, Any]:
+        return await offset_list(request, unfulfilled=True)
+
+    @router.post("/v4/posting/fbs/list")
+    async def list_v4(request: Request) -> dict[str, Any]:
+        return await cursor_list(request, unfulfilled=False)
+
+    @router.post("/v4/posting/fbs/unfulfilled/list")
+    async def unfulfilled_v4(request: Request) -> dict[str, Any]:
+        return await cursor_list(request, unfulfilled=True)
+
+    @router.post("/v3/posting/fbs/get")
+    async def get_posting(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        number = str(data.get("posting_number") or "")
+        if not number:
+            raise bad_request("posting_number: value is required")
+        with state.lock:
+            posting = backend.shop.posting(number)
+            out = posting_json(posting, backend.state, 3)
+            related = [n for n in backend.state.orders.get(posting.order_id, []) if n != number]
+            out["related_postings"] = {"related_posting_numbers": related}
+            out["additional_data"] = []
+        return {"result": out}
+
+    @router.post("/v4/posting/fbs/ship")
+    async def ship(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        number = str(data.get("posting_number") or "")
+        if not number:
+            raise bad_request("posting_number: value is required")
+        packages = get_list(data, "packages")
+        with backend.state.lock:
+            numbers = backend.shop.ship(number, packages)
+            out: dict[str, Any] = {"result": numbers}
+            if get_obj(data, "with").get("additional_data"):
+                out["additional_data"] = [
+                    {
+                        "posting_number": n,
+                        "products": [
+                            {
+                                "sku": line.sku,
+                                "offer_id": line.offer_id,
+                                "name": line.name,
+                                "price": str(line.price),
+                                "quantity": line.quantity,
+                                "currency_code": "RUB",
+                                "mandatory_mark": [
+                                    m
+                                    for unit in backend.state.postings[n].exemplars.get(line.sku, [])
+                                    for m in unit
+                                ],
+                            }
+                            for line in backend.state.postings[n].lines
+                        ],
+                    }
+                    for n in numbers
+                ]
+        return out
+
+    def exemplar_products(posting: Posting) -> list[dict[str, Any]]:
+        products = []
+        for line in posting.lines:
+            units = posting.exemplars.get(line.sku, [])
+            products.append(
+                {
+                    "product_id": line.sku,
+                    "quantity": line.quantity,
+                    "is_mandatory_mark_needed": line.requires_marking,
+                    "is_mandatory_mark_possible": line.requires_marking,
+                    "is_gtd_needed": False,
+                    "is_rnpt_needed": False,
+                    "is_jw_uin_needed": False,
+                    "exemplars": [
+                        {
+                            "exemplar_id": line.sku * 1000 + i + 1,
+                            "gtd": "",
+                            "is_gtd_absent": True,
+                            "is_rnpt_absent": True,
+                            "rnpt": "",
+                            "marks": [
+                                {"mark": m, "mark_type": "mandatory_mark"}
+                                for m in (units[i] if i < len(units) else [])
+                            ],
+                        }
+                        for i in range(line.quantity)
+                    ],
+                }
+            )
+        return products
+
+    @router.post("/v6/fbs/posting/product/exemplar/create-or-get")
+    async def exemplar_create_or_get(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        with state.lock:
+            posting = backend.shop.posting(str(data.get("posting_number") or ""))
+            return {
+                "posting_number": posting.posting_number,
+                "multi_box_qty": 1,
+                "products": exemplar_products(posting),
+            }
+
+    @router.post("/v6/fbs/posting/product/exemplar/set")
+    @router.post("/v5/fbs/posting/product/exemplar/set")
+    async def exemplar_set(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        with backend.state.lock:
+            posting = backend.shop.posting(str(data.get("posting_number") or ""))
+            backend.shop.set_exemplars(
+                posting, [p for p in get_list(data, "products") if isinstance(p, dict)]
+            )
+        return {}
+
+    @router.post("/v5/fbs/posting/product/exemplar/status")
+    async def exemplar_status(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        with backend.state.lock:
+            posting = backend.shop.posting(str(data.get("posting_number") or ""))
+            products = exemplar_products(posting)
+            for product in products:
+                for exemplar in product["exemplars"]:
+                    for mark in exemplar["marks"]:
+                        mark["check_status"] = "passed"
+                        mark["error_codes"] = []
+                    exemplar["gtd_check_status"] = "passed"
+                    exemplar["rnpt_check_status"] = "passed"
+                    exemplar["gtd_error_codes"] = []
+                    exemplar["rnpt_error_codes"] = []
+                for key in ("quantity", "is_gtd_needed", "is_rnpt_needed", "is_jw_uin_needed"):
+                    product.pop(key, None)
+                product.pop("is_mandatory_mark_needed", None)
+                product.pop("is_mandatory_mark_possible", None)
+            return {
+                "posting_number": posting.posting_number,
+                "status": backend.shop.exemplar_status(posting),
+                "products": products,
+            }
+
+    @router.post("/v2/posting/fbs/cancel-reason/list")
+    async def cancel_reasons(request: Request) -> dict[str, Any]:
+        await read_body(request, required=False)
+        return {
+            "result": [
+                {"id": rid, "title": title, "type_id": "seller", "is_available_for_cancellation": ok}
+                for rid, title, ok in CANCEL_REASONS
+            ]
+        }
+
+    @router.post("/v1/posting/fbs/cancel-reason")
+    async def cancel_reasons_for(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        numbers = [str(n) for n in get_list(data, "related_posting_numbers")]
+        reasons = [
+            {"id": rid, "title": title, "type_id": "seller"} for rid, title, ok in CANCEL_REASONS if ok
+        ]
+        return {"result": [{"posting_number": n, "reasons": reasons} for n in numbers]}
+
+    @router.post("/v2/posting/fbs/cancel")
+    async def cancel(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        number = str(data.get("posting_number") or "")
+        reason_id = get_int(data, "cancel_reason_id")
+        message = str(data.get("cancel_reason_message") or "")
+        with backend.state.lock:
+            backend.shop.cancel(backend.shop.posting(number), reason_id, message)
+        return {"result": True}
+
+    @router.post("/v1/returns/list")
+    async def returns_list(request: Request) -> dict[str, Any]:
+        data = await read_body(request, required=False)
+        limit = get_limit(data, 500, default=500)
+        last_id = get_int(data, "last_id", default=0)
+        flt = get_obj(data, "filter")
+        used = [k for k, v in flt.items() if v not in (None, "", [], {})]
+        if len(used) > 1:
+            raise bad_request("filter: use one filter at a time")
+        numbers = {str(n) for n in get_list(flt, "posting_numbers")}
+        moment = get_obj(flt, "logistic_return_date") or get_obj(flt, "visual_status_change_moment")
+        start, end = get_time(moment, "time_from"), get_time(moment, "time_to")
+        with backend.state.lock:
+            ids = sorted(
+                r.return_id
+                for r in backend.state.returns.values()
+                if r.return_id > last_id
+                and (not numbers or r.posting_number in numbers)
+                and _in(r.created_at, start, end)
+            )
+            chunk = ids[:limit]
+            items = [return_json(backend.state.returns[i]) for i in chunk]
+        return {"returns": items, "has_next": len(ids) > limit}
+
+    @router.post("/v2/posting/fbs/get-by-barcode")
+    async def by_barcode(request: Request) -> dict[str, Any]:
+        data = await read_body(request)
+        barcode = str(data.get("barcode") or "")
+        with backend.state.lock:
+            for p in backend.state.postings.values():
+                if barcode in (f"{p.seq:015d}", f"%{p.seq:09d}%"):
+                    return {"result": posting_json(p, backend.state, 3)}
+        raise not_found("POSTING_NOT_FOUND")
+
+    return router
