@@ -27,24 +27,74 @@ def _hub() -> Hub:
     return Hub.from_settings(get_settings())
 
 
+def _background() -> list[Background]:
+    """Background work beside the sync jobs: delivering webhooks from the outbox."""
+    from marketbridge.api.webhooks import deliver_due
+
+    return [deliver_due]
+
+
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="address to bind (default MB_HOST, 127.0.0.1)"),
     port: int | None = typer.Option(None, help="port (default MB_PORT, 8000)"),
+    worker: bool = typer.Option(True, help="run the worker in this process (off when separate workers run)"),
 ) -> None:
-    """Run the hub: seller API, push receivers, dashboard, and the in-process worker."""
+    """Run the hub: seller API, push receivers, dashboard, and (by default) the worker."""
     import uvicorn
 
     from marketbridge.api.app import create_app
 
     settings = get_settings()
     hub = _hub()
-    try:
-        asyncio.run(hub.db.check_migrated())
-    except NotMigratedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    uvicorn.run(create_app(hub), host=host or settings.host, port=port or settings.port, log_level="warning")
+
+    async def run() -> None:
+        try:
+            await hub.db.check_migrated()
+        except NotMigratedError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            await hub.aclose()
+            raise typer.Exit(2) from exc
+        if worker:
+            await hub.start_worker(_background())
+        config = uvicorn.Config(
+            create_app(hub), host=host or settings.host, port=port or settings.port, log_level="warning"
+        )
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            await hub.aclose()
+
+    asyncio.run(run())
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run a worker: the scheduler and the jobs, taking kicks from Redis (MB_REDIS_URL)."""
+    import signal
+
+    settings = get_settings()
+    if not settings.redis_url:
+        typer.echo("note: MB_REDIS_URL is not set; this worker only sees work through the database", err=True)
+    hub = _hub()
+
+    async def run() -> None:
+        try:
+            await hub.db.check_migrated()
+        except NotMigratedError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            await hub.aclose()
+            raise typer.Exit(2) from exc
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await hub.start_worker(_background())
+        typer.echo(f"worker {hub.worker_id} running")
+        await stop.wait()
+        await hub.aclose()
+
+    asyncio.run(run())
 
 
 @db_app.command("upgrade")
@@ -148,6 +198,7 @@ def main() -> None:
 
 
 if TYPE_CHECKING:
+    from marketbridge.sync.scheduler import Background
     from marketbridge.wiring import Hub
 
 if __name__ == "__main__":

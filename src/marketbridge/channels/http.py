@@ -12,7 +12,7 @@ import asyncio
 import email.utils
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -129,12 +129,14 @@ class ApiClient:
         params: Mapping[str, Any] | None = None,
         cost: int = 1,
         idempotent: bool = True,
+        accept: Collection[int] = (),
     ) -> httpx.Response:
         """Send one call, waiting for the limiter and retrying what is worth retrying.
 
-        Returns the response for 2xx and 3xx; raises a ChannelError otherwise. A call that is
-        not idempotent is retried only when it surely did not reach the server (connect
-        errors) or was refused with 429.
+        Returns the response for 2xx and 3xx and for the statuses in `accept` (for callers
+        that read an error body themselves, e.g. per-item errors of a batch); raises a
+        ChannelError otherwise. A call that is not idempotent is retried only when it surely
+        did not reach the server (connect errors) or was refused with 429.
         """
         url = self.url(path, host)
         key = f"{self.key_prefix}:{group}"
@@ -157,7 +159,7 @@ class ApiClient:
             else:
                 OUTGOING_LATENCY.labels(self.channel, group).observe(time.monotonic() - started)
                 OUTGOING_REQUESTS.labels(self.channel, group, str(response.status_code)).inc()
-                if response.status_code < 400:
+                if response.status_code < 400 or response.status_code in accept:
                     return response
                 error = self._error_for(response, path)
                 if isinstance(error, RateLimited):

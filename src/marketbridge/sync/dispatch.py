@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
+from marketbridge.runtime.queue import KickQueue
+
 
 class JobKind(StrEnum):
     STOCKS = "stocks"  # push pending stock changes
@@ -47,3 +49,19 @@ class DeferredDispatcher:
 
     async def kick_webhooks(self) -> None:
         return None
+
+
+class QueueDispatcher:
+    """Kicks through the task queue: handled in this process (in-memory broker) or by workers (Redis)."""
+
+    def __init__(self, queue: KickQueue) -> None:
+        self.queue = queue
+
+    async def kick(self, connection_id: int, kind: JobKind) -> None:
+        await self.queue.send(kind.value, connection_id)
+
+    async def kick_inbox(self) -> None:
+        await self.queue.send("inbox")
+
+    async def kick_webhooks(self) -> None:
+        await self.queue.send("webhooks")

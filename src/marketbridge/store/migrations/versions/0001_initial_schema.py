@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import marketbridge.store.types
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -528,6 +528,21 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "sync_cursors",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("connection_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("value", marketbridge.store.types.UtcDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["connection_id"],
+            ["connections.id"],
+            name=op.f("fk_sync_cursors_connection_id_connections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_cursors")),
+        sa.UniqueConstraint("connection_id", "kind", name=op.f("uq_sync_cursors_connection_id_kind")),
+    )
+    op.create_table(
         "sync_runs",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("account_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -885,8 +900,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_stock_levels_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_stock_levels_warehouse_id"), ["warehouse_id"], unique=False)
 
+    op.create_table(
+        "webhook_attempts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("delivery_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("attempted_at", marketbridge.store.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["webhook_deliveries.id"],
+            name=op.f("fk_webhook_attempts_delivery_id_webhook_deliveries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
+    )
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_webhook_attempts_delivery_id"), ["delivery_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_attempts_delivery_id"))
+
+    op.drop_table("webhook_attempts")
     with op.batch_alter_table("stock_levels", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_stock_levels_warehouse_id"))
         batch_op.drop_index(batch_op.f("ix_stock_levels_account_id"))
@@ -941,6 +979,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sync_runs_account_id"))
 
     op.drop_table("sync_runs")
+    op.drop_table("sync_cursors")
     op.drop_table("pushed_values")
     with op.batch_alter_table("price_mappings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_price_mappings_price_type_id"))

@@ -1,0 +1,446 @@
+"""The Wildberries channel: the Channel protocol over WB's content, prices, marketplace and returns APIs.
+
+Settings (ConnectionConfig.settings):
+- `sizes_as_products` (bool, default false): import each size as its own product instead
+  of a variant of its card;
+- `price_poll_interval`, `price_poll_timeout` (seconds): how price upload tasks are followed.
+WB has no push for orders: they are polled (new tasks + every task of the window).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter
+
+from marketbridge.channels.base import (
+    Capabilities,
+    CardDraft,
+    CardResult,
+    ConnectionConfig,
+    HandOver,
+    HandOverResult,
+    ItemResult,
+    PackBox,
+    PackResult,
+    PricePush,
+    PushReply,
+    RemoteOffer,
+    RemoteOrder,
+    RemotePrice,
+    RemoteReturn,
+    RemoteWarehouse,
+    StockPush,
+)
+from marketbridge.channels.errors import ChannelError, NotFoundError
+from marketbridge.channels.wildberries import fulfilment, mapping
+from marketbridge.channels.wildberries.client import WbApi
+from marketbridge.channels.wildberries.price_push import PricePusher
+from marketbridge.channels.wildberries.stock_push import push_stocks
+from marketbridge.model import (
+    Category,
+    CategoryAttribute,
+    Label,
+    LabelFormat,
+    ListingStatus,
+    OrderStatus,
+    money,
+)
+from marketbridge.runtime.ratelimit import Limiter
+
+ORDERS_PAGE = 1000
+STATUS_BATCH = 1000
+MAX_WINDOW = timedelta(days=30)
+CARDS_PAGE = 100
+CLAIMS_PAGE = 200
+SUBJECTS_PAGE = 1000
+CARDS_PER_UPLOAD = 100
+
+CAPABILITIES = Capabilities(
+    order_push=False,
+    confirm_step=False,
+    multi_box=False,
+    hand_over=HandOver.SUPPLY,
+    label_formats=frozenset({LabelFormat.PDF, LabelFormat.PNG, LabelFormat.ZPL, LabelFormat.SVG}),
+    marking_codes=False,
+    card_export=True,
+    returns=True,
+    price_import=True,
+    max_stock_batch=1000,
+    max_price_batch=1000,
+    max_card_batch=CARDS_PER_UPLOAD,
+)
+
+
+def _setting_bool(settings: Mapping[str, Any], name: str) -> bool:
+    value = settings.get(name, False)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+class WildberriesChannel:
+    kind = "wildberries"
+    capabilities = CAPABILITIES
+
+    def __init__(self, config: ConnectionConfig, limiter: Limiter) -> None:
+        settings = config.settings
+        self.sizes_as_products = _setting_bool(settings, "sizes_as_products")
+        self.api = WbApi(config.connection_id, config.base_urls, config.credentials["token"], limiter)
+        self.prices = PricePusher(
+            self.api,
+            poll_interval=float(settings.get("price_poll_interval", 1.0)),
+            poll_timeout=float(settings.get("price_poll_timeout", 120.0)),
+        )
+        self.supplies = fulfilment.Supplies(self.api)
+        self.unit_codes: dict[str, str] = {}  # chrtID -> offer code
+        self.tasks: dict[str, dict[str, Any]] = {}  # task id -> last raw task seen
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+    async def check(self) -> None:
+        await self.api.warehouses()
+
+    async def list_warehouses(self) -> list[RemoteWarehouse]:
+        body = await self.api.warehouses()
+        rows = mapping.guarded("warehouses", lambda: list(body))
+        return [
+            mapping.guarded(
+                "warehouse",
+                lambda w: RemoteWarehouse(str(int(w["id"])), str(w["name"]), not w.get("isDeleting")),
+                w,
+            )
+            for w in rows
+        ]
+
+    # --- catalog -----------------------------------------------------------------------
+
+    async def iter_offers(self) -> AsyncIterator[list[RemoteOffer]]:
+        cursor: dict[str, Any] = {"limit": CARDS_PAGE}
+        while True:
+            body = await self.api.cards_list(cursor)
+            cards = mapping.guarded("cards list", lambda b: list(b["cards"]), body)
+            page: list[RemoteOffer] = []
+            for card in cards:
+                page.extend(mapping.card_offers(card, self.sizes_as_products))
+            for offer in page:
+                self.unit_codes[offer.external_id] = offer.offer_code
+            if page:
+                yield page
+            reply = mapping.guarded("cards cursor", lambda b: dict(b["cursor"]), body)
+            if len(cards) < CARDS_PAGE or not reply.get("nmID"):
+                return
+            cursor = {"limit": CARDS_PAGE, "updatedAt": reply["updatedAt"], "nmID": reply["nmID"]}
+
+    async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]:
+        return await push_stocks(self.api, items)
+
+    async def push_prices(self, items: Sequence[PricePush]) -> list[ItemResult]:
+        return await self.prices.push(items)
+
+    async def iter_prices(self) -> AsyncIterator[list[RemotePrice]]:
+        offset = 0
+        while True:
+            body = await self.api.goods(limit=1000, offset=offset)
+            goods = mapping.guarded("goods list", lambda b: list(b["data"]["listGoods"]), body)
+            page = [price for good in goods for price in self._good_prices(good)]
+            if page:
+                yield page
+            if len(goods) < 1000:
+                return
+            offset += 1000
+
+    def _good_prices(self, good: Mapping[str, Any]) -> list[RemotePrice]:
+        def build() -> list[RemotePrice]:
+            discount = int(good.get("discount") or 0)
+            out = []
+            for size in good["sizes"]:
+                chrt = str(int(size["sizeID"]))
+                full = money(size["price"])
+                out.append(
+                    RemotePrice(
+                        external_id=chrt,
+                        offer_code=self.unit_codes.get(chrt) or str(good.get("vendorCode") or chrt),
+                        price=money(size.get("discountedPrice", full)),
+                        old_price=full if discount else None,
+                        currency=str(good.get("currencyIsoCode4217") or "RUB"),
+                    )
+                )
+            return out
+
+        return mapping.guarded("good prices", build)
+
+    # --- orders ------------------------------------------------------------------------
+
+    async def _statuses(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(ids), STATUS_BATCH):
+            chunk = [int(i) for i in ids[start : start + STATUS_BATCH]]
+            body = await self.api.orders_status(chunk)
+            for row in mapping.guarded("statuses", lambda b: list(b["orders"]), body):
+                key, pair = mapping.guarded(
+                    "status",
+                    lambda r: (str(int(r["id"])), (str(r["supplierStatus"]), str(r["wbStatus"]))),
+                    row,
+                )
+                out[key] = pair
+        return out
+
+    async def _with_statuses(self, raws: list[dict[str, Any]]) -> list[RemoteOrder]:
+        for raw in raws:
+            self.tasks[mapping.guarded("task", lambda r: str(int(r["id"])), raw)] = raw
+        statuses = await self._statuses([str(r["id"]) for r in raws])
+        return [mapping.task_order(r, statuses.get(str(r["id"])), self.unit_codes) for r in raws]
+
+    async def iter_orders(self, since: datetime, until: datetime) -> AsyncIterator[list[RemoteOrder]]:
+        seen: set[str] = set()
+        body = await self.api.orders_new()
+        fresh = [r for r in mapping.guarded("new tasks", lambda: list(body["orders"]))]
+        if fresh:
+            seen.update(str(r.get("id")) for r in fresh)
+            yield await self._with_statuses(fresh)
+        start = since
+        while start < until:
+            end = min(start + MAX_WINDOW, until)
+            next_ = 0
+            while True:
+                page = await self.api.orders(
+                    limit=ORDERS_PAGE,
+                    next_=next_,
+                    date_from=int(start.timestamp()),
+                    date_to=int(end.timestamp()),
+                )
+                raws = mapping.guarded("tasks", lambda p: list(p["orders"]), page)
+                unseen = [r for r in raws if str(r.get("id")) not in seen]
+                seen.update(str(r.get("id")) for r in unseen)
+                if unseen:
+                    yield await self._with_statuses(unseen)
+                if len(raws) < ORDERS_PAGE:
+                    break
+                next_ = mapping.guarded("tasks cursor", lambda p: int(p["next"]), page)
+            start = end
+
+    async def get_order(self, external_id: str) -> RemoteOrder:
+        raw = self.tasks.get(external_id)
+        if raw is None:
+            until = datetime.now(UTC)
+            async for page in self.iter_orders(until - MAX_WINDOW, until):
+                if any(o.external_id == external_id for o in page):
+                    break
+            raw = self.tasks.get(external_id)
+        if raw is None:
+            raise NotFoundError(f"wildberries: assembly task {external_id} not found", status=404)
+        orders = await self._with_statuses([raw])
+        return orders[0]
+
+    async def refresh_statuses(self, external_ids: Sequence[str]) -> dict[str, tuple[OrderStatus, str]]:
+        """Current status of many known tasks, 1000 per call: task id -> (status, raw status)."""
+        pairs = await self._statuses(list(external_ids))
+        return {i: (mapping.order_status(*p), mapping.raw_status(*p)) for i, p in pairs.items()}
+
+    async def confirm(self, external_id: str) -> None:
+        """WB has no confirmation step: a task is taken into work by packing it into a supply."""
+
+    async def pack(self, order: RemoteOrder, boxes: Sequence[PackBox]) -> PackResult:
+        raw = self.tasks.get(order.external_id) or {}
+        warehouse = order.warehouse_id or str(raw.get("warehouseId") or "")
+        cargo = int(raw.get("cargoType") or 1)
+        task_warehouse = {k: str(v.get("warehouseId")) for k, v in self.tasks.items()}
+        await self.supplies.add(order.external_id, warehouse, cargo, task_warehouse)
+        return PackResult(
+            shipment_ids=[order.external_id], box_shipments={b.number: order.external_id for b in boxes}
+        )
+
+    async def labels(self, shipment_ids: Sequence[str], fmt: LabelFormat) -> list[Label]:
+        return await fulfilment.stickers(self.api, list(shipment_ids), fmt)
+
+    async def _supply_of(self, task_id: str) -> str:
+        known = self.supplies.of_task.get(task_id)
+        if known:
+            return known
+        raw = self.tasks.get(task_id)
+        if raw is None or not raw.get("supplyId"):
+            await self.get_order(task_id)
+            raw = self.tasks.get(task_id) or {}
+        if not raw.get("supplyId"):
+            raise ChannelError(f"wildberries: task {task_id} is in no supply; pack it first")
+        return str(raw["supplyId"])
+
+    async def hand_over(self, shipment_ids: Sequence[str]) -> HandOverResult:
+        supply_ids: list[str] = []
+        for task_id in shipment_ids:
+            supply = await self._supply_of(task_id)
+            if supply not in supply_ids:
+                supply_ids.append(supply)
+        pdfs: list[bytes] = []
+        for supply in supply_ids:
+            details = await self.api.supply(supply)
+            if not (isinstance(details, dict) and details.get("done")):
+                await self.api.deliver(supply)
+            for key, value in list(self.supplies.open.items()):
+                if value == supply:
+                    del self.supplies.open[key]
+            pdfs.append(await fulfilment.supply_qr_pdf(self.api, supply))
+        document = pdfs[0] if len(pdfs) == 1 else _merge_pdfs(pdfs)
+        return HandOverResult(",".join(supply_ids), document=document, document_format=LabelFormat.PDF)
+
+    async def cancel(self, external_id: str, reason: str) -> None:
+        await self.api.cancel(int(external_id))
+
+    # --- returns -----------------------------------------------------------------------
+
+    async def iter_returns(self, since: datetime) -> AsyncIterator[list[RemoteReturn]]:
+        by_rid = {
+            str(raw.get("rid")): (task_id, str(raw.get("chrtId")))
+            for task_id, raw in self.tasks.items()
+            if raw.get("rid")
+        }
+        for archived in (False, True):
+            offset = 0
+            while True:
+                body = await self.api.claims(archive=archived, limit=CLAIMS_PAGE, offset=offset)
+                claims = mapping.guarded("claims", lambda b: list(b["claims"]), body)
+                page = [
+                    mapping.claim_return(c, archived, by_rid, self.unit_codes)
+                    for c in claims
+                    if mapping.parse_time(c.get("dt_update") or c.get("dt")) >= since
+                ]
+                if page:
+                    yield page
+                if len(claims) < CLAIMS_PAGE:
+                    break
+                offset += CLAIMS_PAGE
+
+    # --- cards -------------------------------------------------------------------------
+
+    async def categories(self) -> list[Category]:
+        out: list[Category] = []
+        parents: dict[str, str] = {}
+        offset = 0
+        while True:
+            body = await self.api.subjects(limit=SUBJECTS_PAGE, offset=offset)
+            rows = mapping.guarded("subjects", lambda b: list(b["data"] or []), body)
+            for row in rows:
+                parent = f"parent-{row.get('parentID')}"
+                parents[parent] = str(row.get("parentName") or parent)
+                out.append(
+                    mapping.guarded(
+                        "subject",
+                        lambda r, p: Category(
+                            id=str(int(r["subjectID"])), name=str(r["subjectName"]), parent_id=p, leaf=True
+                        ),
+                        row,
+                        parent,
+                    )
+                )
+            if len(rows) < SUBJECTS_PAGE:
+                break
+            offset += SUBJECTS_PAGE
+        return [Category(id=k, name=v, leaf=False) for k, v in parents.items()] + out
+
+    async def category_attributes(self, category_id: str) -> list[CategoryAttribute]:
+        body = await self.api.charcs(category_id)
+        rows = mapping.guarded("characteristics", lambda: list(body["data"] or []))
+        return [
+            mapping.guarded(
+                "characteristic",
+                lambda r: CategoryAttribute(
+                    id=str(int(r["charcID"])),
+                    name=str(r["name"]),
+                    required=bool(r.get("required")),
+                    type="number" if r.get("charcType") == 4 else "string",
+                    multi=int(r.get("maxCount") or 0) > 1,
+                ),
+                row,
+            )
+            for row in rows
+        ]
+
+    async def export_cards(self, cards: Sequence[CardDraft]) -> str:
+        variants: dict[str, tuple[int, dict[str, Any]]] = {}
+        codes: dict[str, str] = {}
+        for draft in cards:
+            vendor = draft.product_code or draft.offer_code
+            codes[draft.offer_code] = vendor
+            if not draft.category_id.isdigit():
+                raise ChannelError(f"wildberries: subject id {draft.category_id!r} is not a number")
+            _, variant = variants.setdefault(
+                vendor,
+                (
+                    int(draft.category_id),
+                    {
+                        "vendorCode": vendor,
+                        "title": draft.name,
+                        "description": draft.description or draft.name,
+                        "brand": draft.brand or "",
+                        "characteristics": [
+                            {"id": int(k), "value": v} for k, v in draft.attributes.items() if k.isdigit()
+                        ],
+                        "sizes": [],
+                    },
+                ),
+            )
+            variant["sizes"].append(
+                {
+                    "techSize": draft.size or "0",
+                    "wbSize": draft.size or "",
+                    "price": int(draft.old_price or draft.price),
+                    "skus": list(draft.barcodes),
+                }
+            )
+        body = [{"subjectID": s, "variants": [v]} for s, v in variants.values()]
+        for start in range(0, len(body), CARDS_PER_UPLOAD):
+            await self.api.cards_upload(body[start : start + CARDS_PER_UPLOAD])
+        return json.dumps({"codes": codes}, ensure_ascii=False, sort_keys=True)
+
+    async def card_export_status(self, task_id: str) -> list[CardResult] | None:
+        try:
+            codes: dict[str, str] = json.loads(task_id)["codes"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ChannelError(f"wildberries: not a card export id: {task_id[:80]!r}") from exc
+        errors_body = await self.api.cards_errors()
+        errors: dict[str, list[str]] = {}
+        for item in mapping.guarded("card errors", lambda: list(errors_body["data"]["items"] or [])):
+            for vendor, texts in (item.get("errors") or {}).items():
+                errors.setdefault(vendor, []).extend(str(t) for t in texts)
+        results: list[CardResult] = []
+        for offer_code, vendor in codes.items():
+            body = await self.api.cards_list({"limit": CARDS_PAGE}, text=vendor)
+            found = [
+                c
+                for c in mapping.guarded("cards", lambda b: list(b["cards"]), body)
+                if c.get("vendorCode") == vendor
+            ]
+            if found:
+                results.append(
+                    CardResult(offer_code, ListingStatus.ACTIVE, external_id=str(found[0]["nmID"]))
+                )
+            elif vendor in errors:
+                results.append(CardResult(offer_code, ListingStatus.REJECTED, errors=errors[vendor]))
+            else:
+                return None
+        return results
+
+    def handle_push(self, headers: Mapping[str, str], body: bytes) -> PushReply:
+        return PushReply(
+            404,
+            {
+                "error": "not_supported",
+                "message": "Wildberries sends no push notifications; orders are polled",
+            },
+        )
+
+
+def _merge_pdfs(pdfs: Sequence[bytes]) -> bytes:
+    writer = PdfWriter()
+    for pdf in pdfs:
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

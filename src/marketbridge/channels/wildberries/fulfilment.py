@@ -1,0 +1,142 @@
+"""Packing, stickers and hand-over on Wildberries: supplies instead of acts.
+
+Packing puts an assembly task into an open supply (one per warehouse and cargo type,
+reused while it is open, created when there is none); WB then moves the task to `confirm`
+and its sticker can be printed. Hand-over delivers the supply; its QR code is the document.
+Stickers come as base64 files; PDF is made from the PNG stickers, one page per sticker.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from marketbridge.channels.errors import BadResponse, ChannelError, TransientError
+from marketbridge.channels.wildberries.client import WbApi
+from marketbridge.channels.wildberries.mapping import guarded
+from marketbridge.model import Label, LabelFormat
+
+STICKER_BATCH = 100
+SUPPLY_PAGE = 1000
+#: hub label format -> WB sticker type
+STICKER_TYPES = {
+    LabelFormat.PDF: "png",
+    LabelFormat.PNG: "png",
+    LabelFormat.ZPL: "zplv",
+    LabelFormat.SVG: "svg",
+}
+
+
+def decode_file(value: Any) -> bytes:
+    if not isinstance(value, str) or not value:
+        raise BadResponse("wildberries: a sticker came without its file")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadResponse("wildberries: a sticker file is not base64") from exc
+
+
+def pngs_to_pdf(pngs: Sequence[bytes]) -> bytes:
+    """One PDF with one page per PNG, in order."""
+    if not pngs:
+        raise ValueError("no stickers to print")
+    try:
+        pages = [Image.open(io.BytesIO(data)).convert("RGB") for data in pngs]
+    except (UnidentifiedImageError, OSError) as exc:
+        raise BadResponse("wildberries: a PNG sticker cannot be read") from exc
+    out = io.BytesIO()
+    pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:], resolution=72.0)
+    return out.getvalue()
+
+
+class Supplies:
+    """Finds or creates the open supply for a (warehouse, cargo type) and remembers it."""
+
+    def __init__(self, api: WbApi) -> None:
+        self.api = api
+        self.open: dict[tuple[str, int], str] = {}
+        self.of_task: dict[str, str] = {}
+
+    async def _is_open(self, supply_id: str) -> bool:
+        body = await self.api.supply(supply_id)
+        return isinstance(body, dict) and body.get("done") is False
+
+    async def _find_open(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str | None:
+        next_ = 0
+        while True:
+            body = await self.api.supplies(limit=SUPPLY_PAGE, next_=next_)
+            supplies = guarded("supplies list", lambda b: list(b["supplies"]), body)
+            for supply in supplies:
+                if supply.get("done") or supply.get("cargoType") not in (None, 0, cargo):
+                    continue
+                ids = await self.api.supply_order_ids(str(supply["id"]))
+                order_ids = guarded("supply tasks", lambda i: [str(x) for x in i["orderIds"]], ids)
+                if not order_ids or task_warehouse.get(order_ids[0]) == warehouse:
+                    return str(supply["id"])
+            if len(supplies) < SUPPLY_PAGE:
+                return None
+            next_ = guarded("supplies list", lambda b: int(b["next"]), body)
+
+    async def supply_for(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
+        key = (warehouse, cargo)
+        cached = self.open.get(key)
+        if cached and await self._is_open(cached):
+            return cached
+        found = await self._find_open(warehouse, cargo, task_warehouse)
+        if found is None:
+            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+            body = await self.api.create_supply(f"marketbridge {warehouse} {stamp}")
+            found = guarded("new supply", lambda: str(body["id"]))
+        self.open[key] = found
+        return found
+
+    async def add(self, task_id: str, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
+        supply = await self.supply_for(warehouse, cargo, task_warehouse)
+        try:
+            await self.api.add_to_supply(supply, [int(task_id)])
+        except ChannelError as exc:
+            if exc.status != 409:
+                raise
+            # The remembered supply may have closed meanwhile: look again once.
+            self.open.pop((warehouse, cargo), None)
+            supply = await self.supply_for(warehouse, cargo, task_warehouse)
+            await self.api.add_to_supply(supply, [int(task_id)])
+        self.of_task[task_id] = supply
+        return supply
+
+
+async def stickers(api: WbApi, task_ids: Sequence[str], fmt: LabelFormat) -> list[Label]:
+    """Labels for the tasks; raises TransientError while some sticker is not available yet."""
+    kind = STICKER_TYPES.get(fmt)
+    if kind is None:
+        raise ChannelError(f"wildberries: no stickers in {fmt}")
+    files: dict[str, bytes] = {}
+    for start in range(0, len(task_ids), STICKER_BATCH):
+        chunk = task_ids[start : start + STICKER_BATCH]
+        body = await api.stickers([int(t) for t in chunk], kind)
+        for sticker in guarded("stickers", lambda b: list(b["stickers"]), body):
+            files[str(guarded("sticker", lambda s: int(s["orderId"]), sticker))] = decode_file(
+                sticker.get("file")
+            )
+    missing = [t for t in task_ids if t not in files]
+    if missing:
+        raise TransientError(f"wildberries: stickers not ready for tasks {', '.join(missing)}")
+    if fmt == LabelFormat.PDF:
+        pdf = pngs_to_pdf([files[t] for t in task_ids])
+        return [Label(shipment_id=",".join(task_ids), format=fmt, content=pdf, filename="stickers.pdf")]
+    suffix = {"png": "png", "zplv": "zpl", "svg": "svg"}[kind]
+    return [
+        Label(shipment_id=t, format=fmt, content=files[t], filename=f"sticker-{t}.{suffix}") for t in task_ids
+    ]
+
+
+async def supply_qr_pdf(api: WbApi, supply_id: str) -> bytes:
+    body = await api.supply_barcode(supply_id, "png")
+    png = decode_file(body.get("file") if isinstance(body, dict) else None)
+    return pngs_to_pdf([png])

@@ -1,0 +1,114 @@
+"""Stock export to Wildberries: PUT /api/v3/stocks/{warehouseId}, isolating bad items.
+
+WB takes up to 1000 sizes per call and answers 204 for the whole batch or 409 with a list
+of errors naming the refused items; after a 409 nothing is saved. So a 409 marks the named
+items bad and the rest of the batch is sent again, until it goes through: one bad item
+never blocks the others. Every input item gets exactly one ItemResult (key = chrtID).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from marketbridge.channels.base import ItemResult, StockPush
+from marketbridge.channels.errors import ChannelError
+from marketbridge.channels.wildberries.client import WbApi
+
+BATCH = 1000
+MAX_AMOUNT = 100_000
+MAX_ROUNDS = 5
+
+
+def _refused(body: Any, by_barcode: dict[str, str]) -> tuple[dict[str, tuple[str, str]], str | None]:
+    """chrtID -> (code, message) of the items a 409 names, and the code of an error naming none."""
+    refused: dict[str, tuple[str, str]] = {}
+    general: str | None = None
+    errors = body if isinstance(body, list) else [body]
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        code = str(error.get("code") or "Conflict")
+        message = str(error.get("message") or "")
+        data = error.get("data")
+        if not isinstance(data, list) or not data:
+            general = code
+            continue
+        for item in data:
+            if not isinstance(item, dict):
+                continue
+            chrt = item.get("chrtId")
+            key = str(chrt) if chrt is not None else by_barcode.get(str(item.get("sku") or ""))
+            if key is not None:
+                refused[key] = (code, message)
+    return refused, general
+
+
+async def _push_batch(api: WbApi, warehouse: str, batch: list[StockPush]) -> dict[str, ItemResult]:
+    results: dict[str, ItemResult] = {}
+    pending = list(batch)
+    by_barcode = {p.barcode: p.external_id for p in batch if p.barcode}
+    for _ in range(MAX_ROUNDS):
+        if not pending:
+            break
+        rows = [{"chrtId": int(p.external_id), "amount": p.quantity} for p in pending]
+        try:
+            response = await api.put_stocks(warehouse, rows)
+        except ChannelError as exc:
+            for p in pending:
+                results[p.external_id] = ItemResult(p.external_id, False, exc.code, str(exc), exc.retryable)
+            return results
+        if response.status_code != 409:
+            for p in pending:
+                results[p.external_id] = ItemResult(p.external_id, True)
+            return results
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        refused, general = _refused(body, by_barcode)
+        if not refused:
+            code = general or "Conflict"
+            for p in pending:
+                results[p.external_id] = ItemResult(
+                    p.external_id, False, code, f"stock update refused: {code}", retryable=True
+                )
+            return results
+        for p in pending:
+            if p.external_id in refused:
+                code, message = refused[p.external_id]
+                results[p.external_id] = ItemResult(p.external_id, False, code, message or code)
+        pending = [p for p in pending if p.external_id not in refused]
+    for p in pending:
+        results[p.external_id] = ItemResult(
+            p.external_id, False, "Conflict", "gave up after repeated 409", True
+        )
+    return results
+
+
+async def push_stocks(api: WbApi, items: Sequence[StockPush]) -> list[ItemResult]:
+    by_key: dict[tuple[str, str], ItemResult] = {}
+    groups: dict[str, list[StockPush]] = defaultdict(list)
+    for item in items:
+        key = (item.warehouse_id, item.external_id)
+        if not item.external_id.isdigit():
+            by_key[key] = ItemResult(item.external_id, False, "InvalidItem", "chrtID must be a number")
+        elif not 0 <= item.quantity <= MAX_AMOUNT:
+            by_key[key] = ItemResult(item.external_id, False, "UploadDataLimit", "amount must be 0..100000")
+        elif not item.warehouse_id.isdigit():
+            by_key[key] = ItemResult(item.external_id, False, "NotFound", "unknown warehouse")
+        else:
+            groups[item.warehouse_id].append(item)
+    for warehouse, group in groups.items():
+        unique: dict[str, StockPush] = {}
+        for item in group:
+            unique[item.external_id] = item  # the last amount for a size wins
+        batch_items = list(unique.values())
+        for start in range(0, len(batch_items), BATCH):
+            done = await _push_batch(api, warehouse, batch_items[start : start + BATCH])
+            for chrt, result in done.items():
+                by_key[(warehouse, chrt)] = result
+    missing = ItemResult("", False, "Unknown", "no result", retryable=True)
+    return [replace(by_key.get((i.warehouse_id, i.external_id), missing), key=i.external_id) for i in items]

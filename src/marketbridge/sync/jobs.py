@@ -1,0 +1,98 @@
+"""Running one job of one kind for one connection: under a lease, recorded as a sync run.
+
+The lease makes sure that each (connection, kind) runs in at most one worker at a time on
+any number of machines; a run renews it while it works, and a crashed holder's lease
+expires so another worker takes over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from marketbridge.store import leases
+from marketbridge.store.tables import Connection, Link
+from marketbridge.sync import catalog, ledger, orders, pushing, returns
+from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.runs import recorded_run
+
+if TYPE_CHECKING:
+    from marketbridge.wiring import Hub
+
+LEASE_TTL = 30.0
+
+
+def lease_name(connection_id: int, kind: JobKind) -> str:
+    return f"job:{connection_id}:{kind.value}"
+
+
+async def _renew(hub: Hub, name: str) -> None:
+    while True:
+        await asyncio.sleep(LEASE_TTL / 3)
+        await leases.acquire(hub.db, name, hub.worker_id, LEASE_TTL)
+
+
+async def run_job(hub: Hub, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
+    """Run the job if nobody else is running it; returns False when the lease was taken."""
+    name = lease_name(connection_id, kind)
+    if not await leases.acquire(hub.db, name, hub.worker_id, LEASE_TTL):
+        return False
+    renewer = asyncio.create_task(_renew(hub, name))
+    try:
+        async with hub.db.session() as s:
+            conn = await s.get(Connection, connection_id)
+        if conn is None or not conn.enabled:
+            return True
+        if kind in (JobKind.STOCKS, JobKind.PRICES):
+            ledger_kind = ledger.STOCK if kind == JobKind.STOCKS else ledger.PRICE
+            if not await pushing.has_due(hub.db, conn.id, ledger_kind):
+                return True
+        touched = await _execute(hub, conn, kind, trigger)
+    finally:
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
+        await leases.release(hub.db, name, hub.worker_id)
+    for conn_id in touched:
+        await hub.dispatcher.kick(conn_id, JobKind.STOCKS)
+    return True
+
+
+async def _execute(hub: Hub, conn: Connection, kind: JobKind, trigger: str) -> set[int]:
+    channel = hub.channels.get(conn)
+    touched: set[int] = set()
+    async with recorded_run(hub.db, conn.account_id, conn.id, kind.value, trigger) as rec:
+        if kind == JobKind.STOCKS:
+            await pushing.push_pending(hub.db, conn, channel, ledger.STOCK, rec)
+        elif kind == JobKind.PRICES:
+            await pushing.push_pending(hub.db, conn, channel, ledger.PRICE, rec)
+        elif kind == JobKind.ORDERS:
+            touched = await orders.poll_orders(hub.db, conn, channel, rec)
+        elif kind == JobKind.CATALOG:
+            await catalog.import_catalog(hub.db, conn, channel, rec)
+        elif kind == JobKind.RETURNS:
+            await returns.import_returns(hub.db, conn, channel, rec)
+        elif kind == JobKind.MODERATION:
+            rec.count("open", await catalog.follow_moderation(hub.db, conn, channel, rec))
+        elif kind == JobKind.PRICE_IMPORT:
+            await catalog.import_prices(hub.db, conn, channel, rec)
+        elif kind == JobKind.RECONCILE:
+            async with hub.db.session() as s:
+                offer_ids = [
+                    r[0]
+                    for r in await s.execute(
+                        select(Link.entity_id).where(
+                            Link.connection_id == conn.id, Link.entity_kind == "offer"
+                        )
+                    )
+                ]
+                await ledger.stock_changed(s, conn.account_id, offer_ids, connection_id=conn.id, force=True)
+                await ledger.price_changed(s, conn.account_id, offer_ids, connection_id=conn.id, force=True)
+            rec.count("queued", len(offer_ids))
+            touched = {conn.id}
+    if kind == JobKind.RECONCILE:
+        await hub.dispatcher.kick(conn.id, JobKind.PRICES)
+    return touched

@@ -1,0 +1,180 @@
+"""The scheduler: decides what runs when, for every connection of every account.
+
+Every tick (half a second) it starts the pushers of connections that have due pending
+changes — so a change reaches the marketplace within about a second even if its kick was
+lost — and the periodic jobs whose interval has passed. Intervals are configurable per
+connection (`schedule` in the connection's settings, seconds per job kind). Jobs already
+running in this process are not started twice; across processes the job lease decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+from sqlalchemy import distinct, func, select
+
+from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
+from marketbridge.store.types import utcnow
+from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.inbox import process_inbox
+from marketbridge.sync.jobs import run_job
+
+if TYPE_CHECKING:
+    from marketbridge.wiring import Hub
+
+log = structlog.get_logger(__name__)
+
+#: Default seconds between runs of each periodic job (0 switches a job off).
+DEFAULT_SCHEDULE: dict[JobKind, float] = {
+    JobKind.ORDERS: 60,
+    JobKind.RECONCILE: 15 * 60,
+    JobKind.CATALOG: 15 * 60,
+    JobKind.RETURNS: 10 * 60,
+    JobKind.MODERATION: 60,
+}
+TICK_SECONDS = 0.5
+PERIODIC_CHECK_SECONDS = 2.0
+
+#: Extra background work injected by the process (e.g. webhook delivery): returns items handled.
+Background = Callable[["Hub"], Awaitable[int]]
+
+
+def schedule_for(settings: dict[str, object]) -> dict[JobKind, float]:
+    plan = dict(DEFAULT_SCHEDULE)
+    overrides = settings.get("schedule")
+    if isinstance(overrides, dict):
+        for name, seconds in overrides.items():
+            try:
+                plan[JobKind(name)] = float(seconds)
+            except (ValueError, TypeError):
+                log.warning("bad_schedule_entry", name=name, value=seconds)
+    return plan
+
+
+class Scheduler:
+    def __init__(self, hub: Hub, background: list[Background] | None = None) -> None:
+        self.hub = hub
+        self.background = background or []
+        self.running: dict[tuple[int, JobKind], asyncio.Task[bool]] = {}
+        self._wake = asyncio.Event()
+        self._helpers: dict[str, asyncio.Task[int]] = {}
+        self._last_periodic = 0.0
+        self._last_started: dict[tuple[int, JobKind], datetime] = {}
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self, connection_id: int, kind: JobKind, trigger: str = "schedule") -> None:
+        key = (connection_id, kind)
+        task = self.running.get(key)
+        if task is not None and not task.done():
+            return
+        self._last_started[key] = utcnow()
+        task = asyncio.create_task(self._guarded(connection_id, kind, trigger))
+        self.running[key] = task
+
+    async def _guarded(self, connection_id: int, kind: JobKind, trigger: str) -> bool:
+        try:
+            return await run_job(self.hub, connection_id, kind, trigger)
+        except Exception as exc:  # recorded on the run row already; the worker goes on
+            log.warning(
+                "job_failed",
+                connection_id=connection_id,
+                kind=kind.value,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            return False
+
+    def _start_helper(self, name: str, fn: Callable[[], Awaitable[int]]) -> None:
+        task = self._helpers.get(name)
+        if task is not None and not task.done():
+            return
+
+        async def guarded() -> int:
+            try:
+                return await fn()
+            except Exception as exc:
+                log.warning("background_failed", name=name, error=f"{type(exc).__name__}: {exc}")
+                return 0
+
+        self._helpers[name] = asyncio.create_task(guarded())
+
+    async def tick(self) -> None:
+        now = utcnow()
+        async with self.hub.db.session() as s:
+            due = (
+                await s.execute(
+                    select(distinct(PendingChange.connection_id), PendingChange.kind).where(
+                        PendingChange.next_attempt_at <= now
+                    )
+                )
+            ).all()
+            inbox_waiting = (
+                await s.execute(select(InboxItem.id).where(InboxItem.status == "new").limit(1))
+            ).first()
+        for connection_id, kind in due:
+            self.start(connection_id, JobKind.STOCKS if kind == "stock" else JobKind.PRICES, "change")
+        if inbox_waiting:
+            self._start_helper("inbox", lambda: process_inbox(self.hub))
+        for i, fn in enumerate(self.background):
+            self._start_helper(f"background-{i}", lambda fn=fn: fn(self.hub))  # type: ignore[misc]
+        loop_now = asyncio.get_running_loop().time()
+        if loop_now - self._last_periodic >= PERIODIC_CHECK_SECONDS:
+            self._last_periodic = loop_now
+            await self._periodic(now)
+
+    async def _periodic(self, now: datetime) -> None:
+        async with self.hub.db.session() as s:
+            connections = list(
+                (await s.execute(select(Connection).where(Connection.enabled.is_(True)))).scalars()
+            )
+            last_runs = {
+                (conn_id, kind): started
+                for conn_id, kind, started in await s.execute(
+                    select(SyncRun.connection_id, SyncRun.kind, func.max(SyncRun.started_at)).group_by(
+                        SyncRun.connection_id, SyncRun.kind
+                    )
+                )
+            }
+        for conn in connections:
+            for kind, seconds in schedule_for(conn.settings).items():
+                if seconds <= 0:
+                    continue
+                key = (conn.id, kind)
+                last = max(
+                    _aware(last_runs.get((conn.id, kind.value))) or datetime.min.replace(tzinfo=UTC),
+                    self._last_started.get(key, datetime.min.replace(tzinfo=UTC)),
+                )
+                if now - last >= timedelta(seconds=seconds):
+                    self.start(conn.id, kind)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("scheduler_started", worker=self.hub.worker_id)
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception as exc:  # a database hiccup must not end the worker
+                log.warning("tick_failed", error=f"{type(exc).__name__}: {exc}")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), TICK_SECONDS)
+        await self.drain()
+
+    async def drain(self) -> None:
+        tasks = [t for t in (*self.running.values(), *self._helpers.values()) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

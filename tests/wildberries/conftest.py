@@ -1,0 +1,29 @@
+"""Fixtures of the Wildberries suite: a real sandbox on loopback and a channel bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from marketbridge.channels.wildberries import WildberriesChannel
+from tests.wildberries.harness import Sandbox, make_channel, start_sandbox
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """An empty sandbox without rate limits."""
+    yield from start_sandbox(demo=False, limits=False)
+
+
+@pytest.fixture
+def demo_sandbox() -> Iterator[Sandbox]:
+    """The demo shop, with the real rate limits on."""
+    yield from start_sandbox(demo=True, limits=True)
+
+
+@pytest.fixture
+async def channel(sandbox: Sandbox) -> AsyncIterator[WildberriesChannel]:
+    chan = make_channel(sandbox)
+    yield chan
+    await chan.aclose()

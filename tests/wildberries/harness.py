@@ -1,0 +1,102 @@
+"""The Wildberries test harness: a real sandbox on loopback, a channel bound to it, a small shop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from marketbridge.channels.base import ConnectionConfig
+from marketbridge.channels.wildberries import HOST_ALIASES, WildberriesChannel
+from marketbridge.runtime.ratelimit import MemoryLimiter
+from marketbridge.sandbox.wildberries import create_app, make_credentials
+from tests.support.servers import ThreadedServer, serve_app
+
+
+@dataclass
+class Sandbox:
+    server: ThreadedServer
+    token: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def control(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = httpx.request(method, f"{self.url}/_sandbox{path}", timeout=30, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": token if token is not None else self.token}
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def journal(self) -> list[dict[str, Any]]:
+        return list(self.control("GET", "/journal", params={"limit": 5000})["items"])
+
+    def mint(self, categories: list[str] | None = None, read_only: bool = False) -> str:
+        body = {"categories": categories, "read_only": read_only}
+        return str(self.control("POST", "/tokens", json=body)["token"])
+
+
+def start_sandbox(*, demo: bool, limits: bool) -> Iterator[Sandbox]:
+    credentials = make_credentials()
+    app = create_app(credentials=credentials, demo_data=demo, limits=limits)
+    with serve_app(app) as server:
+        sandbox = Sandbox(server, credentials["token"])
+        sandbox.control("PUT", "/timing", json={"price_delay": 0.2, "card_delay": 0.2})
+        yield sandbox
+
+
+def make_channel(sandbox: Sandbox, **settings: Any) -> WildberriesChannel:
+    config = ConnectionConfig(
+        connection_id="wb-test",
+        base_urls=dict.fromkeys(HOST_ALIASES, sandbox.url),
+        credentials={"token": sandbox.token},
+        settings={"price_poll_interval": 0.1, "price_poll_timeout": 20, **settings},
+    )
+    return WildberriesChannel(config, MemoryLimiter())
+
+
+WAREHOUSES = ("901", "902")
+
+
+def seed_shop(sandbox: Sandbox, extra_offers: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """Seeds the shop; returns seeded offer code -> chrtID."""
+    offers: list[dict[str, Any]] = [
+        {
+            "offer_code": f"SHIRT-{size}",
+            "product_code": "SHIRT",
+            "name": "Рубашка льняная",
+            "size": size,
+            "category_id": "192",
+            "barcodes": [f"46000000001{n}"],
+            "price": "1500",
+            "old_price": "2000",
+            "stocks": {"901": 5},
+        }
+        for n, size in enumerate(("S", "M", "L"))
+    ]
+    offers.append(
+        {
+            "offer_code": "MUG",
+            "name": "Кружка керамическая",
+            "category_id": "192",
+            "barcodes": ["4600000000200"],
+            "price": "1000",
+            "stocks": {"901": 7, "902": 2},
+        }
+    )
+    offers.append({"offer_code": "CAP", "name": "Кепка", "barcodes": ["4600000000300"], "price": "700"})
+    offers.extend(extra_offers or [])
+    body = sandbox.control(
+        "POST",
+        "/seed",
+        json={
+            "warehouses": [{"id": "901", "name": "Москва"}, {"id": "902", "name": "Казань"}],
+            "offers": offers,
+        },
+    )
+    return dict(body["offers"])
