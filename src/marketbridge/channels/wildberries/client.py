@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from marketbridge.channels.http import ApiClient
+from marketbridge.channels.http import ApiClient, decode_json
 from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter, RateLimit
 
 #: Real hosts per alias, used when a connection does not override them.
@@ -115,23 +115,9 @@ class WbApi:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def call(
-        self,
-        method: str,
-        name: str,
-        *,
-        host: str,
-        group: str,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        idempotent: bool = True,
-        **path_args: Any,
-    ) -> Any:
-        path = PATHS[name].format(**path_args)
-        return await self.http.call(
-            method, path, host=host, group=group, limit=LIMITS[group], json=json, params=params,
-            idempotent=idempotent,
-        )  # fmt: skip
+    async def call(self, method: str, name: str, **kwargs: Any) -> Any:
+        """`request` and then the decoded JSON body (None for an empty body)."""
+        return decode_json(await self.request(method, name, **kwargs), "wildberries")
 
     async def request(
         self,
