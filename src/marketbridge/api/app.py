@@ -10,6 +10,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from marketbridge import __version__
+from marketbridge.api import problems
+from marketbridge.api.idempotency import idempotency_middleware
+from marketbridge.api.v1 import api_router
 from marketbridge.runtime.metrics import HTTP_REQUESTS
 from marketbridge.wiring import Hub
 
@@ -28,6 +31,9 @@ def create_app(hub: Hub) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    problems.install(app)
+    app.middleware("http")(idempotency_middleware)
+    app.include_router(api_router())
 
     @app.middleware("http")
     async def count_requests(

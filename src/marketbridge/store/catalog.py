@@ -133,6 +133,18 @@ async def _check_offers(
     return problems, products
 
 
+async def _upsert_by_sku(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], columns: Sequence[str], batch: int
+) -> None:
+    """INSERT ... ON CONFLICT (account_id, sku) DO UPDATE the given columns, in batches."""
+    for part in chunks(rows, batch):
+        stmt = insert_for(session, table).values(part)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["account_id", "sku"], set_={c: getattr(stmt.excluded, c) for c in columns}
+        )
+        await session.execute(stmt)
+
+
 async def _write_offers(
     session: AsyncSession,
     account_id: int,
@@ -157,16 +169,8 @@ async def _write_offers(
         }
         for i in items
     ]
-    for part in chunks(rows, 500):
-        stmt = insert_for(session, Offer).values(part)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["account_id", "sku"],
-            set_={
-                c: getattr(stmt.excluded, c)
-                for c in ("product_id", "name", "size", "color", "weight_g", "requires_marking", "updated_at")
-            },
-        )
-        await session.execute(stmt)
+    columns = ("product_id", "name", "size", "color", "weight_g", "requires_marking", "updated_at")
+    await _upsert_by_sku(session, Offer, rows, columns, 500)
     ids = {
         sku: found[0]
         for sku, found in (await ids_by_sku(session, Offer, account_id, [r["sku"] for r in rows])).items()
@@ -235,16 +239,8 @@ async def upsert_products(
         }
         for p in products
     ]
-    for part in chunks(rows, 300):
-        stmt = insert_for(session, Product).values(part)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["account_id", "sku"],
-            set_={
-                c: getattr(stmt.excluded, c)
-                for c in ("name", "description", "brand", "category_id", "images", "attributes", "updated_at")
-            },
-        )
-        await session.execute(stmt)
+    columns = ("name", "description", "brand", "category_id", "images", "attributes", "updated_at")
+    await _upsert_by_sku(session, Product, rows, columns, 300)
     product_ids = await ids_by_sku(session, Product, account_id, [p.sku for p in products])
     created = sum(1 for p in products if p.sku not in existing_products)
     product_counts = UpsertCounts(created=created, updated=len(products) - created, ids=product_ids)

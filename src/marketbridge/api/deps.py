@@ -1,0 +1,60 @@
+"""Request dependencies: the hub, and who is calling (bearer API key → account and scope)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from marketbridge.api.problems import Problem
+from marketbridge.store import accounts
+from marketbridge.store.accounts import Principal
+from marketbridge.wiring import Hub
+
+bearer = HTTPBearer(auto_error=False, description="A seller API key: `Authorization: Bearer mb_...`")
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+async def principal_for(hub: Hub, raw_key: str) -> Principal | None:
+    async with hub.db.session() as s:
+        return await accounts.authenticate(s, raw_key)
+
+
+async def reader(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Any valid key: read-only and read-write keys may read."""
+    if credentials is None or not credentials.credentials:
+        raise Problem(
+            401,
+            "unauthorized",
+            "send `Authorization: Bearer <API key>`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    found = await principal_for(get_hub(request), credentials.credentials)
+    if found is None:
+        raise Problem(
+            401,
+            "invalid_api_key",
+            "the API key is unknown or revoked",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return found
+
+
+async def writer(principal: Annotated[Principal, Depends(reader)]) -> Principal:
+    """A read-write key; a read-only key gets 403."""
+    if not principal.can_write:
+        raise Problem(403, "read_only_key", "this API key may only read")
+    return principal
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]

@@ -1,0 +1,79 @@
+"""A hub with two accounts served over real HTTP on loopback, for the seller API tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from marketbridge.api.app import create_app
+from marketbridge.runtime.settings import Settings
+from marketbridge.store import accounts
+from marketbridge.store.crypto import SecretBox
+from marketbridge.store.db import Database
+from marketbridge.wiring import Hub
+from tests.support.servers import ThreadedServer, serve_app
+
+
+@dataclass
+class Tenant:
+    account_id: int
+    key: str
+    read_key: str
+
+    def headers(self, *, read_only: bool = False) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.read_key if read_only else self.key}"}
+
+
+@dataclass
+class ApiEnv:
+    hub: Hub
+    server: ThreadedServer
+    a: Tenant
+    b: Tenant
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def client(self, tenant: Tenant, *, read_only: bool = False, timeout: float = 30) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.server.url + "/api/v1", headers=tenant.headers(read_only=read_only), timeout=timeout
+        )
+
+
+def make_hub(db: Database, fernet_key: bytes) -> Hub:
+    return Hub(settings=Settings(), db=Database(db.url), box=SecretBox([fernet_key]))
+
+
+async def make_tenant(db: Database, name: str) -> Tenant:
+    async with db.session() as s:
+        account, key = await accounts.create_account(s, name)
+        read_key, _ = await accounts.create_key(s, account.id, "read", name="reader")
+    return Tenant(account.id, key, read_key)
+
+
+@pytest.fixture
+def fernet_key() -> bytes:
+    return Fernet.generate_key()
+
+
+@pytest.fixture
+async def tenants(db: Database) -> tuple[Tenant, Tenant]:
+    return await make_tenant(db, "shop-a"), await make_tenant(db, "shop-b")
+
+
+@pytest.fixture
+def api(db: Database, tenants: tuple[Tenant, Tenant], fernet_key: bytes) -> Iterator[ApiEnv]:
+    hub = make_hub(db, fernet_key)
+    with serve_app(create_app(hub)) as server:
+        yield ApiEnv(hub, server, *tenants)
+
+
+@pytest.fixture
+async def client_a(api: ApiEnv) -> AsyncIterator[httpx.AsyncClient]:
+    async with api.client(api.a) as client:
+        yield client
