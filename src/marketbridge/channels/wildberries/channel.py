@@ -36,7 +36,7 @@ from marketbridge.channels.base import (
     RemoteWarehouse,
     StockPush,
 )
-from marketbridge.channels.errors import ChannelError, NotFoundError
+from marketbridge.channels.errors import AuthError, ChannelError, NotFoundError
 from marketbridge.channels.wildberries import fulfilment, mapping
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.price_push import PricePusher
@@ -191,9 +191,22 @@ class WildberriesChannel:
                 out[key] = pair
         return out
 
+    async def _learn_units(self, raws: list[dict[str, Any]]) -> None:
+        """Find the unit codes of sizes not seen yet (a task names its card, not its techSize)."""
+        articles = {str(r.get("article")) for r in raws if str(r.get("chrtId")) not in self.unit_codes}
+        for article in sorted(a for a in articles if a and a != "None"):
+            try:
+                body = await self.api.cards_list({"limit": CARDS_PAGE}, text=article)
+            except AuthError:
+                return  # a token without the content category: lines keep the card's vendorCode
+            for card in mapping.guarded("cards", lambda b: list(b["cards"]), body):
+                for offer in mapping.card_offers(card, self.sizes_as_products):
+                    self.unit_codes[offer.external_id] = offer.offer_code
+
     async def _with_statuses(self, raws: list[dict[str, Any]]) -> list[RemoteOrder]:
         for raw in raws:
             self.tasks[mapping.guarded("task", lambda r: str(int(r["id"])), raw)] = raw
+        await self._learn_units(raws)
         statuses = await self._statuses([str(r["id"]) for r in raws])
         return [mapping.task_order(r, statuses.get(str(r["id"])), self.unit_codes) for r in raws]
 
