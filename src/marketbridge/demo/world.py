@@ -1,0 +1,227 @@
+"""The demo world: every registered marketplace's sandbox, a hub, the demo shop connected to all.
+
+Used by `marketbridge demo`, the end-to-end tests and the benchmarks. Everything runs on
+loopback: sandboxes in their own threads, the hub's API and worker in the caller's loop.
+Nothing here names a marketplace: the sandboxes and channels come from their registries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from marketbridge.channels import registry as channel_registry
+from marketbridge.demo.catalog import DemoCatalog, seed_offers
+from marketbridge.demo.seed import HubIds, seed_hub
+from marketbridge.runtime.serving import ThreadedServer, serve_in_loop
+from marketbridge.runtime.settings import Settings
+from marketbridge.sandbox import registry as sandbox_registry
+from marketbridge.store import accounts
+from marketbridge.store.connections import create_connection
+from marketbridge.store.crypto import SecretBox
+from marketbridge.store.db import Database
+from marketbridge.store.tables import Connection, PriceMapping, WarehouseMapping
+from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.jobs import run_job
+from marketbridge.sync.scheduler import Background
+from marketbridge.wiring import Hub
+
+
+@dataclass
+class Market:
+    kind: str
+    server: ThreadedServer
+    credentials: dict[str, str]
+    connection_id: int = 0
+    control: httpx.AsyncClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.control = httpx.AsyncClient(base_url=self.server.url + "/_sandbox", timeout=30)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@dataclass
+class World:
+    hub: Hub
+    account_id: int
+    api_key: str
+    catalog: DemoCatalog
+    ids: HubIds
+    markets: dict[str, Market]
+    hub_url: str | None = None
+
+    async def run(self, connection_id: int, kind: JobKind) -> None:
+        """Run one job now, waiting for a run already in progress to end first."""
+        for _ in range(600):
+            if await run_job(self.hub, connection_id, kind, trigger="manual"):
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"job {kind.value} on connection {connection_id} stayed busy")
+
+    async def sandbox_stocks(self, kind: str) -> dict[tuple[str, str], int]:
+        """(offer code, marketplace warehouse id) -> quantity the seller last set on the sandbox."""
+        items = (await self.markets[kind].control.get("/stocks")).json()["items"]
+        return {(i["offer_code"], str(i["warehouse_id"])): int(i["quantity"]) for i in items}
+
+    async def warehouse_ids(self, kind: str) -> list[str]:
+        async with self.hub.db.session() as s:
+            rows = await s.execute(
+                select(WarehouseMapping.external_warehouse_id)
+                .where(WarehouseMapping.connection_id == self.markets[kind].connection_id)
+                .order_by(WarehouseMapping.warehouse_id)
+            )
+            return [r[0] for r in rows]
+
+
+async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float = 30.0, every: float = 0.1) -> float:
+    """Poll `check` until it is true; returns the seconds it took, raises TimeoutError after `timeout`."""
+    started = time.monotonic()
+    while True:
+        if await check():
+            return time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"condition not met within {timeout} s")
+        await asyncio.sleep(every)
+
+
+async def _connect(hub: Hub, account_id: int, market: Market, settings: dict[str, Any]) -> int:
+    spec = channel_registry.get(market.kind)
+    async with hub.db.session() as s:
+        row = await create_connection(
+            s,
+            hub.box,
+            account_id=account_id,
+            kind=market.kind,
+            name=market.kind,
+            credentials=market.credentials,
+            base_urls={alias: market.url for alias in spec.host_aliases},
+            settings=settings,
+        )
+        return row.id
+
+
+async def _map(hub: Hub, account_id: int, ids: HubIds, market: Market) -> None:
+    async with hub.db.session() as s:
+        conn = await s.get(Connection, market.connection_id)
+        assert conn is not None
+    remote = sorted(await hub.channels.get(conn).list_warehouses(), key=lambda w: w.external_id)
+    hub_whs = sorted(ids.warehouses.items())
+    async with hub.db.session() as s:
+        for (_, wh_id), ext in zip(hub_whs, remote, strict=False):
+            s.add(
+                WarehouseMapping(
+                    account_id=account_id,
+                    connection_id=market.connection_id,
+                    warehouse_id=wh_id,
+                    external_warehouse_id=ext.external_id,
+                )
+            )
+        s.add(
+            PriceMapping(
+                account_id=account_id,
+                connection_id=market.connection_id,
+                price_type_id=ids.price_types["base"],
+                target="price",
+            )
+        )
+        s.add(
+            PriceMapping(
+                account_id=account_id,
+                connection_id=market.connection_id,
+                price_type_id=ids.price_types["old"],
+                target="old_price",
+            )
+        )
+
+
+@asynccontextmanager
+async def open_world(
+    catalog: DemoCatalog,
+    db: Database,
+    *,
+    kinds: list[str] | None = None,
+    limits: bool = False,
+    settings: Settings | None = None,
+    connection_settings: dict[str, Any] | None = None,
+    serve_api: bool = True,
+    start_worker: bool = True,
+    import_catalog: bool = True,
+    hub_factory: Callable[[Database], Hub] | None = None,
+    background: list[Background] | None = None,
+) -> AsyncIterator[World]:
+    """Start sandboxes, a hub on `db` (migrated), the demo shop, and connect them all."""
+    specs = sandbox_registry.load_all()
+    chosen = kinds or sorted(set(specs) & set(channel_registry.load_all()))
+    async with AsyncExitStack() as stack:
+        markets: dict[str, Market] = {}
+        for kind in chosen:
+            spec = specs[kind]
+            credentials = spec.make_credentials()
+            app = spec.create_app(credentials=credentials, demo_data=False, limits=limits, push_url=None)
+            server = ThreadedServer(app).start()
+            stack.callback(server.stop)
+            market = Market(kind=kind, server=server, credentials=credentials)
+            stack.push_async_callback(market.control.aclose)
+            markets[kind] = market
+            seeded = await market.control.post(
+                "/seed",
+                json={
+                    "warehouses": [{"name": w.name} for w in catalog.warehouses],
+                    "offers": seed_offers(catalog),
+                },
+            )
+            seeded.raise_for_status()
+
+        hub = (
+            hub_factory(db)
+            if hub_factory
+            else Hub(settings=settings or Settings(), db=db, box=SecretBox([Fernet.generate_key()]))
+        )
+        stack.push_async_callback(hub.aclose)
+        await db.upgrade()
+        async with db.session() as s:
+            account, api_key = await accounts.create_account(s, "demo shop")
+            account_id = account.id
+        async with db.session() as s:
+            ids = await seed_hub(s, account_id, catalog)
+        schedule = {"schedule": {"orders": 5, "returns": 10, "catalog": 0, "reconcile": 0, "moderation": 2}}
+        for market in markets.values():
+            market.connection_id = await _connect(
+                hub, account_id, market, {**schedule, **(connection_settings or {})}
+            )
+            await _map(hub, account_id, ids, market)
+
+        world = World(
+            hub=hub, account_id=account_id, api_key=api_key, catalog=catalog, ids=ids, markets=markets
+        )
+        if serve_api:
+            from marketbridge.api.app import create_app
+
+            world.hub_url = await stack.enter_async_context(serve_in_loop(create_app(hub)))
+            for market in markets.values():
+                async with hub.db.session() as s:
+                    conn = await s.get(Connection, market.connection_id)
+                    assert conn is not None
+                if hub.channels.get(conn).capabilities.order_push:
+                    push_url = f"{world.hub_url}/push/{market.kind}/{conn.id}/{conn.push_secret}"
+                    (await market.control.put("/push", json={"url": push_url})).raise_for_status()
+        if import_catalog:
+            for market in markets.values():
+                await world.run(market.connection_id, JobKind.CATALOG)
+        if start_worker:
+            await hub.start_worker(background or [])
+        yield world
+        with contextlib.suppress(Exception):
+            await hub.stop_worker()

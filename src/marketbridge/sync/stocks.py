@@ -1,0 +1,43 @@
+"""Setting stock levels in the hub: the one entry for the seller's stock, whatever calls it.
+
+The new on-hand quantities are written and the resulting marketplace values are queued in
+the same transaction; the caller kicks the pushers of the returned connections after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marketbridge.store.tables import StockLevel
+from marketbridge.store.types import utcnow
+from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.sync import ledger
+
+
+async def set_on_hand(
+    session: AsyncSession, account_id: int, levels: Mapping[tuple[int, int], int]
+) -> set[int]:
+    """Set on-hand quantities for (offer id, warehouse id); returns the connections to push to."""
+    now = utcnow()
+    rows = [
+        {
+            "account_id": account_id,
+            "offer_id": offer_id,
+            "warehouse_id": wh,
+            "on_hand": qty,
+            "reserved": 0,
+            "updated_at": now,
+        }
+        for (offer_id, wh), qty in levels.items()
+    ]
+    for part in chunks(rows, 500):
+        stmt = insert_for(session, StockLevel).values(part)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["offer_id", "warehouse_id"],
+                set_={"on_hand": stmt.excluded.on_hand, "updated_at": stmt.excluded.updated_at},
+            )
+        )
+    return await ledger.stock_changed(session, account_id, {offer_id for offer_id, _ in levels})
