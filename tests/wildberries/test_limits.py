@@ -1,0 +1,69 @@
+"""Rate limits: the sandbox answers WB's 429 with its headers; the connector stays under the limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from marketbridge.channels.base import StockPush
+from marketbridge.channels.wildberries.client import LIMITS
+from marketbridge.sandbox.wildberries.endpoints import LIMIT_GROUPS
+from tests.wildberries.harness import Sandbox, make_channel, start_sandbox
+
+
+def test_connector_and_sandbox_declare_the_same_limits() -> None:
+    for group, limit in LIMITS.items():
+        spec = LIMIT_GROUPS[group]
+        assert (limit.count, limit.per_seconds, limit.burst) == (spec.count, spec.per_seconds, spec.burst)
+
+
+def test_sandbox_answers_429_with_the_gateway_body_and_headers(demo_sandbox: Sandbox) -> None:
+    with httpx.Client(base_url=demo_sandbox.url, headers={"Authorization": demo_sandbox.token}) as client:
+        answers = [client.get("/api/v3/orders/new") for _ in range(LIMIT_GROUPS["marketplace"].burst + 5)]
+    ok = [a for a in answers if a.status_code == 200]
+    refused = [a for a in answers if a.status_code == 429]
+    assert len(ok) >= LIMIT_GROUPS["marketplace"].burst and refused
+    first = refused[0]
+    assert first.json()["title"] == "too many requests" and first.json()["status"] == 429
+    assert int(first.headers["X-Ratelimit-Retry"]) >= 1
+    assert first.headers["X-Ratelimit-Remaining"] == "0"
+    assert first.headers["X-Ratelimit-Limit"] == "20"
+    assert int(first.headers["X-Ratelimit-Reset"]) >= 1
+    assert ok[0].headers["X-Ratelimit-Limit"] == "20"
+    assert demo_sandbox.control("GET", "/limits")["rejected"]["marketplace"] >= 1
+
+
+async def test_stock_export_of_thousands_of_offers_gets_no_429() -> None:
+    for sandbox in start_sandbox(demo=False, limits=True):
+        offers = [
+            {"offer_code": f"SKU-{n:05d}", "name": f"Товар {n}", "barcodes": [f"47{n:011d}"], "price": "100"}
+            for n in range(3000)
+        ]
+        units = sandbox.control(
+            "POST",
+            "/seed",
+            json={"warehouses": [{"id": "901", "name": "A"}, {"id": "902", "name": "B"}], "offers": offers},
+        )["offers"]
+        channel = make_channel(sandbox)
+        items = [
+            StockPush(chrt, code, warehouse, n % 50)
+            for n, (code, chrt) in enumerate(units.items())
+            for warehouse in ("901", "902")
+        ]
+        started = time.monotonic()
+        try:
+            results = await channel.push_stocks(items)
+            # Many calls of one group at once: the limiter spreads them under WB's figures.
+            await asyncio.gather(*(channel.list_warehouses() for _ in range(30)))
+        finally:
+            await channel.aclose()
+        elapsed = time.monotonic() - started
+        assert len(results) == 6000 and all(r.ok for r in results)
+        assert sandbox.control("GET", "/limits")["rejected"] == {}
+        assert elapsed < 30
+        puts = [e for e in sandbox.journal() if e["method"] == "PUT"]
+        assert len(puts) == 6 and all(len(p["body"]["stocks"]) == 1000 for p in puts)
+        stored = sandbox.control("GET", "/stocks")["items"]
+        assert len(stored) == 6000
