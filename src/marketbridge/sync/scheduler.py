@@ -109,9 +109,9 @@ class Scheduler:
         async with self.hub.db.session() as s:
             due = (
                 await s.execute(
-                    select(distinct(PendingChange.connection_id), PendingChange.kind).where(
-                        PendingChange.next_attempt_at <= now
-                    )
+                    select(PendingChange.connection_id, PendingChange.kind)
+                    .where(PendingChange.next_attempt_at <= now)
+                    .distinct()
                 )
             ).all()
             inbox_waiting = (
