@@ -9,7 +9,7 @@ from marketbridge.channels.base import ChannelSpec
 _SPECS: dict[str, ChannelSpec] = {}
 
 #: Channel packages loaded by `load_all`; a new marketplace adds its package name here.
-PACKAGES: tuple[str, ...] = ("wildberries",)
+PACKAGES: tuple[str, ...] = ("wildberries", "ozon")
 
 
 def register(spec: ChannelSpec) -> ChannelSpec:

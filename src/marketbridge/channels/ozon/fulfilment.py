@@ -1,0 +1,198 @@
+"""FBS fulfilment on Ozon: marking codes, packing into boxes, labels and the hand-over act.
+
+Packing sends one package per box to /v4/posting/fbs/ship; Ozon splits the posting and
+answers the posting numbers in package order, so box N gets the N-th number. Marking codes
+go first through the exemplar methods (create-or-get the exemplar ids, set the marks, wait
+for `ship_available`). Labels come from the task pair (/v3 create, /v2 get) and are split
+into one PDF per posting; the act is a carriage created and approved, then its PDF.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
+
+from marketbridge.channels.base import HandOverResult, PackBox, PackResult, RemoteOrder
+from marketbridge.channels.errors import BadResponse, RequestRejected, TransientError
+from marketbridge.channels.ozon import client as api
+from marketbridge.channels.ozon.client import OzonApi
+from marketbridge.channels.ozon.mapping import delivery_method_id, items, obj
+from marketbridge.model import Label, LabelFormat
+
+EXEMPLAR_CHECKS = 10
+LABEL_CHECKS = 10
+POLL_SECONDS = 0.5
+
+
+async def set_marking_codes(ozon: OzonApi, posting_number: str, boxes: Sequence[PackBox]) -> None:
+    """Send the marking codes of the boxes' lines, if any, and wait until Ozon accepts them."""
+    codes: dict[str, list[str]] = {}
+    for box in boxes:
+        for line in box.lines:
+            if line.marking_codes:
+                codes.setdefault(line.external_offer_id, []).extend(line.marking_codes)
+    if not codes:
+        return
+    current = await ozon.call(api.EXEMPLAR_CREATE_OR_GET, {"posting_number": posting_number})
+    products = []
+    for product in items(current.get("products"), "exemplar products"):
+        sku = str(product.get("product_id"))
+        marks = codes.get(sku)
+        if not marks:
+            continue
+        exemplars = items(product.get("exemplars"), "exemplars")
+        if len(marks) > len(exemplars):
+            raise RequestRejected(
+                f"ozon: {len(marks)} marking codes for SKU {sku}, the posting has {len(exemplars)}"
+            )
+        products.append(
+            {
+                "product_id": int(sku),
+                "exemplars": [
+                    {
+                        "exemplar_id": ex.get("exemplar_id"),
+                        "is_gtd_absent": True,
+                        "is_rnpt_absent": True,
+                        "marks": [{"mark": mark, "mark_type": "mandatory_mark"}],
+                    }
+                    for ex, mark in zip(exemplars, marks, strict=False)
+                ],
+            }
+        )
+    await ozon.call(
+        api.EXEMPLAR_SET, {"posting_number": posting_number, "multi_box_qty": 1, "products": products}
+    )
+    for attempt in range(EXEMPLAR_CHECKS):
+        status = await ozon.call(api.EXEMPLAR_STATUS, {"posting_number": posting_number})
+        state = str(status.get("status") or "")
+        if state == "ship_available":
+            return
+        if state == "ship_not_available":
+            raise RequestRejected(f"ozon: marking codes of {posting_number} were not accepted")
+        if attempt < EXEMPLAR_CHECKS - 1:
+            await asyncio.sleep(POLL_SECONDS)
+    raise TransientError(f"ozon: marking codes of {posting_number} are still being checked")
+
+
+async def pack(ozon: OzonApi, order: RemoteOrder, boxes: Sequence[PackBox]) -> PackResult:
+    if not boxes:
+        raise RequestRejected("ozon: at least one box is needed")
+    await set_marking_codes(ozon, order.external_id, boxes)
+    packages = [
+        {
+            "products": [
+                {"product_id": int(line.external_offer_id), "quantity": line.quantity} for line in box.lines
+            ]
+        }
+        for box in boxes
+    ]
+    answer = await ozon.call(
+        api.SHIP,
+        {"posting_number": order.external_id, "packages": packages, "with": {"additional_data": False}},
+        idempotent=False,
+    )
+    numbers = answer.get("result")
+    if (
+        not isinstance(numbers, list)
+        or len(numbers) != len(boxes)
+        or not all(isinstance(n, str) for n in numbers)
+    ):
+        raise BadResponse(f"ozon: ship of {order.external_id} answered {str(numbers)[:200]}")
+    return PackResult(
+        shipment_ids=list(numbers), box_shipments={b.number: n for b, n in zip(boxes, numbers, strict=True)}
+    )
+
+
+def split_pages(content: bytes, numbers: Sequence[str]) -> list[Label]:
+    """One single-page PDF label per posting, from a PDF with one page per posting."""
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        pages = list(reader.pages)
+    except (PdfReadError, ValueError, OSError) as exc:
+        raise BadResponse(f"ozon: the label file is not a readable PDF: {exc}") from exc
+    if len(pages) != len(numbers):
+        raise BadResponse(f"ozon: {len(pages)} label pages for {len(numbers)} postings")
+    labels = []
+    for number, page in zip(numbers, pages, strict=True):
+        writer = PdfWriter()
+        writer.add_page(page)
+        out = io.BytesIO()
+        writer.write(out)
+        labels.append(
+            Label(
+                shipment_id=number, format=LabelFormat.PDF, content=out.getvalue(), filename=f"{number}.pdf"
+            )
+        )
+    return labels
+
+
+async def labels(ozon: OzonApi, numbers: Sequence[str]) -> list[Label]:
+    out: list[Label] = []
+    for start in range(0, len(numbers), api.MAX_LABELS):
+        chunk = list(numbers[start : start + api.MAX_LABELS])
+        created = await ozon.call(api.LABEL_CREATE, {"posting_numbers": chunk})
+        tasks = items(created.get("tasks"), "label tasks")
+        task = next((t for t in tasks if t.get("task_type") == "big_label"), tasks[0] if tasks else None)
+        if task is None or not task.get("task_id"):
+            raise BadResponse("ozon: the label task was not created")
+        url = await _label_url(ozon, task["task_id"])
+        out.extend(split_pages(await ozon.download(url), chunk))
+    return out
+
+
+async def _label_url(ozon: OzonApi, task_id: Any) -> str:
+    for attempt in range(LABEL_CHECKS):
+        answer = await ozon.call(api.LABEL_GET, {"task_id": task_id})
+        status = answer.get("status")
+        code = str(status.get("code") or "") if isinstance(status, Mapping) else str(status or "")
+        url = answer.get("file_url")
+        if code == "completed" and isinstance(url, str) and url:
+            return url
+        if code == "error":
+            error = answer.get("error")
+            raise RequestRejected(f"ozon: labels were not made: {str(error)[:200]}")
+        if attempt < LABEL_CHECKS - 1:
+            await asyncio.sleep(POLL_SECONDS)
+    raise TransientError("ozon: labels are not ready yet")
+
+
+async def hand_over(ozon: OzonApi, numbers: Sequence[str]) -> HandOverResult:
+    """A carriage per delivery method of the given postings, approved, with its act as PDF."""
+    if not numbers:
+        raise RequestRejected("ozon: no postings to hand over")
+    methods: list[int] = []
+    for number in numbers:
+        answer = await ozon.call(api.POSTING_GET, {"posting_number": number})
+        method = delivery_method_id(obj(answer.get("result"), f"posting {number}"))
+        if method not in methods:
+            methods.append(method)
+    carriage_ids: list[str] = []
+    writer = PdfWriter()
+    today = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    for method in methods:
+        created = await ozon.call(
+            api.CARRIAGE_CREATE, {"delivery_method_id": method, "departure_date": today}, idempotent=False
+        )
+        carriage_id = created.get("carriage_id")
+        if not isinstance(carriage_id, int) or isinstance(carriage_id, bool):
+            raise BadResponse("ozon: carriage/create answered no carriage_id")
+        await ozon.call(
+            api.CARRIAGE_APPROVE, {"carriage_id": carriage_id, "containers_count": 1}, idempotent=False
+        )
+        content = await ozon.call_pdf(api.ACT_PDF, {"id": carriage_id, "doc_type": "act_of_acceptance"})
+        try:
+            writer.append(PdfReader(io.BytesIO(content)))
+        except (PdfReadError, ValueError, OSError) as exc:
+            raise BadResponse(f"ozon: the act of carriage {carriage_id} is not a readable PDF") from exc
+        carriage_ids.append(str(carriage_id))
+    out = io.BytesIO()
+    writer.write(out)
+    return HandOverResult(
+        external_id=",".join(carriage_ids), document=out.getvalue(), document_format=LabelFormat.PDF
+    )

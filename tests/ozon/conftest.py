@@ -1,0 +1,131 @@
+"""Fixtures for the Ozon tests: a sandbox on real uvicorn, the connector pointed at it, a push receiver."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request, Response
+
+from marketbridge.channels.base import ConnectionConfig, PushMessage
+from marketbridge.channels.ozon import OzonChannel, create_channel
+from marketbridge.runtime.ratelimit import MemoryLimiter
+from marketbridge.sandbox.ozon import create_app
+from tests.support.servers import ThreadedServer, serve_app
+
+CLIENT_ID = "424242"
+API_KEY = "0f3c4c2e-5b1e-4f57-9d5a-sandbox-key"
+CREDENTIALS = {"client_id": CLIENT_ID, "api_key": API_KEY}
+HEADERS = {"Client-Id": CLIENT_ID, "Api-Key": API_KEY}
+
+
+@dataclass
+class Sandbox:
+    server: ThreadedServer
+    app: FastAPI
+    control: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.control = httpx.Client(base_url=self.url, timeout=30)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def api(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        """A raw Seller API call, as any HTTP client would make it."""
+        return self.control.post(path, json=body if body is not None else {}, headers=headers or HEADERS)
+
+    def seed(self, warehouses: list[dict[str, Any]], offers: list[dict[str, Any]]) -> dict[str, Any]:
+        reply = self.control.post("/_sandbox/seed", json={"warehouses": warehouses, "offers": offers})
+        reply.raise_for_status()
+        data: dict[str, Any] = reply.json()
+        return data
+
+    def journal(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.control.get("/_sandbox/journal", params={"limit": 5000}).json()[
+            "items"
+        ]
+        return items
+
+
+def _sandbox(limits: bool, demo_data: bool = False) -> Iterator[Sandbox]:
+    app = create_app(credentials=dict(CREDENTIALS), demo_data=demo_data, limits=limits)
+    with serve_app(app) as server:
+        box = Sandbox(server, app)
+        try:
+            yield box
+        finally:
+            box.control.close()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A sandbox with its rate limits off (tests that are not about limits)."""
+    yield from _sandbox(limits=False)
+
+
+@pytest.fixture
+def limited_sandbox() -> Iterator[Sandbox]:
+    """A sandbox enforcing Ozon's rate limits."""
+    yield from _sandbox(limits=True)
+
+
+@pytest.fixture
+def demo_sandbox() -> Iterator[Sandbox]:
+    yield from _sandbox(limits=False, demo_data=True)
+
+
+def make_channel(url: str, api_key: str = API_KEY) -> OzonChannel:
+    config = ConnectionConfig(
+        connection_id="test-ozon",
+        base_urls={"default": url},
+        credentials={"client_id": CLIENT_ID, "api_key": api_key},
+    )
+    return create_channel(config, MemoryLimiter())
+
+
+@pytest.fixture
+async def channel(sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
+    ch = make_channel(sandbox.url)
+    try:
+        yield ch
+    finally:
+        await ch.aclose()
+
+
+@dataclass
+class PushReceiver:
+    """The seller's push endpoint: answers with the channel's handle_push and keeps what it stored."""
+
+    server: ThreadedServer
+    messages: list[PushMessage]
+    bodies: list[dict[str, Any]]
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/push/ozon"
+
+
+@pytest.fixture
+def push_receiver() -> Iterator[PushReceiver]:
+    app = FastAPI()
+    messages: list[PushMessage] = []
+    bodies: list[dict[str, Any]] = []
+    parser = make_channel("http://127.0.0.1:9")
+
+    @app.post("/push/ozon")
+    async def receive(request: Request) -> Response:
+        raw = await request.body()
+        reply = parser.handle_push(dict(request.headers), raw)
+        if reply.message is not None:
+            messages.append(reply.message)
+            bodies.append(json.loads(raw))
+        return Response(json.dumps(reply.body), status_code=reply.status, media_type="application/json")
+
+    with serve_app(app) as server:
+        yield PushReceiver(server, messages, bodies)
