@@ -158,8 +158,9 @@ class Order:
             "isZeroOrder": False,
             "options": {"isB2b": False},
         }
-        if with_supply:
+        if with_supply:  # the list of all tasks: scanPrice is a number there, absent until scanned
             body["supplyId"] = self.supply_id or ""
+            del body["scanPrice"]
         return body
 
 
