@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from marketbridge import __version__
 from marketbridge.api import problems
 from marketbridge.api.idempotency import idempotency_middleware
+from marketbridge.api.routes import push
 from marketbridge.api.v1 import api_router
 from marketbridge.runtime.metrics import HTTP_REQUESTS
 from marketbridge.wiring import Hub
@@ -34,6 +35,7 @@ def create_app(hub: Hub) -> FastAPI:
     problems.install(app)
     app.middleware("http")(idempotency_middleware)
     app.include_router(api_router())
+    app.include_router(push.router)
 
     @app.middleware("http")
     async def count_requests(

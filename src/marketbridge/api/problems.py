@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketbridge.channels.errors import AuthError, ChannelError, NotSupported, RateLimited, RequestRejected
+from marketbridge.sync.errors import ActionRefused, NotFound
 
 log = structlog.get_logger(__name__)
 
@@ -180,6 +181,13 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, ChannelError)
         return problem_response(channel_problem(exc))
 
+    async def on_refused(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ActionRefused)
+        return problem_response(Problem(409, exc.code, exc.message))
+
+    async def on_missing(_: Request, exc: Exception) -> JSONResponse:
+        return problem_response(Problem(404, "not_found", f"{exc} not found"))
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("api_unhandled_error", path=request.url.path, error=type(exc).__name__)
         return problem_response(Problem(500, "internal_error", "an unexpected error; it was logged"))
@@ -188,6 +196,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(ChannelError, on_channel)
+    app.add_exception_handler(ActionRefused, on_refused)
+    app.add_exception_handler(NotFound, on_missing)
     app.add_exception_handler(Exception, on_unexpected)
 
 

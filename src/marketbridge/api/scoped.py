@@ -1,12 +1,16 @@
-"""Loading a row of the calling account, or answering 404 (another account's row does not exist)."""
+"""Rows of the calling account (another account's row is a 404), and asking for work after a change."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.api.problems import not_found
+from marketbridge.store.tables import Link
+from marketbridge.sync.dispatch import JobKind
+from marketbridge.wiring import Hub
 
 RowT = TypeVar("RowT")
 
@@ -18,3 +22,15 @@ async def owned(session: AsyncSession, table: type[RowT], row_id: int, account_i
         raise not_found(what)
     result: RowT = row
     return result
+
+
+async def linked_offer_ids(session: AsyncSession, connection_id: int) -> list[int]:
+    """Hub offers that have a listing on the connection."""
+    query = select(Link.entity_id).where(Link.connection_id == connection_id, Link.entity_kind == "offer")
+    return [r[0] for r in await session.execute(query)]
+
+
+async def kick_all(hub: Hub, connection_ids: set[int], kind: JobKind) -> None:
+    """After the transaction committed: ask for a run of `kind` on each connection."""
+    for connection_id in sorted(connection_ids):
+        await hub.dispatcher.kick(connection_id, kind)

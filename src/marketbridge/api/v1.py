@@ -5,11 +5,39 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from marketbridge.api.problems import responses
-from marketbridge.api.routes import catalog, connections
+from marketbridge.api.routes import (
+    account,
+    catalog,
+    categories,
+    connections,
+    events,
+    inventory,
+    orders,
+    pricing,
+    returns,
+    sync_runs,
+    webhooks,
+)
+
+#: Order of the sections in the OpenAPI document and /docs.
+ROUTERS = (
+    account.router,
+    connections.kinds_router,
+    connections.router,
+    categories.router,
+    catalog.router,
+    inventory.router,
+    pricing.router,
+    orders.router,
+    returns.router,
+    sync_runs.router,
+    events.router,
+    webhooks.router,
+)
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=responses(400, 401, 403, 404, 409, 422))
-    for module_router in (connections.kinds_router, connections.router, catalog.router):
+    for module_router in ROUTERS:
         router.include_router(module_router)
     return router

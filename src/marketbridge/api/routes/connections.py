@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, field_validator
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketbridge.api.deps import HubDep, Reader, Writer
+from marketbridge.api.fields import valid_url
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor
 from marketbridge.api.problems import FieldError, Problem, channel_problem
 from marketbridge.api.scoped import owned
@@ -34,13 +34,6 @@ kinds_router = APIRouter(prefix="/channels", tags=["connections"])
 Name = Field(min_length=1, max_length=200)
 
 
-def _valid_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an absolute http(s) URL")
-    return value.rstrip("/")
-
-
 class ConnectionCreate(BaseModel):
     kind: str = Field(min_length=1, max_length=40, description="marketplace kind, see GET /channels")
     name: str = Name
@@ -53,12 +46,12 @@ class ConnectionCreate(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _valid_url(value)
+        return None if value is None else valid_url(value)
 
     @field_validator("base_urls")
     @classmethod
     def _urls(cls, value: dict[str, str]) -> dict[str, str]:
-        return {k: _valid_url(v) for k, v in value.items()}
+        return {k: valid_url(v) for k, v in value.items()}
 
 
 class ConnectionUpdate(BaseModel):
@@ -72,12 +65,12 @@ class ConnectionUpdate(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _valid_url(value)
+        return None if value is None else valid_url(value)
 
     @field_validator("base_urls")
     @classmethod
     def _urls(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        return None if value is None else {k: _valid_url(v) for k, v in value.items()}
+        return None if value is None else {k: valid_url(v) for k, v in value.items()}
 
 
 class ConnectionOut(BaseModel):

@@ -1,0 +1,263 @@
+"""Warehouses, their mapping to marketplace warehouses, and stock levels (read and bulk set).
+
+Setting stock writes on-hand quantities (reservations stay as they are), records what each
+linked marketplace listing must now show in the same transaction, and asks for a push.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from marketbridge import model
+from marketbridge.api.bulk import ItemErrors
+from marketbridge.api.deps import HubDep, Reader, Writer
+from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
+from marketbridge.api.problems import Problem
+from marketbridge.api.scoped import kick_all, linked_offer_ids, owned
+from marketbridge.store.catalog import ids_by_sku
+from marketbridge.store.tables import Connection, Offer, StockLevel, Warehouse, WarehouseMapping
+from marketbridge.store.types import utcnow
+from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.sync import ledger
+from marketbridge.sync.dispatch import JobKind
+
+router = APIRouter(tags=["stocks"])
+
+
+class WarehouseOut(BaseModel):
+    id: int
+    code: str
+    name: str
+
+
+class WarehouseMappingItem(BaseModel):
+    warehouse: str = Field(min_length=1, max_length=128, description="hub warehouse code")
+    external_warehouse_id: str = Field(min_length=1, max_length=128)
+
+
+class WarehouseMappings(BaseModel):
+    items: list[WarehouseMappingItem] = Field(max_length=1000)
+
+
+class RemoteWarehouseOut(BaseModel):
+    external_id: str
+    name: str
+    active: bool
+
+
+class StockIn(BaseModel):
+    offer_sku: model.common.Code
+    warehouse: model.common.Code
+    on_hand: int = Field(ge=0, le=100_000_000)
+
+
+class StocksBulk(BaseModel):
+    items: list[StockIn] = Field(min_length=1, max_length=50_000)
+
+
+class StockOut(BaseModel):
+    offer_id: int
+    offer_sku: str
+    warehouse: str
+    on_hand: int
+    reserved: int
+    available: int
+    updated_at: datetime
+
+
+class StocksResult(BaseModel):
+    written: int
+    connections_to_push: list[int]
+
+
+@router.get("/warehouses", summary="List hub warehouses")
+async def list_warehouses(
+    hub: HubDep, who: Reader, limit: Limit = 100, cursor: Cursor = None
+) -> Page[WarehouseOut]:
+    rows = await page_rows(hub.db, Warehouse, who.account_id, cursor, limit)
+    return Page(
+        items=[WarehouseOut(id=r.id, code=r.code, name=r.name) for r in rows],
+        next_cursor=next_cursor([r.id for r in rows], limit),
+    )
+
+
+@router.post("/warehouses", status_code=201, summary="Create a hub warehouse")
+async def create_warehouse(body: model.Warehouse, hub: HubDep, who: Writer) -> WarehouseOut:
+    try:
+        async with hub.db.session() as s:
+            row = Warehouse(account_id=who.account_id, code=body.code, name=body.name)
+            s.add(row)
+            await s.flush()
+    except IntegrityError as exc:
+        raise Problem(409, "code_taken", f"a warehouse with code {body.code!r} exists already") from exc
+    return WarehouseOut(id=row.id, code=row.code, name=row.name)
+
+
+@router.get(
+    "/connections/{connection_id}/warehouse-mappings",
+    summary="Which hub warehouses feed which marketplace warehouses",
+)
+async def get_warehouse_mappings(connection_id: int, hub: HubDep, who: Reader) -> WarehouseMappings:
+    async with hub.db.session() as s:
+        await owned(s, Connection, connection_id, who.account_id, "connection")
+        rows = await s.execute(
+            select(Warehouse.code, WarehouseMapping.external_warehouse_id)
+            .join(Warehouse, Warehouse.id == WarehouseMapping.warehouse_id)
+            .where(WarehouseMapping.connection_id == connection_id)
+            .order_by(WarehouseMapping.id)
+        )
+        items = [WarehouseMappingItem(warehouse=c, external_warehouse_id=e) for c, e in rows]
+    return WarehouseMappings(items=items)
+
+
+@router.put(
+    "/connections/{connection_id}/warehouse-mappings",
+    summary="Replace the warehouse mapping of a connection; every linked listing's stock is queued again",
+)
+async def put_warehouse_mappings(
+    connection_id: int, body: WarehouseMappings, hub: HubDep, who: Writer
+) -> WarehouseMappings:
+    async with hub.db.session() as s:
+        await owned(s, Connection, connection_id, who.account_id, "connection")
+        codes = {
+            code: id_
+            for code, id_ in await s.execute(
+                select(Warehouse.code, Warehouse.id).where(Warehouse.account_id == who.account_id)
+            )
+        }
+        errors = ItemErrors()
+        errors.unknown(
+            ((n, i.warehouse, i.warehouse) for n, i in enumerate(body.items)),
+            set(codes),
+            "warehouse",
+            "warehouse",
+        )
+        keys = [(i.warehouse, i.external_warehouse_id) for i in body.items]
+        errors.duplicates(keys, [i.warehouse for i in body.items], "mapping")
+        errors.raise_if_any()
+        await s.execute(delete(WarehouseMapping).where(WarehouseMapping.connection_id == connection_id))
+        for item in body.items:
+            s.add(
+                WarehouseMapping(
+                    account_id=who.account_id,
+                    connection_id=connection_id,
+                    warehouse_id=codes[item.warehouse],
+                    external_warehouse_id=item.external_warehouse_id,
+                )
+            )
+        await s.flush()
+        linked = await linked_offer_ids(s, connection_id)
+        touched = await ledger.stock_changed(s, who.account_id, linked, connection_id=connection_id)
+    await kick_all(hub, touched, JobKind.STOCKS)
+    return body
+
+
+@router.get(
+    "/connections/{connection_id}/remote-warehouses", summary="The marketplace's warehouses (asked live)"
+)
+async def remote_warehouses(connection_id: int, hub: HubDep, who: Reader) -> list[RemoteWarehouseOut]:
+    async with hub.db.session() as s:
+        row = await owned(s, Connection, connection_id, who.account_id, "connection")
+    try:
+        found = await hub.channels.get(row).list_warehouses()
+    except ValueError as exc:
+        raise Problem(409, "invalid_credentials", str(exc)) from exc
+    return [RemoteWarehouseOut(external_id=w.external_id, name=w.name, active=w.active) for w in found]
+
+
+@router.get("/stocks", summary="Stock levels per offer and warehouse")
+async def list_stocks(
+    hub: HubDep,
+    who: Reader,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    sku: Annotated[str | None, Query(max_length=128)] = None,
+    warehouse: Annotated[str | None, Query(max_length=128)] = None,
+) -> Page[StockOut]:
+    query = (
+        select(StockLevel, Offer.sku, Warehouse.code)
+        .join(Offer, Offer.id == StockLevel.offer_id)
+        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+        .where(StockLevel.account_id == who.account_id, StockLevel.id > decode_cursor(cursor))
+    )
+    if sku is not None:
+        query = query.where(Offer.sku == sku)
+    if warehouse is not None:
+        query = query.where(Warehouse.code == warehouse)
+    async with hub.db.session() as s:
+        rows = (await s.execute(query.order_by(StockLevel.id).limit(limit))).all()
+    items = [
+        StockOut(
+            offer_id=level.offer_id,
+            offer_sku=offer_sku,
+            warehouse=code,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            available=max(level.on_hand - level.reserved, 0),
+            updated_at=level.updated_at,
+        )
+        for level, offer_sku, code in rows
+    ]
+    return Page(items=items, next_cursor=next_cursor([r[0].id for r in rows], limit))
+
+
+@router.post(
+    "/stocks/bulk", summary="Set on-hand stock per offer and warehouse (whole request validated first)"
+)
+async def bulk_stocks(body: StocksBulk, hub: HubDep, who: Writer) -> StocksResult:
+    items = body.items
+    async with hub.db.session() as s:
+        offers = await ids_by_sku(s, Offer, who.account_id, [i.offer_sku for i in items])
+        warehouses = {
+            code: id_
+            for code, id_ in await s.execute(
+                select(Warehouse.code, Warehouse.id).where(Warehouse.account_id == who.account_id)
+            )
+        }
+        errors = ItemErrors()
+        errors.unknown(
+            ((n, i.offer_sku, i.offer_sku) for n, i in enumerate(items)), set(offers), "offer_sku", "offer"
+        )
+        errors.unknown(
+            ((n, i.offer_sku, i.warehouse) for n, i in enumerate(items)),
+            set(warehouses),
+            "warehouse",
+            "warehouse",
+        )
+        for n, item in enumerate(items):
+            if item.offer_sku in offers and offers[item.offer_sku][1] == "bundle":
+                errors.add(
+                    n, item.offer_sku, "offer_sku", "a bundle's stock follows its components; set theirs"
+                )
+        errors.duplicates(
+            [(i.offer_sku, i.warehouse) for i in items], [i.offer_sku for i in items], "offer and warehouse"
+        )
+        errors.raise_if_any()
+        now = utcnow()
+        rows = [
+            {
+                "account_id": who.account_id,
+                "offer_id": offers[i.offer_sku][0],
+                "warehouse_id": warehouses[i.warehouse],
+                "on_hand": i.on_hand,
+                "reserved": 0,
+                "updated_at": now,
+            }
+            for i in items
+        ]
+        for part in chunks(rows, 900):
+            stmt = insert_for(s, StockLevel).values(part)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["offer_id", "warehouse_id"],
+                set_={"on_hand": stmt.excluded.on_hand, "updated_at": stmt.excluded.updated_at},
+            )
+            await s.execute(stmt)
+        touched = await ledger.stock_changed(s, who.account_id, sorted({r["offer_id"] for r in rows}))
+    await kick_all(hub, touched, JobKind.STOCKS)
+    return StocksResult(written=len(rows), connections_to_push=sorted(touched))

@@ -1,0 +1,96 @@
+"""Marketplace push receivers: verify, store in the inbox, acknowledge fast; processing is asynchronous.
+
+`POST /push/{kind}/{connection_id}/{secret}`: the secret is the connection's push secret
+(its full URL is in the connection's detail). A wrong kind, connection or secret is a 404.
+The channel checks the body and says what to answer; when it carries a message, an inbox
+row is written (unique on connection and dedup key, so a repeated push is acknowledged and
+not stored twice) before the answer goes out, and the worker is asked to process it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, Response
+
+from marketbridge.api.deps import HubDep
+from marketbridge.api.problems import Problem, not_found
+from marketbridge.channels.base import PushMessage
+from marketbridge.store.tables import Connection, InboxItem
+from marketbridge.store.upsert import insert_for
+from marketbridge.wiring import Hub
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(prefix="/push", tags=["push"])
+
+MAX_BODY = 1_000_000
+MAX_DEDUP = 300
+
+
+def _dedup_key(message: PushMessage) -> str:
+    key = message.dedup_key
+    if len(key) <= MAX_DEDUP:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+async def _store(hub: Hub, row: Connection, message: PushMessage, body: bytes) -> bool:
+    """Write the inbox row; False when the same push was stored before."""
+    async with hub.db.session() as s:
+        stmt = insert_for(s, InboxItem).values(
+            account_id=row.account_id,
+            connection_id=row.id,
+            dedup_key=_dedup_key(message),
+            kind=message.kind.value,
+            order_external_id=message.order_external_id,
+            body=body,
+            status="new",
+            attempts=0,
+        )
+        result = await s.execute(stmt.on_conflict_do_nothing(index_elements=["connection_id", "dedup_key"]))
+    return bool(getattr(result, "rowcount", 1))
+
+
+@router.post(
+    "/{kind}/{connection_id}/{secret}",
+    summary="Receive a marketplace notification",
+    responses={404: {"description": "unknown connection or wrong secret"}},
+)
+async def receive(
+    kind: Annotated[str, Path(max_length=40)],
+    connection_id: int,
+    secret: Annotated[str, Path(max_length=200)],
+    request: Request,
+    hub: HubDep,
+) -> Response:
+    async with hub.db.session() as s:
+        row = await s.get(Connection, connection_id)
+    if row is None or row.kind != kind or not hmac.compare_digest(row.push_secret.encode(), secret.encode()):
+        raise not_found("push endpoint")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise Problem(413, "payload_too_large", f"a notification is at most {MAX_BODY} bytes")
+    try:
+        channel = hub.channels.get(row)
+    except ValueError as exc:  # the connection's credentials cannot build a channel
+        raise Problem(503, "connection_unusable", str(exc)) from exc
+    reply = channel.handle_push(dict(request.headers), body)
+    if reply.message is not None:
+        fresh = await _store(hub, row, reply.message, body)
+        log.info(
+            "push_received",
+            connection_id=row.id,
+            kind=reply.message.kind.value,
+            duplicate=not fresh,
+            order=reply.message.order_external_id,
+        )
+        if fresh:
+            await hub.dispatcher.kick_inbox()
+    if reply.body is None:
+        return Response(status_code=reply.status)
+    return JSONResponse(reply.body, status_code=reply.status)

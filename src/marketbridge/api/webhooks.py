@@ -1,0 +1,283 @@
+"""Outgoing webhooks: fan events out to subscriptions, sign, send, retry with backoff, never lose one.
+
+`deliver_due(hub)` does one round of work and is safe to run from several processes:
+1. fan-out: events not yet fanned out become one `webhook_deliveries` row per matching
+   subscription (unique per event and subscription, so a second fan-out adds nothing);
+2. claim: due deliveries are pushed a little into the future in one transaction before
+   anything is sent, so a parallel round does not send them too, and a crash mid-send
+   only delays them until the claim expires (at-least-once);
+3. send: each delivery is POSTed with `Webhook-Id` (the event id: receivers deduplicate on
+   it), `Webhook-Timestamp` and `Webhook-Signature: v1=<hex HMAC-SHA256(secret, "{ts}.{body}")>`;
+4. record: every attempt is a `webhook_attempts` row; a 2xx marks the delivery delivered,
+   anything else schedules the next attempt with exponential backoff, and a delivery that
+   still fails after the retry window (more than 24 hours by default) becomes `dead`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import select, update
+
+from marketbridge.store.tables import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from marketbridge.store.types import utcnow
+from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.wiring import Hub
+
+log = structlog.get_logger(__name__)
+
+SIGNATURE_VERSION = "v1"
+USER_AGENT = "marketbridge-webhooks/1"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff of failed deliveries: first_delay doubling up to max_delay, for give_up_after seconds."""
+
+    first_delay: float = 10.0
+    max_delay: float = 3600.0
+    give_up_after: float = 25 * 3600.0
+    timeout: float = 10.0
+    claim_seconds: float = 60.0
+    concurrency: int = 10
+
+    def delay(self, attempts: int) -> float:
+        """Pause after the `attempts`-th failed attempt."""
+        return float(min(self.first_delay * 2 ** max(attempts - 1, 0), self.max_delay))
+
+
+DEFAULT_POLICY = RetryPolicy()
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The `Webhook-Signature` value for a body sent at `timestamp` (unix seconds)."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_VERSION}={mac}"
+
+
+def verify(secret: str, timestamp: str, body: bytes, signature: str, tolerance: float = 300.0) -> bool:
+    """What a receiver does: recompute, compare in constant time, refuse stale timestamps."""
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        return False
+    if abs(time.time() - ts) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, ts, body), signature)
+
+
+def event_body(event: Event) -> bytes:
+    """The delivered JSON: the same bytes on every attempt."""
+    payload = {
+        "id": event.id,
+        "type": event.type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "data": event.data,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+async def fan_out(hub: Hub, limit: int = 500) -> int:
+    """Turn events not yet fanned out into deliveries; returns how many events were handled."""
+    async with hub.db.session() as s:
+        events = list(
+            (
+                await s.execute(
+                    select(Event).where(Event.fanned_out.is_(False)).order_by(Event.seq).limit(limit)
+                )
+            ).scalars()
+        )
+        if not events:
+            return 0
+        accounts = sorted({e.account_id for e in events})
+        subscriptions: dict[int, list[WebhookSubscription]] = {}
+        for part in chunks(accounts):
+            for sub in (
+                await s.execute(
+                    select(WebhookSubscription).where(
+                        WebhookSubscription.account_id.in_(part), WebhookSubscription.enabled.is_(True)
+                    )
+                )
+            ).scalars():
+                subscriptions.setdefault(sub.account_id, []).append(sub)
+        now = utcnow()
+        rows: list[dict[str, Any]] = [
+            {
+                "account_id": e.account_id,
+                "event_id": e.id,
+                "subscription_id": sub.id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for e in events
+            for sub in subscriptions.get(e.account_id, [])
+            if e.type in sub.event_types
+        ]
+        for part in chunks(rows, 500):
+            stmt = insert_for(s, WebhookDelivery).values(part)
+            await s.execute(stmt.on_conflict_do_nothing(index_elements=["event_id", "subscription_id"]))
+        await s.execute(update(Event).where(Event.seq.in_([e.seq for e in events])).values(fanned_out=True))
+    return len(events)
+
+
+@dataclass
+class _Claimed:
+    delivery_id: int
+    url: str
+    secret: str
+    event_id: str
+    body: bytes
+    attempts: int
+    created_at: datetime
+
+
+async def _claim(hub: Hub, limit: int, policy: RetryPolicy) -> list[_Claimed]:
+    now = utcnow()
+    async with hub.db.session() as s:
+        due = list(
+            (
+                await s.execute(
+                    select(WebhookDelivery)
+                    .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).scalars()
+        )
+        if not due:
+            return []
+        subs = {
+            sub.id: sub
+            for sub in (
+                await s.execute(
+                    select(WebhookSubscription).where(
+                        WebhookSubscription.id.in_({d.subscription_id for d in due})
+                    )
+                )
+            ).scalars()
+        }
+        events = {
+            e.id: e
+            for e in (await s.execute(select(Event).where(Event.id.in_({d.event_id for d in due})))).scalars()
+        }
+        claimed = []
+        for d in due:
+            d.next_attempt_at = now + timedelta(seconds=policy.claim_seconds)
+            sub, event = subs[d.subscription_id], events[d.event_id]
+            claimed.append(
+                _Claimed(
+                    d.id,
+                    sub.url,
+                    hub.box.decrypt_text(sub.secret),
+                    event.id,
+                    event_body(event),
+                    d.attempts,
+                    d.created_at,
+                )
+            )
+    return claimed
+
+
+async def _send(client: httpx.AsyncClient, item: _Claimed) -> tuple[int | None, str | None, int]:
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Webhook-Id": item.event_id,
+        "Webhook-Timestamp": str(timestamp),
+        "Webhook-Signature": sign(item.secret, timestamp, item.body),
+    }
+    started = time.monotonic()
+    try:
+        response = await client.post(item.url, content=item.body, headers=headers)
+    except httpx.HTTPError as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:500], int((time.monotonic() - started) * 1000)
+    elapsed = int((time.monotonic() - started) * 1000)
+    if 200 <= response.status_code < 300:
+        return response.status_code, None, elapsed
+    return response.status_code, f"HTTP {response.status_code}: {response.text[:300]}", elapsed
+
+
+async def _record(
+    hub: Hub, item: _Claimed, status_code: int | None, error: str | None, elapsed_ms: int, policy: RetryPolicy
+) -> str:
+    now = utcnow()
+    attempts = item.attempts + 1
+    if error is None:
+        outcome, next_at = "delivered", now
+    elif (now - item.created_at).total_seconds() >= policy.give_up_after:
+        outcome, next_at = "dead", now
+    else:
+        outcome, next_at = "pending", now + timedelta(seconds=policy.delay(attempts))
+    async with hub.db.session() as s:
+        s.add(
+            WebhookAttempt(
+                delivery_id=item.delivery_id,
+                attempted_at=now,
+                status_code=status_code,
+                error=error,
+                duration_ms=elapsed_ms,
+            )
+        )
+        await s.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == item.delivery_id)
+            .values(
+                status=outcome,
+                attempts=attempts,
+                next_attempt_at=next_at,
+                last_status_code=status_code,
+                last_error=error,
+                delivered_at=now if outcome == "delivered" else None,
+            )
+        )
+    log.info(
+        "webhook_attempt",
+        delivery_id=item.delivery_id,
+        event_id=item.event_id,
+        attempt=attempts,
+        status_code=status_code,
+        outcome=outcome,
+        error=error,
+    )
+    return outcome
+
+
+async def deliver_due(
+    hub: Hub,
+    limit: int = 100,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    client: httpx.AsyncClient | None = None,
+) -> int:
+    """One round: fan out new events, then send up to `limit` due deliveries; returns how many were sent."""
+    await fan_out(hub)
+    claimed = await _claim(hub, limit, policy)
+    if not claimed:
+        return 0
+    own = client is None
+    http = client or httpx.AsyncClient(timeout=policy.timeout, follow_redirects=False)
+    gate = asyncio.Semaphore(policy.concurrency)
+
+    async def one(item: _Claimed) -> None:
+        async with gate:
+            status_code, error, elapsed = await _send(http, item)
+            await _record(hub, item, status_code, error, elapsed, policy)
+
+    try:
+        await asyncio.gather(*(one(item) for item in claimed))
+    finally:
+        if own:
+            await http.aclose()
+    return len(claimed)
