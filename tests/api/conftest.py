@@ -77,3 +77,16 @@ def api(db: Database, tenants: tuple[Tenant, Tenant], fernet_key: bytes) -> Iter
 async def client_a(api: ApiEnv) -> AsyncIterator[httpx.AsyncClient]:
     async with api.client(api.a) as client:
         yield client
+
+
+@pytest.fixture
+def marketplace() -> Iterator[tuple[str, ThreadedServer, dict[str, str]]]:
+    """A real marketplace sandbox on loopback (limits off): (kind, server, credentials)."""
+    from marketbridge.sandbox import registry as sandboxes
+
+    kind = "wildberries"
+    spec = sandboxes.get(kind)
+    credentials = spec.make_credentials()
+    app = spec.create_app(credentials=credentials, demo_data=False, limits=False, push_url=None)
+    with serve_app(app) as server:
+        yield kind, server, credentials

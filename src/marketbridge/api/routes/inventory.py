@@ -15,19 +15,18 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from marketbridge import model
-from marketbridge.api.bulk import ItemErrors
+from marketbridge.api.bulk import ItemErrors, PerOffer
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
 from marketbridge.api.problems import Problem
 from marketbridge.api.scoped import kick_all, linked_offer_ids, owned
-from marketbridge.store.catalog import ids_by_sku
-from marketbridge.store.tables import Connection, Offer, StockLevel, Warehouse, WarehouseMapping
-from marketbridge.store.types import utcnow
-from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.store.tables import Connection, StockLevel, Warehouse, WarehouseMapping
 from marketbridge.sync import ledger
 from marketbridge.sync.dispatch import JobKind
 
 router = APIRouter(tags=["stocks"])
+
+STOCKS = PerOffer(StockLevel, Warehouse, "warehouse", "on_hand", "warehouse", bundles_allowed=False)
 
 
 class WarehouseOut(BaseModel):
@@ -125,12 +124,7 @@ async def put_warehouse_mappings(
 ) -> WarehouseMappings:
     async with hub.db.session() as s:
         await owned(s, Connection, connection_id, who.account_id, "connection")
-        codes = {
-            code: id_
-            for code, id_ in await s.execute(
-                select(Warehouse.code, Warehouse.id).where(Warehouse.account_id == who.account_id)
-            )
-        }
+        codes = await STOCKS.codes(s, who.account_id)
         errors = ItemErrors()
         errors.unknown(
             ((n, i.warehouse, i.warehouse) for n, i in enumerate(body.items)),
@@ -180,18 +174,9 @@ async def list_stocks(
     sku: Annotated[str | None, Query(max_length=128)] = None,
     warehouse: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Page[StockOut]:
-    query = (
-        select(StockLevel, Offer.sku, Warehouse.code)
-        .join(Offer, Offer.id == StockLevel.offer_id)
-        .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-        .where(StockLevel.account_id == who.account_id, StockLevel.id > decode_cursor(cursor))
-    )
-    if sku is not None:
-        query = query.where(Offer.sku == sku)
-    if warehouse is not None:
-        query = query.where(Warehouse.code == warehouse)
+    query = STOCKS.page_query(who.account_id, decode_cursor(cursor), sku, warehouse)
     async with hub.db.session() as s:
-        rows = (await s.execute(query.order_by(StockLevel.id).limit(limit))).all()
+        rows = (await s.execute(query.limit(limit))).all()
     items = [
         StockOut(
             offer_id=level.offer_id,
@@ -211,53 +196,8 @@ async def list_stocks(
     "/stocks/bulk", summary="Set on-hand stock per offer and warehouse (whole request validated first)"
 )
 async def bulk_stocks(body: StocksBulk, hub: HubDep, who: Writer) -> StocksResult:
-    items = body.items
     async with hub.db.session() as s:
-        offers = await ids_by_sku(s, Offer, who.account_id, [i.offer_sku for i in items])
-        warehouses = {
-            code: id_
-            for code, id_ in await s.execute(
-                select(Warehouse.code, Warehouse.id).where(Warehouse.account_id == who.account_id)
-            )
-        }
-        errors = ItemErrors()
-        errors.unknown(
-            ((n, i.offer_sku, i.offer_sku) for n, i in enumerate(items)), set(offers), "offer_sku", "offer"
-        )
-        errors.unknown(
-            ((n, i.offer_sku, i.warehouse) for n, i in enumerate(items)),
-            set(warehouses),
-            "warehouse",
-            "warehouse",
-        )
-        for n, item in enumerate(items):
-            if item.offer_sku in offers and offers[item.offer_sku][1] == "bundle":
-                errors.add(
-                    n, item.offer_sku, "offer_sku", "a bundle's stock follows its components; set theirs"
-                )
-        errors.duplicates(
-            [(i.offer_sku, i.warehouse) for i in items], [i.offer_sku for i in items], "offer and warehouse"
-        )
-        errors.raise_if_any()
-        now = utcnow()
-        rows = [
-            {
-                "account_id": who.account_id,
-                "offer_id": offers[i.offer_sku][0],
-                "warehouse_id": warehouses[i.warehouse],
-                "on_hand": i.on_hand,
-                "reserved": 0,
-                "updated_at": now,
-            }
-            for i in items
-        ]
-        for part in chunks(rows, 900):
-            stmt = insert_for(s, StockLevel).values(part)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["offer_id", "warehouse_id"],
-                set_={"on_hand": stmt.excluded.on_hand, "updated_at": stmt.excluded.updated_at},
-            )
-            await s.execute(stmt)
-        touched = await ledger.stock_changed(s, who.account_id, sorted({r["offer_id"] for r in rows}))
+        offer_ids = await STOCKS.write(s, who.account_id, body.items)
+        touched = await ledger.stock_changed(s, who.account_id, offer_ids)
     await kick_all(hub, touched, JobKind.STOCKS)
-    return StocksResult(written=len(rows), connections_to_push=sorted(touched))
+    return StocksResult(written=len(body.items), connections_to_push=sorted(touched))

@@ -17,19 +17,18 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from marketbridge import model
-from marketbridge.api.bulk import ItemErrors
+from marketbridge.api.bulk import ItemErrors, PerOffer
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
 from marketbridge.api.problems import Problem
 from marketbridge.api.scoped import kick_all, linked_offer_ids, owned
-from marketbridge.store.catalog import ids_by_sku
-from marketbridge.store.tables import Connection, Offer, OfferPrice, PriceMapping, PriceType
-from marketbridge.store.types import utcnow
-from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.store.tables import Connection, OfferPrice, PriceMapping, PriceType
 from marketbridge.sync import ledger
 from marketbridge.sync.dispatch import JobKind
 
 router = APIRouter(tags=["prices"])
+
+PRICES = PerOffer(OfferPrice, PriceType, "price_type", "amount", "price type", bundles_allowed=True)
 
 Target = Literal["price", "old_price", "min_price"]
 
@@ -101,12 +100,7 @@ async def create_price_type(body: PriceTypeIn, hub: HubDep, who: Writer) -> Pric
 
 async def _price_type_ids(hub: HubDep, account_id: int) -> dict[str, int]:
     async with hub.db.session() as s:
-        return {
-            c: i
-            for c, i in await s.execute(
-                select(PriceType.code, PriceType.id).where(PriceType.account_id == account_id)
-            )
-        }
+        return await PRICES.codes(s, account_id)
 
 
 @router.get("/prices", summary="Prices per offer and price type")
@@ -118,18 +112,9 @@ async def list_prices(
     sku: Annotated[str | None, Query(max_length=128)] = None,
     price_type: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Page[PriceOut]:
-    query = (
-        select(OfferPrice, Offer.sku, PriceType.code)
-        .join(Offer, Offer.id == OfferPrice.offer_id)
-        .join(PriceType, PriceType.id == OfferPrice.price_type_id)
-        .where(OfferPrice.account_id == who.account_id, OfferPrice.id > decode_cursor(cursor))
-    )
-    if sku is not None:
-        query = query.where(Offer.sku == sku)
-    if price_type is not None:
-        query = query.where(PriceType.code == price_type)
+    query = PRICES.page_query(who.account_id, decode_cursor(cursor), sku, price_type)
     async with hub.db.session() as s:
-        rows = (await s.execute(query.order_by(OfferPrice.id).limit(limit))).all()
+        rows = (await s.execute(query.limit(limit))).all()
     items = [
         PriceOut(offer_id=p.offer_id, offer_sku=o, price_type=t, amount=p.amount, updated_at=p.updated_at)
         for p, o, t in rows
@@ -139,45 +124,11 @@ async def list_prices(
 
 @router.post("/prices/bulk", summary="Set prices per offer and price type (whole request validated first)")
 async def bulk_prices(body: PricesBulk, hub: HubDep, who: Writer) -> PricesResult:
-    items = body.items
-    types = await _price_type_ids(hub, who.account_id)
     async with hub.db.session() as s:
-        offers = await ids_by_sku(s, Offer, who.account_id, [i.offer_sku for i in items])
-        errors = ItemErrors()
-        errors.unknown(
-            ((n, i.offer_sku, i.offer_sku) for n, i in enumerate(items)), set(offers), "offer_sku", "offer"
-        )
-        errors.unknown(
-            ((n, i.offer_sku, i.price_type) for n, i in enumerate(items)),
-            set(types),
-            "price_type",
-            "price type",
-        )
-        errors.duplicates(
-            [(i.offer_sku, i.price_type) for i in items], [i.offer_sku for i in items], "offer and price type"
-        )
-        errors.raise_if_any()
-        now = utcnow()
-        rows = [
-            {
-                "account_id": who.account_id,
-                "offer_id": offers[i.offer_sku][0],
-                "price_type_id": types[i.price_type],
-                "amount": i.amount,
-                "updated_at": now,
-            }
-            for i in items
-        ]
-        for part in chunks(rows, 900):
-            stmt = insert_for(s, OfferPrice).values(part)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["offer_id", "price_type_id"],
-                set_={"amount": stmt.excluded.amount, "updated_at": stmt.excluded.updated_at},
-            )
-            await s.execute(stmt)
-        touched = await ledger.price_changed(s, who.account_id, sorted({r["offer_id"] for r in rows}))
+        offer_ids = await PRICES.write(s, who.account_id, body.items)
+        touched = await ledger.price_changed(s, who.account_id, offer_ids)
     await kick_all(hub, touched, JobKind.PRICES)
-    return PricesResult(written=len(rows), connections_to_push=sorted(touched))
+    return PricesResult(written=len(body.items), connections_to_push=sorted(touched))
 
 
 @router.get(
