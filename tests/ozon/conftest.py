@@ -38,7 +38,9 @@ class Sandbox:
 
     def api(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
         """A raw Seller API call, as any HTTP client would make it."""
-        return self.control.post(path, json=body if body is not None else {}, headers=headers or HEADERS)
+        return self.control.post(
+            path, json=body if body is not None else {}, headers=HEADERS if headers is None else headers
+        )
 
     def seed(self, warehouses: list[dict[str, Any]], offers: list[dict[str, Any]]) -> dict[str, Any]:
         reply = self.control.post("/_sandbox/seed", json={"warehouses": warehouses, "offers": offers})

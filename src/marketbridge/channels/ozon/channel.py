@@ -124,6 +124,7 @@ class OzonChannel:
             limiter,
         )
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._product_of: dict[str, int] = {}
 
     async def aclose(self) -> None:
         await self.api.aclose()
@@ -218,19 +219,48 @@ class OzonChannel:
                     out.append(results[id(item)])
         return out
 
+    async def _products_by_sku(self, skus: Sequence[str]) -> dict[str, int]:
+        """sku -> product_id (Ozon's stock method wants both article and product id); cached for good."""
+        wanted = sorted({s for s in skus if s.isdigit() and s not in self._product_of})
+        for start in range(0, len(wanted), api.MAX_INFO_IDS):
+            chunk = wanted[start : start + api.MAX_INFO_IDS]
+            answer = await self.api.call(api.PRODUCT_INFO, {"sku": chunk})
+            for info in mapping.items(answer.get("items"), "product info items"):
+                sku, pid = info.get("sku"), info.get("id")
+                if isinstance(pid, int) and not isinstance(pid, bool) and sku:
+                    self._product_of[str(sku)] = pid
+        return {s: self._product_of[s] for s in skus if s in self._product_of}
+
     async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]:
-        entries = [
-            (
-                s.external_id,
-                {"offer_id": s.offer_code, "warehouse_id": int(s.warehouse_id), "stock": max(0, s.quantity)}
-                if s.warehouse_id.isdigit() and s.offer_code
-                else None,
+        products = await self._products_by_sku([s.external_id for s in items])
+        entries: list[tuple[str, dict[str, Any] | None]] = []
+        unknown: set[str] = set()
+        for s in items:
+            product_id = products.get(s.external_id)
+            if product_id is None:
+                unknown.add(s.external_id)
+            ok = product_id is not None and s.warehouse_id.isdigit() and bool(s.offer_code)
+            entries.append(
+                (
+                    s.external_id,
+                    {
+                        "offer_id": s.offer_code,
+                        "product_id": product_id,
+                        "quant_size": 1,
+                        "warehouse_id": int(s.warehouse_id),
+                        "stock": max(0, s.quantity),
+                    }
+                    if ok
+                    else None,
+                )
             )
-            for s in items
-        ]
-        return await self._push_batches(
+        results = await self._push_batches(
             api.STOCKS, "stocks", api.MAX_STOCK_BATCH, entries, ("offer_id", "warehouse_id")
         )
+        for r in results:
+            if r.key in unknown:
+                r.code, r.message = "offer_id_not_found", f"Ozon has no product with SKU {r.key}"
+        return results
 
     async def push_prices(self, items: Sequence[PricePush]) -> list[ItemResult]:
         entries: list[tuple[str, dict[str, Any] | None]] = [
@@ -339,7 +369,9 @@ class OzonChannel:
         results: list[CardResult] = []
         imported: dict[str, CardResult] = {}
         for one in (t for t in task_id.split(",") if t):
-            answer = await self.api.call(api.CARD_IMPORT_INFO, {"task_id": one})
+            if not one.isdigit():
+                raise RequestRejected(f"ozon: not an import task id: {task_id!r}")
+            answer = await self.api.call(api.CARD_IMPORT_INFO, {"task_id": int(one)})
             result = mapping.obj(answer.get("result"), "import info result")
             for item in mapping.items(result.get("items"), "import info items"):
                 status = str(item.get("status") or "")

@@ -239,7 +239,7 @@ def product_info_json(product: Product, state: ShopState) -> dict[str, Any]:
 
 def return_json(r: ReturnItem) -> dict[str, Any]:
     """One item of /v1/returns/list."""
-    price = {"currency_code": "RUB", "price": money_text(r.line.price)}
+    price = {"currency_code": "RUB", "price": float(r.line.price)}
     return {
         "id": r.return_id,
         "company_id": 0,
@@ -257,7 +257,7 @@ def return_json(r: ReturnItem) -> dict[str, Any]:
             "price": price,
             "price_without_commission": price,
             "commission_percent": 0,
-            "commission": {"currency_code": "RUB", "price": "0"},
+            "commission": {"currency_code": "RUB", "price": 0},
             "quantity": r.quantity,
         },
         "logistic": {

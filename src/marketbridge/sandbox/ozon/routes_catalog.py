@@ -81,7 +81,6 @@ def catalog_router(backend: OzonBackend) -> APIRouter:
                     "has_fbo_stocks": False,
                     "has_fbs_stocks": sum(p.stocks.values()) > 0,
                     "is_discounted": False,
-                    "quants": [],
                 }
                 for p in (backend.state.products[i] for i in chunk)
             ]

@@ -194,6 +194,8 @@ def postings_router(backend: OzonBackend) -> APIRouter:
             related = [n for n in backend.state.orders.get(posting.order_id, []) if n != number]
             out["related_postings"] = {"related_posting_numbers": related}
             out["additional_data"] = []
+            for key in ("prr_option", "quantum_id"):  # list-only fields (prr_option is an object here)
+                out.pop(key)
         return {"result": out}
 
     @router.post("/v4/posting/fbs/ship")

@@ -516,7 +516,6 @@ def _card_error(code: str, field: str, message: str, attribute_id: int = 0) -> d
         "level": "error",
         "description": message,
         "message": message,
-        "optional_description_elements": {},
         "attribute_name": "",
     }
 

@@ -1,0 +1,180 @@
+"""Contract: every request the connector sends and every answer the sandbox gives in the FBS cycle
+is checked against the Ozon spec (swagger.json; derived schemas for the newer methods).
+
+Requests are read back from the sandbox's journal (GET /_sandbox/journal); answers are recorded
+on the connector's side of the real HTTP connection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from marketbridge.channels.ozon import OzonChannel
+from tests.ozon import spec_schema
+from tests.ozon.conftest import HEADERS, PushReceiver, Sandbox
+from tests.ozon.cycle import run_cycle
+
+#: Paths the cycle must exercise (so the contract cannot pass by checking nothing).
+EXPECTED_PATHS = {
+    "/v1/warehouse/list",
+    "/v3/product/list",
+    "/v3/product/info/list",
+    "/v3/product/import",
+    "/v1/product/import/info",
+    "/v1/description-category/tree",
+    "/v1/description-category/attribute",
+    "/v1/description-category/attribute/values",
+    "/v2/products/stocks",
+    "/v1/product/import/prices",
+    "/v5/product/info/prices",
+    "/v4/posting/fbs/list",
+    "/v3/posting/fbs/get",
+    "/v6/fbs/posting/product/exemplar/create-or-get",
+    "/v6/fbs/posting/product/exemplar/set",
+    "/v5/fbs/posting/product/exemplar/status",
+    "/v4/posting/fbs/ship",
+    "/v3/posting/fbs/package-label/create",
+    "/v2/posting/fbs/package-label/get",
+    "/v1/carriage/create",
+    "/v1/carriage/approve",
+    "/v2/posting/fbs/digital/act/get-pdf",
+    "/v2/posting/fbs/cancel",
+    "/v1/returns/list",
+}
+
+
+@dataclass
+class Exchange:
+    path: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """A real transport that keeps a copy of every answer."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.exchanges: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        self.exchanges.append(
+            Exchange(request.url.path, response.status_code, response.headers.get("content-type", ""), body)
+        )
+        return httpx.Response(response.status_code, headers=response.headers, content=body, request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def check_response(path: str, status: int, content_type: str, body: bytes) -> list[str]:
+    spec = spec_schema.response_schema(path, status)
+    if spec is None:
+        return [f"{path} {status}: the spec has no such answer"]
+    spec_type, schema = spec
+    if not spec_type:
+        return [] if body.strip() in (b"", b"{}") else [f"{path} {status}: the spec declares no body"]
+    if spec_type == "application/pdf" and status == 200:
+        ok = content_type.startswith("application/pdf") and body.startswith(b"%PDF")
+        return [] if ok else [f"{path}: not a PDF answer"]
+    data = json.loads(body)
+    problems = [f"{path} {status}: {e}" for e in spec_schema.errors_in(data, schema)]
+    problems += [f"{path} {status}: undeclared field {f}" for f in spec_schema.unknown_fields(data, schema)]
+    return problems
+
+
+@pytest.fixture
+async def recorded(sandbox: Sandbox, channel: OzonChannel, push_receiver: PushReceiver) -> Recorder:
+    recorder = Recorder()
+    channel.api.http.transport = recorder
+    await run_cycle(sandbox, channel, push_receiver)
+    return recorder
+
+
+async def test_connector_requests_match_the_spec(recorded: Recorder, sandbox: Sandbox) -> None:
+    journal = sandbox.journal()
+    paths = {entry["path"] for entry in journal}
+    assert paths >= EXPECTED_PATHS, f"not exercised: {EXPECTED_PATHS - paths}"
+    problems: list[str] = []
+    for entry in journal:
+        schema = spec_schema.request_schema(entry["path"])
+        assert schema is not None, f"{entry['path']} is in neither the spec nor the derived schemas"
+        body: Any = entry["body"] if entry["body"] is not None else {}
+        problems += [f"{entry['path']}: {e}" for e in spec_schema.errors_in(body, schema)]
+        problems += [
+            f"{entry['path']}: undeclared field {f}" for f in spec_schema.unknown_fields(body, schema)
+        ]
+    assert not problems, "\n".join(sorted(set(problems)))
+
+
+async def test_sandbox_answers_match_the_spec(recorded: Recorder) -> None:
+    answers = [x for x in recorded.exchanges if not x.path.startswith("/_sandbox")]
+    assert {x.path for x in answers} >= EXPECTED_PATHS
+    assert any(x.status == 400 for x in answers), "the cycle includes a refused ship"
+    problems: list[str] = []
+    for x in answers:
+        problems += check_response(x.path, x.status, x.content_type, x.body)
+    assert not problems, "\n".join(sorted(set(problems)))
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/v3/posting/fbs/list",
+            {
+                "filter": {"since": "2026-01-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"},
+                "limit": 10,
+                "offset": 0,
+            },
+        ),
+        (
+            "/v3/posting/fbs/unfulfilled/list",
+            {
+                "filter": {"cutoff_from": "2026-01-01T00:00:00Z", "cutoff_to": "2027-06-01T00:00:00Z"},
+                "limit": 10,
+                "offset": 0,
+            },
+        ),
+        (
+            "/v4/posting/fbs/unfulfilled/list",
+            {
+                "filter": {"cutoff_from": "2026-01-01T00:00:00Z", "cutoff_to": "2027-06-01T00:00:00Z"},
+                "limit": 10,
+            },
+        ),
+        ("/v4/product/info/stocks", {"filter": {"visibility": "ALL"}, "limit": 5}),
+        ("/v1/product/info/stocks-by-warehouse/fbs", {"sku": []}),
+        ("/v2/posting/fbs/cancel-reason/list", {}),
+        ("/v2/posting/fbs/package-label", {"posting_number": ["no-such-posting"]}),
+        ("/v3/posting/fbs/get", {"posting_number": "no-such-posting"}),
+        ("/v2/products/stocks", {"stocks": [{"offer_id": "x", "stock": 1}]}),
+        ("/v4/product/info/limit", {}),
+    ],
+)
+def test_other_answers_match_the_spec(demo_sandbox: Sandbox, path: str, body: dict[str, Any]) -> None:
+    reply = demo_sandbox.api(path, body)
+    problems = check_response(path, reply.status_code, reply.headers.get("content-type", ""), reply.content)
+    assert not problems, "\n".join(problems)
+
+
+def test_error_answers_have_the_rpc_status_shape(sandbox: Sandbox) -> None:
+    schema = spec_schema._with_components({"$ref": "#/components/schemas/rpcStatus"})
+    replies = [
+        sandbox.api("/v1/warehouse/list", {}, headers={}),
+        sandbox.api("/v1/warehouse/list", {}, headers={**HEADERS, "Api-Key": "wrong"}),
+        sandbox.api("/v9/not/a/method", {}),
+        sandbox.control.post("/v3/product/list", content=b"{not json", headers=HEADERS),
+    ]
+    assert [r.status_code for r in replies] == [401, 404, 404, 400]
+    for reply in replies:
+        assert not spec_schema.errors_in(reply.json(), schema)
+        assert set(reply.json()) == {"code", "message", "details"}
