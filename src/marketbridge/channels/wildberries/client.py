@@ -38,6 +38,8 @@ LIMITS: dict[str, RateLimit] = {
     "returns": RateLimit(20, 60, 10),  # /api/v1/claims
     "ping": RateLimit(3, 30, 3),  # /ping, per host
 }
+#: A 409 answer counts as this many requests in the marketplace groups.
+CONFLICT_COST = 10
 
 #: Share of WB's rate and burst the connector uses: requests in flight reach WB a little
 #: later or out of order, so sending at exactly the published rate would meet 429s.
@@ -149,6 +151,10 @@ class WbApi:
             method, path, host=host, group=group, limit=SENDING_LIMITS[group], json=json, params=params,
             idempotent=idempotent,
         )  # fmt: skip
+
+    async def charge(self, group: str, cost: int) -> None:
+        """Count `cost` more requests against a group: WB counts a 409 answer as 10 requests."""
+        await self.http.limiter.acquire(f"{self.http.key_prefix}:{group}", SENDING_LIMITS[group], cost)
 
     # --- marketplace -------------------------------------------------------------------
 

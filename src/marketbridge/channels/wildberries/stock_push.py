@@ -15,7 +15,7 @@ from typing import Any
 
 from marketbridge.channels.base import ItemResult, StockPush
 from marketbridge.channels.errors import ChannelError
-from marketbridge.channels.wildberries.client import WbApi
+from marketbridge.channels.wildberries.client import CONFLICT_COST, WbApi
 
 BATCH = 1000
 MAX_AMOUNT = 100_000
@@ -64,6 +64,7 @@ async def _push_batch(api: WbApi, warehouse: str, batch: list[StockPush]) -> dic
             for p in pending:
                 results[p.external_id] = ItemResult(p.external_id, True)
             return results
+        await api.charge("stocks", CONFLICT_COST - 1)
         try:
             body = response.json()
         except ValueError:

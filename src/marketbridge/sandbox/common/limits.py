@@ -57,12 +57,24 @@ class SandboxLimits:
         self.rejected[group] = self.rejected.get(group, 0) + 1
         return (cost - bucket.tokens) / spec.rate
 
+    def charge(self, group: str, who: str, cost: float) -> None:
+        """Take `cost` more tokens after the fact, for a reply that counts as several requests.
+
+        The bucket may go below zero, which holds the next requests back; this is never
+        counted as a rejection.
+        """
+        if not self.enabled or group not in self.specs:
+            return
+        bucket = self._buckets.get((group, who))
+        if bucket is not None:
+            bucket.tokens -= cost
+
     def remaining(self, group: str, who: str) -> int:
         bucket = self._buckets.get((group, who))
         spec = self.specs.get(group)
         if spec is None:
             return 0
-        return int(bucket.tokens) if bucket else spec.burst
+        return max(0, int(bucket.tokens)) if bucket else spec.burst
 
     def reset(self) -> None:
         self._buckets.clear()

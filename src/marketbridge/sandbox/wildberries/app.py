@@ -35,7 +35,13 @@ from marketbridge.sandbox.wildberries import (
 )
 from marketbridge.sandbox.wildberries.backend import WildberriesBackend
 from marketbridge.sandbox.wildberries.demo import load_demo
-from marketbridge.sandbox.wildberries.endpoints import LIMIT_GROUPS, match, style_for
+from marketbridge.sandbox.wildberries.endpoints import (
+    CONFLICT_COST,
+    CONFLICT_COST_GROUPS,
+    LIMIT_GROUPS,
+    match,
+    style_for,
+)
 from marketbridge.sandbox.wildberries.errors import (
     Style,
     WbError,
@@ -122,6 +128,8 @@ def gate(shop: Shop) -> Callable[[Request, Callable[[Request], Awaitable[Respons
             }
             return gateway_error(429, "too many requests", f"limited by {endpoint.group}", headers)
         response = await call_next(request)
+        if response.status_code == 409 and endpoint.group in CONFLICT_COST_GROUPS:
+            shop.limits.charge(endpoint.group, who, CONFLICT_COST - 1)
         if endpoint.group in shop.limits.specs:
             response.headers.update(_limit_headers(shop.limits, endpoint.group, who))
         return response

@@ -28,6 +28,11 @@ LIMIT_GROUPS: dict[str, BucketSpec] = {
 }
 
 
+#: Groups where "one request answered 409 counts as 10 requests" (specs' limit notes).
+CONFLICT_COST_GROUPS = frozenset({"marketplace", "orders_cancel", "stocks", "warehouses"})
+CONFLICT_COST = 10
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
