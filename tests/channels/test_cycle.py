@@ -1,0 +1,202 @@
+"""The whole FBS cycle, the same for every marketplace: the shared behaviour of the Channel protocol.
+
+Catalog import and matching, stock push, a buyer's order imported by polling with a
+reservation, packing into boxes, labels as one PDF, hand-over, delivery, a return with
+restock; a cancellation by the seller and one by the buyer; an order whose status changed
+between two polls.
+"""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from marketbridge.demo.world import Market, World, wait_for
+from marketbridge.model import Box, BoxLine, OrderStatus
+from marketbridge.store.tables import Link, Order, OrderLine, Return, StockLevel
+from marketbridge.sync import fulfilment, returns
+from marketbridge.sync.dispatch import JobKind
+
+
+def _market(world: World) -> Market:
+    return next(iter(world.markets.values()))
+
+
+def _plain_offers(world: World, n: int) -> list[str]:
+    return [o.sku for o in world.catalog.offers if not o.requires_marking][:n]
+
+
+async def _buy(world: World, lines: list[tuple[str, int]]) -> list[str]:
+    market = _market(world)
+    whs = await world.warehouse_ids(market.kind)
+    placed = await market.control.post(
+        "/orders",
+        json={"lines": [{"offer_code": c, "quantity": q} for c, q in lines], "warehouse_id": whs[0]},
+    )
+    assert placed.status_code == 200, placed.text
+    return [str(i) for i in placed.json()["ids"]]
+
+
+async def _hub_orders(world: World, external_ids: list[str]) -> list[Order]:
+    async with world.hub.db.session() as s:
+        rows = await s.execute(
+            select(Order).where(
+                Order.connection_id == _market(world).connection_id, Order.external_id.in_(external_ids)
+            )
+        )
+        return list(rows.scalars())
+
+
+async def _reserved(world: World, sku: str) -> int:
+    async with world.hub.db.session() as s:
+        total = await s.execute(
+            select(func.coalesce(func.sum(StockLevel.reserved), 0)).where(
+                StockLevel.offer_id == world.ids.offers[sku]
+            )
+        )
+        return int(total.scalar_one())
+
+
+async def _boxes_for(world: World, order: Order) -> list[Box]:
+    async with world.hub.db.session() as s:
+        lines = list((await s.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars())
+    multi = world.hub.channels.get(await _conn(world)).capabilities.multi_box
+    if multi and len(lines) > 1:
+        return [
+            Box(number=n + 1, lines=[BoxLine(offer_sku=line.offer_code, quantity=line.quantity)])
+            for n, line in enumerate(lines)
+        ]
+    return [
+        Box(number=1, lines=[BoxLine(offer_sku=line.offer_code, quantity=line.quantity) for line in lines])
+    ]
+
+
+async def _conn(world: World):  # type: ignore[no-untyped-def]
+    from marketbridge.store.tables import Connection
+
+    async with world.hub.db.session() as s:
+        return await s.get(Connection, _market(world).connection_id)
+
+
+async def test_catalog_is_imported_and_matched(world: World) -> None:
+    market = _market(world)
+    units = len(world.catalog.offers) + len(world.catalog.bundles)
+
+    async def stock_everywhere() -> bool:  # every linked unit got its stock pushed
+        stocks = (await market.control.get("/stocks")).json()["items"]
+        return len({i["external_id"] for i in stocks}) == units
+
+    await wait_for(stock_everywhere, timeout=20)
+    async with world.hub.db.session() as s:
+        links = (
+            await s.execute(
+                select(func.count()).where(
+                    Link.connection_id == market.connection_id, Link.entity_kind == "offer"
+                )
+            )
+        ).scalar_one()
+    assert links == units
+
+
+async def test_full_cycle_order_pack_label_ship_deliver_return(world: World) -> None:
+    market = _market(world)
+    a, b = _plain_offers(world, 2)
+    before_a = await _reserved(world, a)
+    external = await _buy(world, [(a, 1), (b, 1)])
+    await world.run(market.connection_id, JobKind.ORDERS)
+    orders = await _hub_orders(world, external)
+    assert len(orders) == len(external)
+    assert all(o.status == OrderStatus.NEW.value for o in orders)
+    assert await _reserved(world, a) == before_a + 1
+
+    for order in orders:
+        boxes = await _boxes_for(world, order)
+        shipments = await fulfilment.pack(world.hub, world.account_id, order.id, boxes)
+        assert len(shipments) >= 1
+        pdf = await fulfilment.labels_pdf(world.hub, world.account_id, order.id)
+        pages = len(PdfReader(io.BytesIO(pdf)).pages)
+        assert pages >= len(boxes), f"{pages} label pages for {len(boxes)} boxes"
+        await fulfilment.ship(world.hub, world.account_id, order.id)
+    shipped = await _hub_orders(world, external)
+    assert {o.status for o in shipped} == {OrderStatus.SHIPPED.value}
+    assert await _reserved(world, a) == before_a  # consumed when shipped
+
+    sandbox_orders = {str(o["id"]): o for o in (await market.control.get("/orders")).json()["items"]}
+    for order in shipped:
+        moved = await market.control.post(f"/orders/{order.external_id}/move", json={"status": "delivered"})
+        assert moved.status_code == 200, moved.text
+        assert order.external_id in sandbox_orders or any(order.external_id in k for k in sandbox_orders)
+    await world.run(market.connection_id, JobKind.ORDERS)
+
+    async def delivered() -> bool:
+        return {o.status for o in await _hub_orders(world, external)} == {OrderStatus.DELIVERED.value}
+
+    await wait_for(delivered, timeout=15)
+
+    opened = await market.control.post(
+        "/returns", json={"order_id": shipped[0].external_id, "reason": "too small"}
+    )
+    assert opened.status_code == 200, opened.text
+    await world.run(market.connection_id, JobKind.RETURNS)
+    async with world.hub.db.session() as s:
+        rows = list(
+            (await s.execute(select(Return).where(Return.connection_id == market.connection_id))).scalars()
+        )
+    assert len(rows) == 1
+    assert rows[0].order_id == shipped[0].id
+    returned_sku = next(line["offer_code"] for line in rows[0].lines)
+    async with world.hub.db.session() as s:
+        on_hand_before = (
+            await s.execute(
+                select(func.sum(StockLevel.on_hand)).where(
+                    StockLevel.offer_id == world.ids.offers[returned_sku]
+                )
+            )
+        ).scalar_one()
+    await returns.confirm_receipt(world.hub, world.account_id, rows[0].id, restock=True)
+    async with world.hub.db.session() as s:
+        on_hand_after = (
+            await s.execute(
+                select(func.sum(StockLevel.on_hand)).where(
+                    StockLevel.offer_id == world.ids.offers[returned_sku]
+                )
+            )
+        ).scalar_one()
+    assert on_hand_after == on_hand_before + 1
+
+
+async def test_seller_cancellation_releases_the_reservation(world: World) -> None:
+    market = _market(world)
+    (a,) = _plain_offers(world, 1)
+    before = await _reserved(world, a)
+    external = await _buy(world, [(a, 1)])
+    await world.run(market.connection_id, JobKind.ORDERS)
+    (order,) = await _hub_orders(world, external)
+    assert await _reserved(world, a) == before + 1
+    await fulfilment.cancel(world.hub, world.account_id, order.id, "out of stock")
+    (order,) = await _hub_orders(world, external)
+    assert order.status == OrderStatus.CANCELLED.value
+    assert await _reserved(world, a) == before
+    remote = {str(o["id"]): o for o in (await market.control.get("/orders")).json()["items"]}
+    assert "cancel" in str(remote[order.external_id]["status"]).lower()
+
+
+async def test_status_changes_between_polls_are_not_missed(world: World) -> None:
+    market = _market(world)
+    a, b = _plain_offers(world, 2)
+    before, before_b = await _reserved(world, a), await _reserved(world, b)
+    first = await _buy(world, [(a, 1)])
+    await world.run(market.connection_id, JobKind.ORDERS)
+    # the buyer cancels after the hub saw the order; another order is placed and cancelled before any poll
+    second = await _buy(world, [(b, 1)])
+    for external_id in (*first, *second):
+        moved = await market.control.post(f"/orders/{external_id}/move", json={"status": "cancelled"})
+        assert moved.status_code == 200, moved.text
+    await world.run(market.connection_id, JobKind.ORDERS)
+    await world.run(market.connection_id, JobKind.ORDERS)  # a second poll changes nothing
+    orders = await _hub_orders(world, [*first, *second])
+    assert sorted(o.external_id for o in orders) == sorted([*first, *second])
+    assert {o.status for o in orders} == {OrderStatus.CANCELLED.value}
+    assert await _reserved(world, a) == before
