@@ -200,3 +200,4 @@ async def test_status_changes_between_polls_are_not_missed(world: World) -> None
     assert sorted(o.external_id for o in orders) == sorted([*first, *second])
     assert {o.status for o in orders} == {OrderStatus.CANCELLED.value}
     assert await _reserved(world, a) == before
+    assert await _reserved(world, b) == before_b  # it arrived cancelled: never reserved
