@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marketbridge.channels.base import ItemResult, PricePush
-from marketbridge.channels.errors import BadResponse, ChannelError, RequestRejected
+from marketbridge.channels.errors import BadResponse, ChannelError, RequestRejected, TransientError
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.mapping import MAX_DISCOUNT, guarded, wb_price
 
@@ -64,8 +64,8 @@ async def follow_task(
 ) -> dict[tuple[int, int | None], str]:
     """Wait for a task to be processed; returns (nmID, sizeID) -> error text of refused goods.
 
-    A refusal of a whole good is keyed (nmID, None). Raises TransientError-like ChannelError
-    when the task is still in the buffer after `timeout` seconds.
+    A refusal of a whole good is keyed (nmID, None). Raises TransientError when the task is
+    still in the buffer after `timeout` seconds.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -77,7 +77,7 @@ async def follow_task(
         if isinstance(data, dict) and data.get("status") is not None:
             break
         if time.monotonic() > deadline:
-            raise ChannelError(f"wildberries: price task {upload_id} still processing", code="pending")
+            raise TransientError(f"wildberries: price task {upload_id} still processing", code="pending")
         await asyncio.sleep(interval)
     status = guarded("price task", lambda: int(data["status"]))
     if status == 3:
