@@ -1,7 +1,8 @@
 """JSON Schemas for the Ozon Seller API, taken from ../shared/specs/ozon/swagger.json.
 
 The swagger is OpenAPI 3.0: its schemas are turned into JSON Schema (nullable -> null
-allowed; a few non-standard `type` values such as "array of strings" dropped). Methods that
+allowed, and null allowed for date-times, which the spec's own examples give as null when
+unset; a few non-standard `type` values such as "array of strings" dropped). Methods that
 only the newer Ozon schema has are described by DERIVED schemas below, written from the
 specs README and the newer schema's pages (they are not in swagger.json; marked as such).
 """
@@ -36,7 +37,9 @@ def _sanitize(node: Any) -> Any:
     kind = out.get("type")
     if isinstance(kind, str) and kind not in VALID_TYPES:
         del out["type"]
-    if out.pop("nullable", False) and "type" in out:
+    nullable = out.pop("nullable", False) or out.get("format") == "date-time"
+    if nullable and isinstance(out.get("type"), str):
+        # The spec's own examples answer unset moments as null (e.g. delivering_date in /v3/posting/fbs/get)
         out["type"] = [out["type"], "null"]
     return out
 
@@ -49,7 +52,21 @@ def swagger() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def components() -> dict[str, Any]:
-    return {"schemas": _sanitize(copy.deepcopy(swagger()["components"]["schemas"]))}
+    schemas = _sanitize(copy.deepcopy(swagger()["components"]["schemas"]))
+    for name, fields in NEWER_SCHEMA_OVERRIDES.items():
+        schemas[name]["properties"].update(fields)
+    return {"schemas": schemas}
+
+
+#: Where the newer Ozon schema differs from the saved swagger.json and the sandbox follows the newer
+#: one (a maintained third-party client of the live API reads it so): a posting of the /v3 lists has
+#: `shipment_date_without_delay`, and its `tariffication` is one object (the saved file: an array).
+NEWER_SCHEMA_OVERRIDES: dict[str, dict[str, Any]] = {
+    "v3FbsPosting": {
+        "shipment_date_without_delay": {"type": ["string", "null"], "format": "date-time"},
+        "tariffication": {"$ref": "#/components/schemas/v3FbsTariffication"},
+    }
+}
 
 
 def operation(path: str) -> dict[str, Any] | None:
@@ -148,7 +165,7 @@ def unknown_fields(
 # Written from specs/README.md ("Pagination styles", "FBS flow") and the newer schema's pages for
 # PostingFbsList / PostingFbsUnfulfilledList / PostingFbsPackageLabelCreate / PostingFbsPackageLabelGet.
 
-_DATE = {"type": "string", "format": "date-time"}
+_DATE = {"type": ["string", "null"], "format": "date-time"}
 _INTS = {"type": "array", "items": {"type": "integer"}}
 _STRS = {"type": "array", "items": {"type": "string"}}
 _WITH = {

@@ -37,8 +37,8 @@ PUSH_STATE = {
 }
 
 _ACTIONS = {
-    "awaiting_packaging": ["ship", "cancel", "set_product_exemplars"],
-    "awaiting_deliver": ["label_download", "cancel", "has_barcode_for_printing"],
+    "awaiting_packaging": ["cancel", "ship", "product_cancel"],
+    "awaiting_deliver": ["cancel", "label_download", "label_download_small", "has_barcode_for_printing"],
 }
 
 
@@ -166,11 +166,34 @@ def posting_json(p: Posting, state: ShopState, version: int = 3) -> dict[str, An
         "prr_option": "",
         "quantum_id": 0,
     }
-    if p.delivering_date is not None:
-        out["delivering_date"] = iso(p.delivering_date)
+    out["delivering_date"] = iso(p.delivering_date)
+    out["shipment_date_without_delay"] = iso(p.shipment_date)
     if version >= 4:
         out["delivery_schema"] = "fbs"
         out["integration_type_flow"] = "ozon"
+        zero = {"amount": "0", "currency": "RUB"}
+        out["tariffication"] = {
+            "current_tariff_rate": 0,
+            "current_tariff_type": "",
+            "current_tariff_charge": zero,
+            "next_tariff_rate": 0,
+            "next_tariff_type": "",
+            "next_tariff_charge": zero,
+            "next_tariff_starts_at": iso(p.shipment_date),
+        }
+    else:
+        # one object in the lists of the current API (the 2025 swagger still shows an array)
+        out["tariffication"] = {
+            "current_tariff_rate": 0,
+            "current_tariff_type": "",
+            "current_tariff_charge": "0",
+            "current_tariff_charge_currency_code": "RUB",
+            "next_tariff_rate": 0,
+            "next_tariff_type": "",
+            "next_tariff_charge": "0",
+            "next_tariff_starts_at": iso(p.shipment_date),
+            "next_tariff_charge_currency_code": "RUB",
+        }
     return out
 
 

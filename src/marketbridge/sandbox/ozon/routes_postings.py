@@ -194,8 +194,10 @@ def postings_router(backend: OzonBackend) -> APIRouter:
             related = [n for n in backend.state.orders.get(posting.order_id, []) if n != number]
             out["related_postings"] = {"related_posting_numbers": related}
             out["additional_data"] = []
-            for key in ("prr_option", "quantum_id"):  # list-only fields (prr_option is an object here)
+            # list-only fields (prr_option is an object in this method)
+            for key in ("prr_option", "quantum_id", "shipment_date_without_delay"):
                 out.pop(key)
+            out["tariffication"] = [out["tariffication"]]  # an array in this method
         return {"result": out}
 
     @router.post("/v4/posting/fbs/ship")
