@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, description="Fernet key(s) for credentials, comma-separated")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    lease_ttl: float = Field(
+        default=30.0, gt=0, description="seconds before a dead worker's job is taken over"
+    )
     log_level: str = "info"
     log_json: bool = True
 

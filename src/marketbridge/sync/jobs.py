@@ -22,23 +22,22 @@ from marketbridge.sync.runs import recorded_run
 if TYPE_CHECKING:
     from marketbridge.wiring import Hub
 
-LEASE_TTL = 30.0
-
 
 def lease_name(connection_id: int, kind: JobKind) -> str:
     return f"job:{connection_id}:{kind.value}"
 
 
 async def _renew(hub: Hub, name: str) -> None:
+    ttl = hub.settings.lease_ttl
     while True:
-        await asyncio.sleep(LEASE_TTL / 3)
-        await leases.acquire(hub.db, name, hub.worker_id, LEASE_TTL)
+        await asyncio.sleep(ttl / 3)
+        await leases.acquire(hub.db, name, hub.worker_id, ttl)
 
 
 async def run_job(hub: Hub, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
     """Run the job if nobody else is running it; returns False when the lease was taken."""
     name = lease_name(connection_id, kind)
-    if not await leases.acquire(hub.db, name, hub.worker_id, LEASE_TTL):
+    if not await leases.acquire(hub.db, name, hub.worker_id, hub.settings.lease_ttl):
         return False
     renewer = asyncio.create_task(_renew(hub, name))
     try:
