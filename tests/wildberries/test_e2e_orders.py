@@ -9,8 +9,14 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from marketbridge.channels.base import PackBox, PackLine, RemoteOrder
-from marketbridge.channels.errors import AuthError, BadResponse, RequestRejected, TransientError
+from marketbridge.channels.base import PackBox, PackLine, RemoteOrder, StockPush
+from marketbridge.channels.errors import (
+    AuthError,
+    BadResponse,
+    NotFoundError,
+    RequestRejected,
+    TransientError,
+)
 from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.model import LabelFormat, OrderStatus, ReturnStatus
 from tests.wildberries.harness import Sandbox, make_channel, seed_shop
@@ -187,3 +193,22 @@ async def test_malformed_answers_raise_bad_response(sandbox: Sandbox, channel: W
         await channel.list_warehouses()
     sandbox.control("PUT", "/faults", json={})
     assert {w.external_id for w in await channel.list_warehouses()} == {"901", "902"}
+
+
+async def test_server_errors_are_retried(sandbox: Sandbox, channel: WildberriesChannel) -> None:
+    units = seed_shop(sandbox)
+    ids = _buy(sandbox, ("MUG", 2))
+    sandbox.control("PUT", "/faults", json={"error_rate": 0.3, "seed": 7})
+    orders = await _poll(channel)
+    results = await channel.push_stocks([StockPush(units["CAP"], "CAP", "902", 9)])
+    faults = sandbox.control("GET", "/faults")
+    sandbox.control("PUT", "/faults", json={})
+    assert set(ids) <= set(orders)
+    assert results[0].ok
+    assert faults["counters"]["errors"] >= 1, "some calls did fail and were retried"
+
+
+async def test_unknown_task_is_not_found(sandbox: Sandbox, channel: WildberriesChannel) -> None:
+    seed_shop(sandbox)
+    with pytest.raises(NotFoundError):
+        await channel.get_order("123456")
