@@ -24,14 +24,26 @@ class Sandbox:
     def url(self) -> str:
         return self.server.url
 
+    _client: httpx.Client | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.url, timeout=30)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
     def control(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = httpx.request(method, f"{self.url}/_sandbox{path}", timeout=30, **kwargs)
+        response = self.http.request(method, f"/_sandbox{path}", **kwargs)
         response.raise_for_status()
         return response.json()
 
     def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": token if token is not None else self.token}
-        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+        return self.http.request(method, path, headers=headers, **kwargs)
 
     def journal(self) -> list[dict[str, Any]]:
         return list(self.control("GET", "/journal", params={"limit": 5000})["items"])
@@ -47,7 +59,10 @@ def start_sandbox(*, demo: bool, limits: bool) -> Iterator[Sandbox]:
     with serve_app(app) as server:
         sandbox = Sandbox(server, credentials["token"])
         sandbox.control("PUT", "/timing", json={"price_delay": 0.2, "card_delay": 0.2})
-        yield sandbox
+        try:
+            yield sandbox
+        finally:
+            sandbox.close()
 
 
 def make_channel(sandbox: Sandbox, **settings: Any) -> WildberriesChannel:

@@ -13,8 +13,9 @@ from functools import cache
 from typing import Any
 
 import jsonschema
+import yaml
 
-from tests.support.specs import load_yaml
+from tests.support.specs import SPECS_DIR
 
 SPEC_FILES = (
     "wildberries/01-general.yaml",
@@ -22,6 +23,13 @@ SPEC_FILES = (
     "wildberries/03-orders-fbs.yaml",
     "wildberries/09-communications.yaml",
 )
+
+
+@cache
+def load_yaml(relative: str) -> Any:
+    """A spec file, parsed with libyaml when it is there (the files are large)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load((SPECS_DIR / relative).read_text(encoding="utf-8"), Loader=loader)
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,17 @@ def _content_schema(doc: dict[str, Any], holder: Any) -> dict[str, Any] | None:
     return None
 
 
+_SCHEMAS: dict[tuple[str, str, str, object], dict[str, Any] | None] = {}
+
+
 def response_schema(op: Operation, status: int) -> dict[str, Any] | None:
+    key = (op.file, op.template, op.method, status)
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = _response_schema(op, status)
+    return _SCHEMAS[key]
+
+
+def _response_schema(op: Operation, status: int) -> dict[str, Any] | None:
     responses = op.spec.get("responses") or {}
     holder = responses.get(str(status)) or responses.get(status)
     if holder is None:
@@ -108,8 +126,11 @@ def response_schema(op: Operation, status: int) -> dict[str, Any] | None:
 
 
 def request_schema(op: Operation) -> dict[str, Any] | None:
-    body = op.spec.get("requestBody")
-    return _content_schema(load_yaml(op.file), body) if body else None
+    key = (op.file, op.template, op.method, "request")
+    if key not in _SCHEMAS:
+        body = op.spec.get("requestBody")
+        _SCHEMAS[key] = _content_schema(load_yaml(op.file), body) if body else None
+    return _SCHEMAS[key]
 
 
 def required_query(op: Operation) -> set[str]:
