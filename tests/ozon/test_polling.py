@@ -1,0 +1,75 @@
+"""End to end: polling finds every posting created or changed in the window, page by page, and
+the connector rides out the sandbox's injected faults."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from marketbridge.channels.errors import AuthError, BadResponse, TransientError
+from marketbridge.channels.ozon import OzonChannel
+from marketbridge.channels.ozon import client as api
+from marketbridge.model import OrderStatus
+from tests.ozon.conftest import Sandbox, make_channel
+from tests.ozon.cycle import collect_orders
+
+
+def shop(sandbox: Sandbox, orders: int) -> list[str]:
+    seeded = sandbox.seed(
+        [{"name": "Склад"}], [{"offer_code": "P-1", "name": "Товар", "price": "100", "stocks": {}}]
+    )
+    warehouse = int(seeded["warehouses"][0]["id"])
+    sandbox.api("/v2/products/stocks", {"stocks": [{"offer_id": "P-1", "stock": 100, "warehouse_id": warehouse}]})
+    return [
+        str(sandbox.control.post("/_sandbox/orders", json={"lines": [{"offer_code": "P-1"}]}).json()["ids"][0])
+        for _ in range(orders)
+    ]
+
+
+async def test_polling_pages_and_sees_changes_of_older_postings(
+    sandbox: Sandbox, channel: OzonChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api, "PAGE_SIZE", 2)
+    old = shop(sandbox, 5)
+    await asyncio.sleep(0.05)
+    window_start = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    sandbox.control.post(f"/_sandbox/orders/{old[0]}/move", json={"status": "cancelled"}).raise_for_status()
+    new = str(sandbox.control.post("/_sandbox/orders", json={"lines": [{"offer_code": "P-1"}]}).json()["ids"][0])
+    until = datetime.now(UTC) + timedelta(seconds=1)
+
+    pages = [page async for page in channel.iter_orders(window_start, until)]
+    found = {o.external_id: o for page in pages for o in page}
+    assert set(found) == {old[0], new}, "created in the window, or changed in it; nothing else"
+    assert found[old[0]].status == OrderStatus.CANCELLED and found[new].status == OrderStatus.NEW
+
+    everything = await collect_orders(channel, window_start - timedelta(minutes=5), until)
+    assert set(everything) == {*old, new}
+    body_limits = [e["body"]["limit"] for e in sandbox.journal() if e["path"] == "/v4/posting/fbs/list"]
+    assert set(body_limits) == {2} and len(body_limits) >= 4, "six postings at two per page take several pages"
+
+
+async def test_connector_retries_server_errors_and_refuses_broken_bodies(sandbox: Sandbox, channel: OzonChannel) -> None:
+    numbers = shop(sandbox, 1)
+    sandbox.control.put("/_sandbox/faults", json={"error_rate": 0.3, "seed": 7}).raise_for_status()
+    for _ in range(5):
+        order = await channel.get_order(numbers[0])
+        assert order.external_id == numbers[0]
+    assert sandbox.control.get("/_sandbox/faults").json()["counters"]["errors"] > 0
+    sandbox.control.put("/_sandbox/faults", json={"malformed_rate": 1.0}).raise_for_status()
+    with pytest.raises(BadResponse):
+        await channel.get_order(numbers[0])
+    sandbox.control.put("/_sandbox/faults", json={"error_rate": 1.0}).raise_for_status()
+    with pytest.raises(TransientError):
+        await channel.list_warehouses()
+
+
+async def test_wrong_key_raises_auth_error(sandbox: Sandbox) -> None:
+    bad = make_channel(sandbox.url, api_key="not-the-key")
+    try:
+        with pytest.raises(AuthError):
+            await bad.check()
+    finally:
+        await bad.aclose()
