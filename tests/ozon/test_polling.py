@@ -21,9 +21,13 @@ def shop(sandbox: Sandbox, orders: int) -> list[str]:
         [{"name": "Склад"}], [{"offer_code": "P-1", "name": "Товар", "price": "100", "stocks": {}}]
     )
     warehouse = int(seeded["warehouses"][0]["id"])
-    sandbox.api("/v2/products/stocks", {"stocks": [{"offer_id": "P-1", "stock": 100, "warehouse_id": warehouse}]})
+    sandbox.api(
+        "/v2/products/stocks", {"stocks": [{"offer_id": "P-1", "stock": 100, "warehouse_id": warehouse}]}
+    )
     return [
-        str(sandbox.control.post("/_sandbox/orders", json={"lines": [{"offer_code": "P-1"}]}).json()["ids"][0])
+        str(
+            sandbox.control.post("/_sandbox/orders", json={"lines": [{"offer_code": "P-1"}]}).json()["ids"][0]
+        )
         for _ in range(orders)
     ]
 
@@ -37,7 +41,9 @@ async def test_polling_pages_and_sees_changes_of_older_postings(
     window_start = datetime.now(UTC)
     await asyncio.sleep(0.05)
     sandbox.control.post(f"/_sandbox/orders/{old[0]}/move", json={"status": "cancelled"}).raise_for_status()
-    new = str(sandbox.control.post("/_sandbox/orders", json={"lines": [{"offer_code": "P-1"}]}).json()["ids"][0])
+    new = str(
+        sandbox.control.post("/_sandbox/orders", json={"lines": [{"offer_code": "P-1"}]}).json()["ids"][0]
+    )
     until = datetime.now(UTC) + timedelta(seconds=1)
 
     pages = [page async for page in channel.iter_orders(window_start, until)]
@@ -48,10 +54,14 @@ async def test_polling_pages_and_sees_changes_of_older_postings(
     everything = await collect_orders(channel, window_start - timedelta(minutes=5), until)
     assert set(everything) == {*old, new}
     body_limits = [e["body"]["limit"] for e in sandbox.journal() if e["path"] == "/v4/posting/fbs/list"]
-    assert set(body_limits) == {2} and len(body_limits) >= 4, "six postings at two per page take several pages"
+    assert set(body_limits) == {2} and len(body_limits) >= 4, (
+        "six postings at two per page take several pages"
+    )
 
 
-async def test_connector_retries_server_errors_and_refuses_broken_bodies(sandbox: Sandbox, channel: OzonChannel) -> None:
+async def test_connector_retries_server_errors_and_refuses_broken_bodies(
+    sandbox: Sandbox, channel: OzonChannel
+) -> None:
     numbers = shop(sandbox, 1)
     sandbox.control.put("/_sandbox/faults", json={"error_rate": 0.3, "seed": 7}).raise_for_status()
     for _ in range(5):
