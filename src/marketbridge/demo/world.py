@@ -30,6 +30,7 @@ from marketbridge.store.connections import create_connection
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Connection, PriceMapping, WarehouseMapping
+from marketbridge.sync import ledger
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.jobs import run_job
 from marketbridge.sync.scheduler import Background
@@ -74,6 +75,23 @@ class World:
         """(offer code, marketplace warehouse id) -> quantity the seller last set on the sandbox."""
         items = (await self.markets[kind].control.get("/stocks")).json()["items"]
         return {(i["offer_code"], str(i["warehouse_id"])): int(i["quantity"]) for i in items}
+
+    async def expected_stocks(self, kind: str) -> dict[tuple[str, str], int]:
+        """What the hub says the marketplace should show: (offer code, warehouse id) -> quantity."""
+        async with self.hub.db.session() as s:
+            targets = await ledger.stock_targets(
+                s, self.account_id, list(self.ids.offers.values()), self.markets[kind].connection_id
+            )
+        return {(p["offer_code"], str(p["warehouse_id"])): int(p["quantity"]) for _, _, p in targets}
+
+    async def stocks_settled(self) -> bool:
+        """Whether every sandbox holds exactly the stock the hub computes for it."""
+        for kind in self.markets:
+            expected = await self.expected_stocks(kind)
+            got = await self.sandbox_stocks(kind)
+            if any(got.get(k) != v for k, v in expected.items()):
+                return False
+        return True
 
     async def warehouse_ids(self, kind: str) -> list[str]:
         async with self.hub.db.session() as s:
