@@ -12,6 +12,7 @@ import httpx
 from marketbridge.channels.base import CardDraft, PackBox, PackLine, PricePush, StockPush
 from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.model import LabelFormat
+from marketbridge.sandbox.wildberries.endpoints import ENDPOINTS
 from tests.wildberries.harness import Sandbox, seed_shop
 from tests.wildberries.openapi import operation, request_schema, required_query, response_schema, validate
 
@@ -210,3 +211,15 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
         "POST /content/v2/cards/error/list",
     }
     assert expected <= seen, expected - seen
+
+
+def test_every_sandbox_path_is_in_the_spec_with_its_category() -> None:
+    for endpoint in ENDPOINTS:
+        op = operation(endpoint.method, endpoint.path)
+        assert op.template == endpoint.path
+        category = op.spec.get("x-category")
+        expected = sorted(category) if isinstance(category, list) else [category]
+        assert sorted(endpoint.categories) == expected, endpoint.path
+        read_only = op.spec.get("x-readonly-method")
+        if read_only is not None:
+            assert endpoint.write is not read_only, f"{endpoint.method} {endpoint.path}"
