@@ -13,6 +13,7 @@ import io
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import Market, World, wait_for
 from marketbridge.model import Box, BoxLine, OrderStatus
 from marketbridge.store.tables import Link, Order, OrderLine, Return, StockLevel
@@ -25,18 +26,11 @@ def _market(world: World) -> Market:
 
 
 def _plain_offers(world: World, n: int) -> list[str]:
-    return [o.sku for o in world.catalog.offers if not o.requires_marking][:n]
+    return orderable(world, n)
 
 
 async def _buy(world: World, lines: list[tuple[str, int]]) -> list[str]:
-    market = _market(world)
-    whs = await world.warehouse_ids(market.kind)
-    placed = await market.control.post(
-        "/orders",
-        json={"lines": [{"offer_code": c, "quantity": q} for c, q in lines], "warehouse_id": whs[0]},
-    )
-    assert placed.status_code == 200, placed.text
-    return [str(i) for i in placed.json()["ids"]]
+    return await buy(world, _market(world).kind, lines)
 
 
 async def _hub_orders(world: World, external_ids: list[str]) -> list[Order]:
