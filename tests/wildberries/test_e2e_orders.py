@@ -158,6 +158,14 @@ async def test_a_return_claim(sandbox: Sandbox, channel: WildberriesChannel) -> 
     assert claim.status == ReturnStatus.OPENED
     assert claim.lines[0].external_offer_id == units["SHIRT-L"]
     assert claim.reason == "не подошёл размер"
+    fresh = make_channel(sandbox)  # knows no task yet: finds it by the claim's order time
+    try:
+        again = [r async for page in fresh.iter_returns(datetime.now(UTC) - timedelta(days=1)) for r in page]
+    finally:
+        await fresh.aclose()
+    assert again[0].order_external_id == ids[0]
+    assert again[0].lines[0].external_offer_id == units["SHIRT-L"]
+    assert again[0].lines[0].offer_code == "SHIRT-L"
 
 
 def test_no_push_for_orders(sandbox: Sandbox) -> None:

@@ -158,14 +158,17 @@ class WildberriesChannel:
     def _good_prices(self, good: Mapping[str, Any]) -> list[RemotePrice]:
         def build() -> list[RemotePrice]:
             discount = int(good.get("discount") or 0)
+            vendor = str(good.get("vendorCode") or "")
+            sizes = list(good["sizes"])
             out = []
-            for size in good["sizes"]:
+            for size in sizes:
                 chrt = str(int(size["sizeID"]))
                 full = money(size["price"])
+                code = mapping.unit_code(vendor, str(size.get("techSizeName") or "0"), len(sizes))
                 out.append(
                     RemotePrice(
                         external_id=chrt,
-                        offer_code=self.unit_codes.get(chrt) or str(good.get("vendorCode") or chrt),
+                        offer_code=self.unit_codes.get(chrt) or code,
                         price=money(size.get("discountedPrice", full)),
                         old_price=full if discount else None,
                         currency=str(good.get("currencyIsoCode4217") or "RUB"),
@@ -307,22 +310,58 @@ class WildberriesChannel:
 
     # --- returns -----------------------------------------------------------------------
 
-    async def iter_returns(self, since: datetime) -> AsyncIterator[list[RemoteReturn]]:
-        by_rid = {
+    def _tasks_by_rid(self) -> dict[str, tuple[str, str]]:
+        return {
             str(raw.get("rid")): (task_id, str(raw.get("chrtId")))
             for task_id, raw in self.tasks.items()
             if raw.get("rid")
         }
+
+    async def _find_claimed_tasks(self, claims: list[dict[str, Any]]) -> None:
+        """Load the tasks of claims whose task is not known yet, around each claim's order time.
+
+        A claim names its task only by `srid` (the task's `rid`) and the order time; the time is
+        read with a day's margin either side, since WB does not say its time zone.
+        """
+        known = self._tasks_by_rid()
+        for claim in claims:
+            if str(claim.get("srid") or "") in known or not claim.get("order_dt"):
+                continue
+            ordered = mapping.guarded("claim", lambda c: mapping.parse_time(c["order_dt"]), claim)
+            start, end = ordered - timedelta(days=1), ordered + timedelta(days=1)
+            next_ = 0
+            while True:
+                page = await self.api.orders(
+                    limit=ORDERS_PAGE,
+                    next_=next_,
+                    date_from=int(start.timestamp()),
+                    date_to=int(end.timestamp()),
+                )
+                raws = mapping.guarded("tasks", lambda p: list(p["orders"]), page)
+                for raw in raws:
+                    self.tasks[str(raw.get("id"))] = raw
+                if len(raws) < ORDERS_PAGE:
+                    break
+                next_ = mapping.guarded("tasks cursor", lambda p: int(p["next"]), page)
+            known = self._tasks_by_rid()
+        await self._learn_units([raw for raw in self.tasks.values() if str(raw.get("rid")) in known])
+
+    async def iter_returns(self, since: datetime) -> AsyncIterator[list[RemoteReturn]]:
         for archived in (False, True):
             offset = 0
             while True:
                 body = await self.api.claims(archive=archived, limit=CLAIMS_PAGE, offset=offset)
-                claims = mapping.guarded("claims", lambda b: list(b["claims"]), body)
-                page = [
-                    mapping.claim_return(c, archived, by_rid, self.unit_codes)
-                    for c in claims
-                    if mapping.parse_time(c.get("dt_update") or c.get("dt")) >= since
+                claims = [
+                    c
+                    for c in mapping.guarded("claims", lambda b: list(b["claims"]), body)
+                    if mapping.guarded(
+                        "claim", lambda c: mapping.parse_time(c.get("dt_update") or c["dt"]), c
+                    )
+                    >= since
                 ]
+                await self._find_claimed_tasks(claims)
+                by_rid = self._tasks_by_rid()
+                page = [mapping.claim_return(c, archived, by_rid, self.unit_codes) for c in claims]
                 if page:
                     yield page
                 if len(claims) < CLAIMS_PAGE:
