@@ -156,6 +156,21 @@ def account_create(name: str = typer.Argument(..., help="account name, unique"))
 
 
 @app.command()
+def demo(
+    once: bool = typer.Option(False, "--once", help="play the cycle once and exit (no dashboard afterwards)"),
+    as_json: bool = typer.Option(False, "--json", help="print a JSON summary instead of the live display"),
+    products: int = typer.Option(200, min=10, help="products in the demo shop"),
+    orders: int = typer.Option(4, min=2, help="purchases per marketplace"),
+    port: int = typer.Option(8000, help="port of the hub's API and dashboard"),
+) -> None:
+    """Start the sandboxes and a hub, connect the demo shop, and play the whole cycle."""
+    from marketbridge.demo.runner import run_demo
+
+    ok = asyncio.run(run_demo(once=once, as_json=as_json, products=products, orders=orders, port=port))
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
 def sandbox(
     name: str = typer.Argument(..., help="marketplace to emulate, e.g. ozon or wildberries"),
     port: int = typer.Option(8100, help="port to listen on"),

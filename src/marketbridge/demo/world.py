@@ -178,6 +178,7 @@ async def open_world(
     import_catalog: bool = True,
     hub_factory: Callable[[Database], Hub] | None = None,
     background: list[Background] | None = None,
+    api_port: int | None = None,
 ) -> AsyncIterator[World]:
     """Start sandboxes, a hub on `db` (migrated), the demo shop, and connect them all."""
     specs = sandbox_registry.load_all()
@@ -227,7 +228,7 @@ async def open_world(
         if serve_api:
             from marketbridge.api.app import create_app
 
-            world.hub_url = await stack.enter_async_context(serve_in_loop(create_app(hub)))
+            world.hub_url = await stack.enter_async_context(serve_in_loop(create_app(hub), port=api_port))
             for market in markets.values():
                 async with hub.db.session() as s:
                     conn = await s.get(Connection, market.connection_id)

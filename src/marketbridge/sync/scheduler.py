@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
@@ -39,6 +39,8 @@ DEFAULT_SCHEDULE: dict[JobKind, float] = {
 }
 TICK_SECONDS = 0.5
 PERIODIC_CHECK_SECONDS = 2.0
+#: A run that has not beaten for this long lost its worker.
+LOST_RUN_SECONDS = 300.0
 
 #: Extra background work injected by the process (e.g. webhook delivery): returns items handled.
 Background = Callable[["Hub"], Awaitable[int]]
@@ -129,6 +131,7 @@ class Scheduler:
             await self._periodic(now)
 
     async def _periodic(self, now: datetime) -> None:
+        await self._reap_lost_runs(now)
         async with self.hub.db.session() as s:
             connections = list(
                 (await s.execute(select(Connection).where(Connection.enabled.is_(True)))).scalars()
@@ -152,6 +155,16 @@ class Scheduler:
                 )
                 if now - last >= timedelta(seconds=seconds):
                     self.start(conn.id, kind)
+
+    async def _reap_lost_runs(self, now: datetime) -> None:
+        """Mark runs whose worker stopped beating (it crashed) as failed, so none shows 'running' forever."""
+        silent = now - timedelta(seconds=max(LOST_RUN_SECONDS, 10 * self.hub.settings.lease_ttl))
+        async with self.hub.db.session() as s:
+            await s.execute(
+                update(SyncRun)
+                .where(SyncRun.status == "running", SyncRun.heartbeat_at < silent)
+                .values(status="failed", finished_at=now, error="the worker running it stopped (no heartbeat)")
+            )
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("scheduler_started", worker=self.hub.worker_id)

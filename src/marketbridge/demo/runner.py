@@ -1,0 +1,95 @@
+"""`marketbridge demo`: build the world on the embedded default and play the cycle, with a live display."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from marketbridge.demo.catalog import build_catalog
+from marketbridge.demo.cycle import Play, Stage
+from marketbridge.demo.world import open_world
+from marketbridge.runtime.logging import configure
+from marketbridge.runtime.settings import Settings
+from marketbridge.store.crypto import SecretBox
+from marketbridge.store.db import Database
+from marketbridge.wiring import Hub
+
+DEMO_DIR = Path("var") / "demo"
+STAGES = 11
+
+
+def _table(stages: list[Stage], title: str) -> Table:
+    table = Table(title=title, expand=False)
+    table.add_column("stage")
+    table.add_column("result")
+    table.add_column("time", justify="right")
+    table.add_column("what happened")
+    for stage in stages:
+        result = "[green]ok[/green]" if stage.ok else "[red]failed[/red]"
+        detail = ", ".join(f"{k}={v}" for k, v in stage.counts.items()) if stage.ok else (stage.error or "")
+        table.add_row(stage.name, result, f"{stage.seconds:.2f} s", detail)
+    if len(stages) < STAGES:
+        table.add_row("…", "[yellow]running[/yellow]", "", "")
+    return table
+
+
+async def run_demo(*, once: bool, as_json: bool, products: int, orders: int, port: int) -> bool:
+    configure("warning", json=True)
+    console = Console(stderr=as_json)
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    DEMO_DIR.mkdir(parents=True)
+    db = Database(f"sqlite+aiosqlite:///{DEMO_DIR / 'hub.db'}")
+    settings = Settings(var_dir=DEMO_DIR)
+
+    def hub_factory(database: Database) -> Hub:
+        return Hub(settings=settings, db=database, box=SecretBox([Fernet.generate_key()]))
+
+    from marketbridge.api.webhooks import deliver_due
+
+    catalog = build_catalog(products=products, seed=1)
+    summary: dict[str, Any] = {}
+    stages: list[Stage] = []
+    live = Live(_table(stages, "marketbridge demo"), console=console, refresh_per_second=4, transient=False)
+    if not as_json:
+        console.print(
+            f"starting the sandboxes and the hub ({products} products, {len(catalog.bundles)} bundles)…"
+        )
+    async with open_world(
+        catalog, db, hub_factory=hub_factory, background=[deliver_due], api_port=port, serve_api=True
+    ) as world:
+
+        def on_stage(stage: Stage) -> None:
+            stages.append(stage)
+            if not as_json:
+                live.update(_table(stages, "marketbridge demo"))
+
+        play = Play(
+            world, orders_per_marketplace=orders, labels_path=DEMO_DIR / "labels.pdf", on_stage=on_stage
+        )
+        if as_json:
+            summary = await play.run()
+        else:
+            with live:
+                summary = await play.run()
+        summary["dashboard"] = world.hub_url
+        summary["labels_pdf"] = str(DEMO_DIR / "labels.pdf")
+        if as_json:
+            print(json.dumps(summary, indent=2))
+        else:
+            verdict = "[green]every stage succeeded[/green]" if play.ok else "[red]some stages failed[/red]"
+            console.print(f"{verdict} in {summary['total_seconds']} s; labels: {summary['labels_pdf']}")
+        if not once:
+            console.print(f"dashboard: {world.hub_url}  (API key of the demo account: {world.api_key})")
+            console.print("press Ctrl-C to stop")
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.Event().wait()
+    return bool(summary.get("ok"))
