@@ -220,6 +220,14 @@ class WildberriesChannel:
         if fresh:
             seen.update(str(r.get("id")) for r in fresh)
             yield await self._with_statuses(fresh)
+        async for raws in self._task_pages(since, until):
+            unseen = [r for r in raws if str(r.get("id")) not in seen]
+            seen.update(str(r.get("id")) for r in unseen)
+            if unseen:
+                yield await self._with_statuses(unseen)
+
+    async def _task_pages(self, since: datetime, until: datetime) -> AsyncIterator[list[dict[str, Any]]]:
+        """Raw tasks created in [since, until], in slices of at most 30 days, page by page."""
         start = since
         while start < until:
             end = min(start + MAX_WINDOW, until)
@@ -232,10 +240,7 @@ class WildberriesChannel:
                     date_to=int(end.timestamp()),
                 )
                 raws = mapping.guarded("tasks", lambda p: list(p["orders"]), page)
-                unseen = [r for r in raws if str(r.get("id")) not in seen]
-                seen.update(str(r.get("id")) for r in unseen)
-                if unseen:
-                    yield await self._with_statuses(unseen)
+                yield raws
                 if len(raws) < ORDERS_PAGE:
                     break
                 next_ = mapping.guarded("tasks cursor", lambda p: int(p["next"]), page)
@@ -328,21 +333,9 @@ class WildberriesChannel:
             if str(claim.get("srid") or "") in known or not claim.get("order_dt"):
                 continue
             ordered = mapping.guarded("claim", lambda c: mapping.parse_time(c["order_dt"]), claim)
-            start, end = ordered - timedelta(days=1), ordered + timedelta(days=1)
-            next_ = 0
-            while True:
-                page = await self.api.orders(
-                    limit=ORDERS_PAGE,
-                    next_=next_,
-                    date_from=int(start.timestamp()),
-                    date_to=int(end.timestamp()),
-                )
-                raws = mapping.guarded("tasks", lambda p: list(p["orders"]), page)
+            async for raws in self._task_pages(ordered - timedelta(days=1), ordered + timedelta(days=1)):
                 for raw in raws:
                     self.tasks[str(raw.get("id"))] = raw
-                if len(raws) < ORDERS_PAGE:
-                    break
-                next_ = mapping.guarded("tasks cursor", lambda p: int(p["next"]), page)
             known = self._tasks_by_rid()
         await self._learn_units([raw for raw in self.tasks.values() if str(raw.get("rid")) in known])
 
