@@ -18,7 +18,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema: apply migrations, show the revision.", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts (tenants) and their API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+sync_app = typer.Typer(help="Sync runs: run one now, list recent ones.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
+app.add_typer(sync_app, name="sync")
 
 
 def _hub() -> Hub:
@@ -168,6 +170,28 @@ def demo(
 
     ok = asyncio.run(run_demo(once=once, as_json=as_json, products=products, orders=orders, port=port))
     raise typer.Exit(0 if ok else 1)
+
+
+@sync_app.command("run")
+def sync_run(
+    connection: int = typer.Option(..., help="connection id"),
+    kind: str = typer.Option(
+        ..., help="orders, stocks, prices, catalog, returns, moderation, reconcile, price_import"
+    ),
+) -> None:
+    """Run one sync job now, in this process, with a progress display."""
+    from marketbridge.sync.dispatch import JobKind
+    from marketbridge.sync.progress import run_with_progress
+
+    try:
+        job = JobKind(kind)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"unknown kind {kind!r}; one of {', '.join(k.value for k in JobKind)}"
+        ) from exc
+    hub = _hub()
+    status = asyncio.run(run_with_progress(hub, connection, job))
+    raise typer.Exit(0 if status in ("ok", "partial") else 1)
 
 
 @app.command()
