@@ -18,6 +18,7 @@ from marketbridge.channels.ozon import OzonChannel
 from tests.ozon import spec_schema
 from tests.ozon.conftest import HEADERS, PushReceiver, Sandbox
 from tests.ozon.cycle import run_cycle
+from tests.support.specs import load_json
 
 #: Paths the cycle must exercise (so the contract cannot pass by checking nothing).
 EXPECTED_PATHS = {
@@ -123,6 +124,27 @@ async def test_sandbox_answers_match_the_spec(recorded: Recorder) -> None:
     for x in answers:
         problems += check_response(x.path, x.status, x.content_type, x.body)
     assert not problems, "\n".join(sorted(set(problems)))
+
+
+async def test_pushes_have_the_fields_of_the_spec_samples(
+    recorded: Recorder, push_receiver: PushReceiver
+) -> None:
+    """Every push the sandbox sent in the cycle has exactly the fields of the spec's sample of its type."""
+    seen: set[str] = set()
+    for body in push_receiver.bodies:
+        kind = body["message_type"]
+        sample = load_json(f"examples/ozon/push_{kind}.json")["body"]
+        assert set(body) == set(sample), kind
+        for key, value in sample.items():
+            assert type(body[key]) is type(value) or value is None, f"{kind}.{key}"
+        seen.add(kind)
+    assert seen >= {
+        "TYPE_NEW_POSTING",
+        "TYPE_STATE_CHANGED",
+        "TYPE_POSTING_CANCELLED",
+        "TYPE_STOCKS_CHANGED",
+        "TYPE_CREATE_OR_UPDATE_ITEM",
+    }
 
 
 @pytest.mark.parametrize(

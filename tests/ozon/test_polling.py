@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from marketbridge.channels.base import PushKind
 from marketbridge.channels.errors import AuthError, BadResponse, TransientError
 from marketbridge.channels.ozon import OzonChannel
 from marketbridge.channels.ozon import client as api
 from marketbridge.model import OrderStatus
-from tests.ozon.conftest import Sandbox, make_channel
-from tests.ozon.cycle import collect_orders
+from tests.ozon.conftest import PushReceiver, Sandbox, make_channel
+from tests.ozon.cycle import collect_orders, wait_for
 
 
 def shop(sandbox: Sandbox, orders: int) -> list[str]:
@@ -83,3 +84,30 @@ async def test_wrong_key_raises_auth_error(sandbox: Sandbox) -> None:
             await bad.check()
     finally:
         await bad.aclose()
+
+
+async def test_duplicate_and_late_pushes_keep_one_key(sandbox: Sandbox, push_receiver: PushReceiver) -> None:
+    numbers = shop(sandbox, 0)
+    assert numbers == []
+    sandbox.control.put(
+        "/_sandbox/push", json={"url": push_receiver.url, "duplicate_rate": 1.0, "reorder_rate": 0.5}
+    ).raise_for_status()
+    placed = str(
+        sandbox.control.post("/_sandbox/orders", json={"lines": [{"offer_code": "P-1"}]}).json()["ids"][0]
+    )
+    sandbox.control.post(f"/_sandbox/orders/{placed}/move", json={"status": "cancelled"}).raise_for_status()
+    await wait_for(lambda: len(push_receiver.messages) >= 4)
+    created = [m for m in push_receiver.messages if m.kind == PushKind.ORDER_CREATED]
+    cancelled = [m for m in push_receiver.messages if m.kind == PushKind.ORDER_CANCELLED]
+    assert len(created) == 2 and created[0].dedup_key == created[1].dedup_key
+    assert len(cancelled) == 2 and cancelled[0].dedup_key == cancelled[1].dedup_key
+    assert created[0].dedup_key != cancelled[0].dedup_key
+    assert {m.order_external_id for m in push_receiver.messages} == {placed}
+
+
+async def test_connector_waits_out_429s(sandbox: Sandbox, channel: OzonChannel) -> None:
+    numbers = shop(sandbox, 1)
+    sandbox.control.put("/_sandbox/faults", json={"rate_limit_rate": 0.4, "seed": 3}).raise_for_status()
+    for _ in range(4):
+        assert (await channel.get_order(numbers[0])).external_id == numbers[0]
+    assert sandbox.control.get("/_sandbox/faults").json()["counters"]["rate_limited"] > 0
