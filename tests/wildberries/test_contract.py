@@ -112,9 +112,15 @@ def test_sandbox_responses_match_the_spec(sandbox: Sandbox) -> None:
             json={"orders": ids[:2]},
         )
         assert len(stickers["stickers"]) == 2
+    code = {"sgtins": ["010460043993125621JgXJ5.T"]}
+    check(sandbox, "PUT", f"/api/v3/orders/{ids[0]}/meta/sgtin", 204, json=code)
+    check(sandbox, "PUT", f"/api/v3/orders/{ids[0]}/meta/sgtin", 400, json={"sgtins": ["short"]})
+    check(sandbox, "PUT", "/api/v3/orders/1/meta/sgtin", 404, json=code)
+    check(sandbox, "POST", "/api/marketplace/v3/orders/meta", 200, json={"orders": ids})
     check(sandbox, "PATCH", f"/api/v3/orders/{ids[2]}/cancel", 204)
     check(sandbox, "PATCH", f"/api/v3/orders/{ids[2]}/cancel", 409)
     check(sandbox, "PATCH", "/api/v3/orders/1/cancel", 404)
+    check(sandbox, "PUT", f"/api/v3/orders/{ids[2]}/meta/sgtin", 409, json=code)
     check(sandbox, "PATCH", f"/api/v3/supplies/{supply}/deliver", 204)
     check(sandbox, "GET", f"/api/v3/supplies/{supply}/barcode", 200, params={"type": "svg"})
     # returns
@@ -159,7 +165,8 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
     async for page in channel.iter_orders(now - timedelta(days=40), now + timedelta(minutes=1)):
         orders.update({o.external_id: o for o in page})
     first = orders[ids[0]]
-    await channel.pack(first, [PackBox(1, (PackLine(first.lines[0].external_offer_id, 1),))])
+    line = PackLine(first.lines[0].external_offer_id, 1, ("010460043993125621JgXJ5.T",))
+    await channel.pack(first, [PackBox(1, (line,))])
     await channel.labels([ids[0]], LabelFormat.PDF)
     await channel.labels([ids[0]], LabelFormat.ZPL)
     await channel.hand_over([ids[0]])
@@ -200,6 +207,7 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
         "POST /api/v3/orders/status",
         "POST /api/v3/supplies",
         "PATCH /api/marketplace/v3/supplies/{supplyId}/orders",
+        "PUT /api/v3/orders/{orderId}/meta/sgtin",
         "POST /api/v3/orders/stickers",
         "PATCH /api/v3/supplies/{supplyId}/deliver",
         "GET /api/v3/supplies/{supplyId}/barcode",

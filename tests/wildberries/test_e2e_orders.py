@@ -220,3 +220,31 @@ async def test_unknown_task_is_not_found(sandbox: Sandbox, channel: WildberriesC
     seed_shop(sandbox)
     with pytest.raises(NotFoundError):
         await channel.get_order("123456")
+
+
+async def test_marking_codes_go_with_packing(sandbox: Sandbox, channel: WildberriesChannel) -> None:
+    extra = [
+        {
+            "offer_code": "PERFUME",
+            "name": "Духи",
+            "price": "3000",
+            "requires_marking": True,
+            "stocks": {"901": 3},
+        }
+    ]
+    seed_shop(sandbox, extra)
+    ids = _buy(sandbox, ("PERFUME", 1), ("MUG", 1))
+    orders = await _poll(channel)
+    perfume, mug = orders[ids[0]], orders[ids[1]]
+    assert perfume.lines[0].requires_marking and not mug.lines[0].requires_marking
+    code = "010460043993125621JgXJ5.T"
+    with pytest.raises(RequestRejected):
+        await channel.pack(
+            perfume, [PackBox(1, (PackLine(perfume.lines[0].external_offer_id, 1, ("short",)),))]
+        )
+    await channel.pack(perfume, [PackBox(1, (PackLine(perfume.lines[0].external_offer_id, 1, (code,)),))])
+    stored = {o["id"]: o for o in sandbox.control("GET", "/orders")["items"]}
+    assert stored[ids[0]]["sgtins"] == [code]
+    assert stored[ids[0]]["status"] == "confirm/waiting"
+    meta = sandbox.api("POST", "/api/marketplace/v3/orders/meta", json={"orders": [int(ids[0])]}).json()
+    assert meta["orders"][0]["meta"]["sgtin"]["value"] == [code]

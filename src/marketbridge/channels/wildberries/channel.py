@@ -36,7 +36,7 @@ from marketbridge.channels.base import (
     RemoteWarehouse,
     StockPush,
 )
-from marketbridge.channels.errors import AuthError, ChannelError, NotFoundError
+from marketbridge.channels.errors import AuthError, ChannelError, NotFoundError, RequestRejected
 from marketbridge.channels.wildberries import fulfilment, mapping
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.price_push import PricePusher
@@ -59,6 +59,8 @@ CARDS_PAGE = 100
 CLAIMS_PAGE = 200
 SUBJECTS_PAGE = 1000
 CARDS_PER_UPLOAD = 100
+SGTIN_BATCH = 100
+SGTIN_LENGTH = (16, 135)
 
 CAPABILITIES = Capabilities(
     order_push=False,
@@ -66,7 +68,7 @@ CAPABILITIES = Capabilities(
     multi_box=False,
     hand_over=HandOver.SUPPLY,
     label_formats=frozenset({LabelFormat.PDF, LabelFormat.PNG, LabelFormat.ZPL, LabelFormat.SVG}),
-    marking_codes=False,
+    marking_codes=True,
     card_export=True,
     returns=True,
     price_import=True,
@@ -268,9 +270,16 @@ class WildberriesChannel:
         """WB has no confirmation step: a task is taken into work by packing it into a supply."""
 
     async def pack(self, order: RemoteOrder, boxes: Sequence[PackBox]) -> PackResult:
+        """Attach the marking codes given (Честный знак SGTINs), then put the task into a supply."""
         raw = self.tasks.get(order.external_id) or {}
         warehouse = order.warehouse_id or str(raw.get("warehouseId") or "")
         cargo = int(raw.get("cargoType") or 1)
+        codes = [code for box in boxes for line in box.lines for code in line.marking_codes]
+        bad = [c for c in codes if not SGTIN_LENGTH[0] <= len(c) <= SGTIN_LENGTH[1]]
+        if bad:
+            raise RequestRejected(f"wildberries: marking codes must have 16..135 characters: {bad[0]!r}")
+        for start in range(0, len(codes), SGTIN_BATCH):
+            await self.api.set_sgtins(int(order.external_id), codes[start : start + SGTIN_BATCH])
         task_warehouse = {k: str(v.get("warehouseId")) for k, v in self.tasks.items()}
         await self.supplies.add(order.external_id, warehouse, cargo, task_warehouse)
         return PackResult(

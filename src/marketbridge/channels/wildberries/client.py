@@ -30,6 +30,7 @@ DEFAULT_HOSTS: dict[str, str] = {
 LIMITS: dict[str, RateLimit] = {
     "marketplace": RateLimit(300, 60, 20),  # /api/v3/orders*, /api/v3/supplies*
     "orders_cancel": RateLimit(100, 60, 20),  # PATCH /api/v3/orders/{id}/cancel
+    "meta": RateLimit(1000, 60, 20),  # PUT /api/v3/orders/{id}/meta/*
     "stocks": RateLimit(300, 60, 20),  # /api/v3/stocks/{warehouseId}
     "warehouses": RateLimit(300, 60, 20),  # /api/v3/warehouses, /api/v3/offices
     "prices": RateLimit(10, 6, 5),  # the whole prices-and-discounts category
@@ -63,6 +64,7 @@ PATHS = {
     "orders": "/api/v3/orders",
     "orders_status": "/api/v3/orders/status",
     "order_cancel": "/api/v3/orders/{order_id}/cancel",
+    "order_sgtin": "/api/v3/orders/{order_id}/meta/sgtin",
     "stickers": "/api/v3/orders/stickers",
     "supplies": "/api/v3/supplies",
     "supply": "/api/v3/supplies/{supply_id}",
@@ -179,6 +181,16 @@ class WbApi:
     async def cancel(self, order_id: int) -> None:
         await self.request(
             "PATCH", "order_cancel", host="marketplace", group="orders_cancel", order_id=order_id
+        )
+
+    async def set_sgtins(self, order_id: int, codes: Sequence[str]) -> None:
+        await self.request(
+            "PUT",
+            "order_sgtin",
+            host="marketplace",
+            group="meta",
+            json={"sgtins": list(codes)},
+            order_id=order_id,
         )
 
     async def stickers(self, ids: Sequence[int], kind: str, width: int = 58, height: int = 40) -> Any:

@@ -126,6 +126,7 @@ def task_order(
                     quantity=1,
                     price=price,
                     barcode=str(skus[0]) if skus else None,
+                    requires_marking="sgtin" in (raw.get("requiredMeta") or []),
                 )
             ],
             warehouse_id=str(raw["warehouseId"]) if raw.get("warehouseId") is not None else None,

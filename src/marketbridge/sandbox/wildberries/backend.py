@@ -232,6 +232,7 @@ class WildberriesBackend:
             created_at=now_utc(),
             city=city,
             cargo_type=state.warehouses[warehouse].cargo_type,
+            required_meta=["sgtin"] if card.need_kiz else [],
         )
         state.orders[task_id] = task
         key = (warehouse, size.chrt_id)
@@ -351,6 +352,7 @@ class WildberriesBackend:
                     "status": f"{order.supplier_status}/{order.wb_status}",
                     "supply_id": order.supply_id,
                     "order_uid": order.order_uid,
+                    "sgtins": list(order.sgtins),
                     "lines": [
                         {
                             "offer_code": unit_code(*found) if found else order.article,

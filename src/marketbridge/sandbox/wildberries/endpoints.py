@@ -17,6 +17,7 @@ from marketbridge.sandbox.wildberries.errors import Style
 LIMIT_GROUPS: dict[str, BucketSpec] = {
     "marketplace": BucketSpec(300, 60, 20),
     "orders_cancel": BucketSpec(100, 60, 20),
+    "meta": BucketSpec(1000, 60, 20),
     "stocks": BucketSpec(300, 60, 20),
     "warehouses": BucketSpec(300, 60, 20),
     "prices": BucketSpec(10, 6, 5),
@@ -29,7 +30,7 @@ LIMIT_GROUPS: dict[str, BucketSpec] = {
 
 
 #: Groups where "one request answered 409 counts as 10 requests" (specs' limit notes).
-CONFLICT_COST_GROUPS = frozenset({"marketplace", "orders_cancel", "stocks", "warehouses"})
+CONFLICT_COST_GROUPS = frozenset({"marketplace", "orders_cancel", "meta", "stocks", "warehouses"})
 CONFLICT_COST = 10
 
 
@@ -82,6 +83,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/api/v3/orders/status", "marketplace", _M, "marketplace", False),
     Endpoint("PATCH", "/api/v3/orders/{orderId}/cancel", "marketplace", _M, "orders_cancel", True),
     Endpoint("POST", "/api/v3/orders/stickers", "marketplace", _M, "marketplace", False),
+    Endpoint("PUT", "/api/v3/orders/{orderId}/meta/sgtin", "marketplace", _M, "meta", True),
+    Endpoint("POST", "/api/marketplace/v3/orders/meta", "marketplace", _M, "marketplace", False),
     # supplies
     Endpoint("POST", "/api/v3/supplies", "marketplace", _M, "marketplace", True),
     Endpoint("GET", "/api/v3/supplies", "marketplace", _M, "marketplace", False),

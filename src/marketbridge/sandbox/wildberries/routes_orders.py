@@ -24,6 +24,8 @@ from marketbridge.sandbox.wildberries.state import Order, ShopState, Supply, now
 MAX_PAGE = 1000
 MAX_WINDOW = timedelta(days=30)
 STICKER_TYPES = ("svg", "zplv", "zplh", "png")
+MAX_SGTINS = 100
+SGTIN_LENGTH = (16, 135)
 STICKER_SIZES = {(58, 40): (580, 400), (40, 30): (400, 300)}
 _FAILED_ADD = "Не удалось закрепить сборочное задание за поставкой. Убедитесь, что сборочное задание и поставка удовлетворяют всем необходимым требованиям."
 
@@ -104,7 +106,13 @@ def router(shop: Shop) -> APIRouter:
     @api.get("/api/v3/orders/new")
     def new_orders() -> dict[str, Any]:
         rows = [
-            {**o.as_json(with_supply=False), "salePrice": o.sale_price, "finalPrice": o.price // 100}
+            {
+                **o.as_json(with_supply=False),
+                "salePrice": o.sale_price,
+                "finalPrice": o.price // 100,
+                "requiredMeta": list(o.required_meta),
+                "optionalMeta": [],
+            }
             for o in state.orders.values()
             if o.supplier_status == "new" and o.wb_status == "waiting"
         ]
@@ -152,6 +160,32 @@ def router(shop: Shop) -> APIRouter:
         order.supplier_status, order.wb_status = "cancel", "canceled"
         order.updated_at = now_utc()
         return Response(status_code=204)
+
+    @api.put("/api/v3/orders/{order_id}/meta/sgtin")
+    async def set_sgtins(order_id: str, request: Request) -> Response:
+        order = _order(state, order_id)
+        body = await json_body(request)
+        codes = body.get("sgtins") if isinstance(body, dict) else None
+        if (
+            not isinstance(codes, list)
+            or not 1 <= len(codes) <= MAX_SGTINS
+            or not all(isinstance(c, str) and SGTIN_LENGTH[0] <= len(c) <= SGTIN_LENGTH[1] for c in codes)
+        ):
+            raise WbError(400, "IncorrectRequestBody", "Некорректное тело запроса")
+        if order.supplier_status not in ("new", "confirm") or order.wb_status != "waiting":
+            raise WbError(
+                409,
+                "FailedToUpdateMeta",
+                "Failed to update assembly order metadata. Make sure the assembly order meets all the necessary requirements.",
+            )
+        order.sgtins = list(codes)
+        order.updated_at = now_utc()
+        return Response(status_code=204)
+
+    @api.post("/api/marketplace/v3/orders/meta")
+    async def orders_meta(request: Request) -> dict[str, Any]:
+        ids = int_list(await json_body(request), "orders", high=MAX_PAGE)
+        return {"orders": [{"id": i, "meta": state.orders[i].meta_json()} for i in ids if i in state.orders]}
 
     @api.post("/api/v3/orders/stickers")
     async def stickers(request: Request) -> dict[str, Any]:

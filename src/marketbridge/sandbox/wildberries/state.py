@@ -131,6 +131,17 @@ class Order:
     updated_at: datetime = field(default_factory=now_utc)
     address: str = "г. Москва, ул. Тверская, д. 1"
     city: str = "Москва"
+    required_meta: list[str] = field(default_factory=list)
+    sgtins: list[str] = field(default_factory=list)
+
+    def meta_json(self) -> dict[str, Any]:
+        return {
+            "imei": {"value": None},
+            "uin": {"value": None},
+            "gtin": {"value": None},
+            "sgtin": {"value": list(self.sgtins) or None},
+            "expiration": {"value": None},
+        }
 
     def as_json(self, with_supply: bool = True) -> dict[str, Any]:
         body: dict[str, Any] = {
