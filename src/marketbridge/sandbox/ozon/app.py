@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -40,6 +40,17 @@ _OPEN_PATHS = ("/_sandbox", "/docs", "/openapi.json", "/redoc")
 
 class CutoffChange(BaseModel):
     shipment_date: datetime
+
+
+class DeliveryDateChange(BaseModel):
+    begin: datetime
+    end: datetime
+
+
+class OzonSettings(BaseModel):
+    label_delay: float = Field(
+        default=0.0, ge=0, le=600, description="seconds from packing to a printable label"
+    )
 
 
 def _is_open(path: str) -> bool:
@@ -184,5 +195,37 @@ def _ozon_control(backend: OzonBackend) -> APIRouter:
                 }
             )
         return {"posting_number": posting_number, "shipment_date": iso(posting.shipment_date)}
+
+    @router.post("/postings/{posting_number}/delivery-date")
+    async def delivery_date(posting_number: str, change: DeliveryDateChange) -> dict[str, Any]:
+        with backend.state.lock:
+            posting = backend.state.postings.get(posting_number)
+            if posting is None:
+                raise HTTPException(404, f"unknown posting {posting_number}")
+            old_begin = posting.delivery_begin or posting.shipment_date
+            old_end = posting.delivery_end or posting.shipment_date
+            posting.delivery_begin, posting.delivery_end = change.begin, change.end
+            backend.emit(
+                {
+                    "message_type": "TYPE_DELIVERY_DATE_CHANGED",
+                    "posting_number": posting_number,
+                    "new_delivery_date_begin": iso(change.begin),
+                    "new_delivery_date_end": iso(change.end),
+                    "old_delivery_date_begin": iso(old_begin),
+                    "old_delivery_date_end": iso(old_end),
+                    "warehouse_id": posting.warehouse_id,
+                    "seller_id": backend.seller_id,
+                }
+            )
+        return {"posting_number": posting_number, "begin": iso(change.begin), "end": iso(change.end)}
+
+    @router.get("/settings")
+    async def get_settings() -> dict[str, Any]:
+        return {"label_delay": backend.label_delay}
+
+    @router.put("/settings")
+    async def set_settings(settings: OzonSettings) -> dict[str, Any]:
+        backend.label_delay = settings.label_delay
+        return {"label_delay": backend.label_delay}
 
     return router

@@ -76,6 +76,8 @@ class OzonBackend:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.state = ShopState()
         self.shop = Shop(self.state, self.seller_id, self.emit, lambda: self.limits.enabled)
+        #: seconds after packing before a posting's label can be printed (Ozon advises 45-60 s)
+        self.label_delay = 0.0
 
     # --- pushes -----------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ postings awaiting delivery of one delivery method; its act is a PDF listing them
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -26,16 +26,26 @@ LABEL_READY = frozenset({"awaiting_deliver", "delivering", "driver_pickup", "sen
 FILES_PATH = "/_sandbox/files/labels"
 
 
-def label_pdf(backend: OzonBackend, numbers: list[str]) -> bytes:
-    """One label page per posting; refuses postings that are not packed yet."""
+def labels_pending(backend: OzonBackend, numbers: list[str]) -> list[str]:
+    """Postings whose labels cannot be printed yet; refuses unknown and unpacked postings."""
     state = backend.state
-    pages = []
     missing = [n for n in numbers if n not in state.postings]
     if missing:
         raise not_found(f"POSTING_NOT_FOUND: {', '.join(missing)}")
-    not_ready = [n for n in numbers if state.postings[n].status not in LABEL_READY]
-    if not_ready:
-        raise bad_request(f"The next postings aren't ready: {', '.join(not_ready)}")
+    not_packed = [n for n in numbers if state.postings[n].status not in LABEL_READY]
+    if not_packed:
+        raise bad_request(f"The next postings aren't ready: {', '.join(not_packed)}")
+    ready_after = now() - timedelta(seconds=backend.label_delay)
+    return [n for n in numbers if (state.postings[n].packed_at or ready_after) > ready_after]
+
+
+def label_pdf(backend: OzonBackend, numbers: list[str]) -> bytes:
+    """One label page per posting; refuses postings that are not packed, or packed too recently."""
+    state = backend.state
+    pending = labels_pending(backend, numbers)
+    if pending:
+        raise bad_request(f"The next postings aren't ready: {', '.join(pending)}")
+    pages = []
     for n in numbers:
         p = state.postings[n]
         lines = [n, f"OZON FBS  order {p.order_number}", f"warehouse {p.warehouse_id}"]
@@ -88,7 +98,7 @@ def documents_router(backend: OzonBackend) -> APIRouter:
         return _pdf(content, f"ticket-{numbers[0]}.pdf")
 
     def new_tasks(numbers: list[str], kinds: tuple[str, ...]) -> list[dict[str, Any]]:
-        label_pdf(backend, numbers)  # refuse now what could never be printed
+        labels_pending(backend, numbers)  # refuse now what could never be printed
         tasks = []
         for kind in kinds:
             task = LabelTask(backend.state.next_id() + 5_800_000_000, kind, numbers, now())
@@ -128,6 +138,17 @@ def documents_router(backend: OzonBackend) -> APIRouter:
     async def label_get_v2(request: Request) -> dict[str, Any]:
         task = task_of(await read_body(request))
         base = str(request.base_url).rstrip("/")
+        with backend.state.lock:
+            pending = labels_pending(backend, task.posting_numbers)
+        if pending:
+            return {
+                "status": {
+                    "code": "in_progress",
+                    "postings_count": len(task.posting_numbers),
+                    "printed_postings_count": len(task.posting_numbers) - len(pending),
+                    "unprinted_postings": [],
+                }
+            }
         return {
             "file_url": f"{base}{FILES_PATH}/{task.task_id}.pdf",
             "status": {
@@ -142,6 +163,10 @@ def documents_router(backend: OzonBackend) -> APIRouter:
     async def label_get_v1(request: Request) -> dict[str, Any]:
         task = task_of(await read_body(request))
         base = str(request.base_url).rstrip("/")
+        with backend.state.lock:
+            pending = labels_pending(backend, task.posting_numbers)
+        if pending:
+            return {"result": {"status": "in_progress", "file_url": "", "error": ""}}
         return {
             "result": {
                 "status": "completed",

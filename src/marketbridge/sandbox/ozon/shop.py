@@ -357,6 +357,7 @@ class Shop:
             numbers.append(number)
         self._split_exemplars(posting, [self.state.postings[n] for n in numbers])
         for number in numbers:
+            self.state.postings[number].packed_at = now()
             self.move(self.state.postings[number], "awaiting_deliver")
         return numbers
 

@@ -94,6 +94,9 @@ class Posting:
     status: str = "awaiting_packaging"
     substatus: str = "posting_created"
     status_changed_at: datetime = field(default_factory=now)
+    packed_at: datetime | None = None
+    delivery_begin: datetime | None = None
+    delivery_end: datetime | None = None
     parent_posting_number: str = ""
     cancel_reason_id: int = 0
     cancel_reason: str = ""
