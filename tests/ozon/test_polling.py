@@ -111,3 +111,19 @@ async def test_connector_waits_out_429s(sandbox: Sandbox, channel: OzonChannel) 
     for _ in range(4):
         assert (await channel.get_order(numbers[0])).external_id == numbers[0]
     assert sandbox.control.get("/_sandbox/faults").json()["counters"]["rate_limited"] > 0
+
+
+async def test_categories_attributes_and_dictionaries_are_cached(
+    sandbox: Sandbox, channel: OzonChannel
+) -> None:
+    for _ in range(3):
+        tree = await channel.categories()
+        attributes = await channel.category_attributes("17028650:94700")
+        brands = await channel.attribute_values("17028650:94700", "85")
+    assert any(c.id == "17028650:94700" and c.leaf for c in tree)
+    assert any(a.id == "4295" and a.required and a.dictionary for a in attributes)
+    assert brands["Бренд 0001"] == 5_000_001 and len(brands) == 2500
+    calls = [e["path"] for e in sandbox.journal()]
+    assert calls.count("/v1/description-category/tree") == 1
+    assert calls.count("/v1/description-category/attribute") == 1
+    assert calls.count("/v1/description-category/attribute/values") == 2  # two pages, once
