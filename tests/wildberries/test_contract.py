@@ -129,9 +129,20 @@ def test_sandbox_responses_match_the_spec(sandbox: Sandbox) -> None:
     claims = check(sandbox, "GET", "/api/v1/claims", 200, params={"is_archive": "false"})
     assert claims["total"] == 1
     check(sandbox, "GET", "/api/v1/claims", 400)
+    claim_id = claims["claims"][0]["id"]
+    check(sandbox, "PATCH", "/api/v1/claim", 400, json={"id": claim_id, "action": "rejectcustom"})
+    check(sandbox, "PATCH", "/api/v1/claim", 200, json={"id": claim_id, "action": "approve1"})
+    check(sandbox, "PATCH", "/api/v1/claim", 400, json={"id": claim_id, "action": "approve1"})
+    answered = check(sandbox, "GET", "/api/v1/claims", 200, params={"is_archive": "false", "id": claim_id})
+    assert answered["claims"][0]["status"] == 2 and answered["claims"][0]["actions"] == []
     # the gateway's answers
     check(sandbox, "GET", "/api/v3/orders/new", 401, token="broken")
     check(sandbox, "GET", "/api/v3/orders/new", 401, token=sandbox.mint(["content"]))
+    expired = sandbox.control("POST", "/tokens", json={"ttl_seconds": -60})["token"]
+    assert (
+        check(sandbox, "GET", "/api/v3/orders/new", 401, token=expired)["detail"]
+        == "token problem; token is expired"
+    )
 
 
 def test_the_429_body_matches_the_spec(demo_sandbox: Sandbox) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -248,3 +249,14 @@ async def test_marking_codes_go_with_packing(sandbox: Sandbox, channel: Wildberr
     assert stored[ids[0]]["status"] == "confirm/waiting"
     meta = sandbox.api("POST", "/api/marketplace/v3/orders/meta", json={"orders": [int(ids[0])]}).json()
     assert meta["orders"][0]["meta"]["sgtin"]["value"] == [code]
+
+
+async def test_packing_at_once_fills_one_supply(sandbox: Sandbox, channel: WildberriesChannel) -> None:
+    seed_shop(sandbox)
+    ids = _buy(sandbox, ("MUG", 5))
+    orders = await _poll(channel)
+    await asyncio.gather(*(channel.pack(orders[i], _box(orders[i])) for i in ids))
+    creates = [e for e in sandbox.journal() if e["method"] == "POST" and e["path"] == "/api/v3/supplies"]
+    assert len(creates) == 1
+    supplies = {o["supply_id"] for o in sandbox.control("GET", "/orders")["items"] if o["id"] in ids}
+    assert len(supplies) == 1 and None not in supplies

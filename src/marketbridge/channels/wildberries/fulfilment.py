@@ -8,6 +8,7 @@ Stickers come as base64 files; PDF is made from the PNG stickers, one page per s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import io
@@ -62,6 +63,7 @@ class Supplies:
         self.api = api
         self.open: dict[tuple[str, int], str] = {}
         self.of_task: dict[str, str] = {}
+        self._lock = asyncio.Lock()  # packs running at once share one supply, not make two
 
     async def _is_open(self, supply_id: str) -> bool:
         body = await self.api.supply(supply_id)
@@ -84,6 +86,10 @@ class Supplies:
             next_ = guarded("supplies list", lambda b: int(b["next"]), body)
 
     async def supply_for(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
+        async with self._lock:
+            return await self._supply_for(warehouse, cargo, task_warehouse)
+
+    async def _supply_for(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
         key = (warehouse, cargo)
         cached = self.open.get(key)
         if cached and await self._is_open(cached):
