@@ -260,3 +260,23 @@ async def test_packing_at_once_fills_one_supply(sandbox: Sandbox, channel: Wildb
     assert len(creates) == 1
     supplies = {o["supply_id"] for o in sandbox.control("GET", "/orders")["items"] if o["id"] in ids}
     assert len(supplies) == 1 and None not in supplies
+
+
+async def test_orders_of_many_unknown_cards_take_one_catalog_pass(sandbox: Sandbox) -> None:
+    extra = [
+        {"offer_code": f"ITEM-{n}", "name": f"Товар {n}", "price": "100", "stocks": {"901": 1}}
+        for n in range(12)
+    ]
+    seed_shop(sandbox, extra)
+    ids = _buy(sandbox, *((f"ITEM-{n}", 1) for n in range(12)), ("SHIRT-M", 1))
+    channel = make_channel(sandbox)
+    try:
+        orders = await _poll(channel)
+        again = await _poll(channel)
+    finally:
+        await channel.aclose()
+    assert orders[ids[-1]].lines[0].offer_code == "SHIRT-M"
+    assert orders[ids[0]].lines[0].offer_code == "ITEM-0"
+    assert again[ids[-1]].lines[0].offer_code == "SHIRT-M"
+    searches = [e for e in sandbox.journal() if e["path"] == "/content/v2/get/cards/list"]
+    assert len(searches) == 1 and "textSearch" not in searches[0]["body"]["settings"]["filter"]

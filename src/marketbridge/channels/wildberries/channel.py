@@ -60,6 +60,8 @@ CLAIMS_PAGE = 200
 SUBJECTS_PAGE = 1000
 CARDS_PER_UPLOAD = 100
 SGTIN_BATCH = 100
+#: Up to this many unknown cards in a page of tasks are looked up one by one.
+SEARCH_AT_MOST = 5
 SGTIN_LENGTH = (16, 135)
 
 CAPABILITIES = Capabilities(
@@ -101,6 +103,7 @@ class WildberriesChannel:
         self.supplies = fulfilment.Supplies(self.api)
         self.unit_codes: dict[str, str] = {}  # chrtID -> offer code
         self.tasks: dict[str, dict[str, Any]] = {}  # task id -> last raw task seen
+        self._looked_up: set[str] = set()  # chrtIDs already sought in the catalog
 
     async def aclose(self) -> None:
         await self.api.aclose()
@@ -198,15 +201,28 @@ class WildberriesChannel:
 
     async def _learn_units(self, raws: list[dict[str, Any]]) -> None:
         """Find the unit codes of sizes not seen yet (a task names its card, not its techSize)."""
-        articles = {str(r.get("article")) for r in raws if str(r.get("chrtId")) not in self.unit_codes}
-        for article in sorted(a for a in articles if a and a != "None"):
-            try:
+        unknown = [
+            r
+            for r in raws
+            if str(r.get("chrtId")) not in self.unit_codes and str(r.get("chrtId")) not in self._looked_up
+        ]
+        articles = {str(r.get("article")) for r in unknown if r.get("article")}
+        self._looked_up.update(
+            str(r.get("chrtId")) for r in unknown
+        )  # a size gone from the catalog is sought once
+        try:
+            if len(articles) > SEARCH_AT_MOST:
+                # Many unknown cards: one pass over the catalog is cheaper than a search each.
+                async for _ in self.iter_offers():
+                    pass
+                return
+            for article in sorted(articles):
                 body = await self.api.cards_list({"limit": CARDS_PAGE}, text=article)
-            except AuthError:
-                return  # a token without the content category: lines keep the card's vendorCode
-            for card in mapping.guarded("cards", lambda b: list(b["cards"]), body):
-                for offer in mapping.card_offers(card, self.sizes_as_products):
-                    self.unit_codes[offer.external_id] = offer.offer_code
+                for card in mapping.guarded("cards", lambda b: list(b["cards"]), body):
+                    for offer in mapping.card_offers(card, self.sizes_as_products):
+                        self.unit_codes[offer.external_id] = offer.offer_code
+        except AuthError:
+            return  # a token without the content category: lines keep the card's vendorCode
 
     async def _with_statuses(self, raws: list[dict[str, Any]]) -> list[RemoteOrder]:
         for raw in raws:
