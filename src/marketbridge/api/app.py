@@ -13,6 +13,7 @@ from marketbridge import __version__
 from marketbridge.api import problems
 from marketbridge.api.idempotency import idempotency_middleware
 from marketbridge.api.routes import push
+from marketbridge.api.text_guard import nul_guard_middleware
 from marketbridge.api.v1 import api_router
 from marketbridge.runtime.metrics import HTTP_REQUESTS
 from marketbridge.wiring import Hub
@@ -34,8 +35,10 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     problems.install(app)
     app.middleware("http")(idempotency_middleware)
+    app.middleware("http")(nul_guard_middleware)
     app.include_router(api_router())
     app.include_router(push.router)
+    __import__("marketbridge.web", fromlist=["mount_dashboard"]).mount_dashboard(app, hub)
 
     @app.middleware("http")
     async def count_requests(

@@ -1,0 +1,69 @@
+"""Reads and messages several screens share: the account's connections, errors shown to a person."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from marketbridge.channels import registry as channel_registry
+from marketbridge.channels.base import Capabilities
+from marketbridge.channels.errors import ChannelError
+from marketbridge.store.tables import Connection
+from marketbridge.sync.errors import ActionRefused, NotFound
+from marketbridge.wiring import Hub
+
+
+@dataclass
+class ConnectionInfo:
+    id: int
+    name: str
+    kind: str
+    title: str
+    enabled: bool
+    row: Connection
+
+    @property
+    def label(self) -> str:
+        return self.name if self.name.lower() == self.title.lower() else f"{self.name} ({self.title})"
+
+
+def channel_title(kind: str) -> str:
+    try:
+        return channel_registry.get(kind).title
+    except KeyError:
+        return kind
+
+
+async def account_connections(hub: Hub, account_id: int) -> dict[int, ConnectionInfo]:
+    async with hub.db.session() as s:
+        rows = (
+            await s.execute(
+                select(Connection).where(Connection.account_id == account_id).order_by(Connection.id)
+            )
+        ).scalars()
+        return {r.id: ConnectionInfo(r.id, r.name, r.kind, channel_title(r.kind), r.enabled, r) for r in rows}
+
+
+def capabilities(hub: Hub, conn: Connection) -> Capabilities | None:
+    """The marketplace's capabilities, or None when the connection cannot be built (bad credentials)."""
+    try:
+        return hub.channels.get(conn).capabilities
+    except (ValueError, KeyError):
+        return None
+
+
+def failure_text(exc: Exception, t: Callable[..., str]) -> str:
+    """What a person reads when an action failed: refused by the hub, or by the marketplace."""
+    if isinstance(exc, ActionRefused):
+        return f"{t('ord.refused')}: {exc.message}"
+    if isinstance(exc, NotFound):
+        return t("not_found.text")
+    if isinstance(exc, ChannelError):
+        return f"{t('ord.marketplace_error')}: {exc}"
+    return f"{t('error.title')}: {exc}"
+
+
+#: What an action may fail with and still be shown as a message instead of an error page.
+ACTION_ERRORS = (ActionRefused, NotFound, ChannelError, ValueError)

@@ -1,0 +1,135 @@
+"""Connections with their health (last credential check), last sync of each kind and open errors."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from marketbridge.channels.errors import ChannelError
+from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
+from marketbridge.store.types import utcnow
+from marketbridge.sync.dispatch import JobKind
+from marketbridge.web.pages import Page, checked_form, hub_of, redirect, render, url
+from marketbridge.web.views.common import account_connections
+
+router = APIRouter()
+
+
+@router.get("/connections")
+async def connections_page(request: Request, viewer: Page) -> Response:
+    hub = hub_of(request)
+    connections = await account_connections(hub, viewer.account_id)
+    ids = list(connections)
+    last_runs: dict[int, dict[str, SyncRun]] = defaultdict(dict)
+    failed_runs: dict[int, int] = {}
+    failed_pushes: dict[int, int] = {}
+    failed_inbox: dict[int, int] = {}
+    if ids:
+        async with hub.db.session() as s:
+            newest = (
+                select(SyncRun.connection_id, SyncRun.kind, func.max(SyncRun.id).label("id"))
+                .where(SyncRun.connection_id.in_(ids))
+                .group_by(SyncRun.connection_id, SyncRun.kind)
+                .subquery()
+            )
+            for run in (await s.execute(select(SyncRun).join(newest, newest.c.id == SyncRun.id))).scalars():
+                last_runs[run.connection_id][run.kind] = run
+            since = utcnow() - timedelta(hours=24)
+            failed_runs = dict(
+                (
+                    await s.execute(
+                        select(SyncRun.connection_id, func.count())
+                        .where(
+                            SyncRun.connection_id.in_(ids),
+                            SyncRun.status == "failed",
+                            SyncRun.started_at >= since,
+                        )
+                        .group_by(SyncRun.connection_id)
+                    )
+                ).tuples()
+            )
+            failed_pushes = dict(
+                (
+                    await s.execute(
+                        select(PendingChange.connection_id, func.count())
+                        .where(PendingChange.connection_id.in_(ids), PendingChange.last_error.is_not(None))
+                        .group_by(PendingChange.connection_id)
+                    )
+                ).tuples()
+            )
+            failed_inbox = dict(
+                (
+                    await s.execute(
+                        select(InboxItem.connection_id, func.count())
+                        .where(InboxItem.connection_id.in_(ids), InboxItem.status == "failed")
+                        .group_by(InboxItem.connection_id)
+                    )
+                ).tuples()
+            )
+    return render(
+        request,
+        viewer,
+        "connections.html",
+        connections=connections,
+        last_runs=last_runs,
+        failed_runs=failed_runs,
+        failed_pushes=failed_pushes,
+        failed_inbox=failed_inbox,
+        kinds=[k.value for k in JobKind],
+    )
+
+
+async def _owned(request: Request, account_id: int, connection_id: int) -> Connection | None:
+    async with hub_of(request).db.session() as s:
+        row = await s.get(Connection, connection_id)
+    return row if row is not None and row.account_id == account_id else None
+
+
+@router.post("/connections/{connection_id}/check")
+async def check(request: Request, connection_id: int, viewer: Page) -> Response:
+    back = url("/connections")
+    _, t, refused = await checked_form(request, viewer, back)
+    if refused:
+        return refused
+    hub = hub_of(request)
+    row = await _owned(request, viewer.account_id, connection_id)
+    if row is None:
+        return redirect(request, back, ("error", t("not_found.text")))
+    error: str | None = None
+    try:
+        await hub.channels.get(row).check()
+    except ChannelError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    except ValueError as exc:
+        error = f"invalid credentials: {exc}"
+    async with hub.db.session() as s:
+        fresh = await s.get(Connection, connection_id)
+        if fresh is not None:
+            fresh.last_check_at = utcnow()
+            fresh.last_check_error = error
+    if error:
+        return redirect(request, back, ("error", f"{row.name}: {error}"))
+    return redirect(request, back, ("ok", f"{row.name}: {t('conn.checked_ok')}"))
+
+
+@router.post("/connections/{connection_id}/sync")
+async def sync(request: Request, connection_id: int, viewer: Page) -> Response:
+    back = url("/connections")
+    form, t, refused = await checked_form(request, viewer, back)
+    if refused:
+        return refused
+    row = await _owned(request, viewer.account_id, connection_id)
+    if row is None:
+        return redirect(request, back, ("error", t("not_found.text")))
+    if not row.enabled:
+        return redirect(request, back, ("error", t("conn.disabled")))
+    try:
+        kind = JobKind(form.get("kind") or "")
+    except ValueError:
+        return redirect(request, back, ("error", t("map.bad")))
+    await hub_of(request).dispatcher.kick(connection_id, kind)
+    return redirect(request, url("/runs"), ("ok", t("conn.sync_requested")))

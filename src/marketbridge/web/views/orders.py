@@ -1,0 +1,285 @@
+"""The orders board by status, an order's page, and the FBS actions: confirm, pack into boxes,
+print labels (one PDF), ship, cancel. A refused action comes back as a message, never an error page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from marketbridge.model import Box, BoxLine, OrderStatus, can_transition
+from marketbridge.store.tables import Box as BoxRow
+from marketbridge.store.tables import Order, OrderLine
+from marketbridge.sync import fulfilment
+from marketbridge.web.i18n import translator
+from marketbridge.web.pages import Page, checked_form, hub_of, redirect, render, url
+from marketbridge.web.session import Viewer
+from marketbridge.web.views.common import (
+    ACTION_ERRORS,
+    account_connections,
+    capabilities,
+    failure_text,
+)
+
+router = APIRouter()
+
+ACTIVE = (OrderStatus.NEW, OrderStatus.CONFIRMED, OrderStatus.PACKED, OrderStatus.SHIPPED)
+CLOSED = (OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.RETURNED)
+PER_COLUMN = 40
+MAX_BOXES = 20
+
+
+@dataclass
+class Column:
+    status: OrderStatus
+    total: int
+    orders: list[Order]
+
+
+@dataclass
+class Summary:
+    lines: list[OrderLine] = field(default_factory=list)
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+async def _lines(request: Request, order_ids: list[int]) -> dict[int, Summary]:
+    out: dict[int, Summary] = defaultdict(Summary)
+    if not order_ids:
+        return out
+    async with hub_of(request).db.session() as s:
+        for line in (
+            await s.execute(select(OrderLine).where(OrderLine.order_id.in_(order_ids)).order_by(OrderLine.id))
+        ).scalars():
+            out[line.order_id].lines.append(line)
+    return out
+
+
+@router.get("/orders")
+async def board(
+    request: Request, viewer: Page, connection: int | None = None, view: str = "active"
+) -> Response:
+    hub = hub_of(request)
+    connections = await account_connections(hub, viewer.account_id)
+    statuses = CLOSED if view == "closed" else ACTIVE
+    columns: list[Column] = []
+    async with hub.db.session() as s:
+        base = select(Order).where(Order.account_id == viewer.account_id)
+        counted = select(Order.status, func.count()).where(Order.account_id == viewer.account_id)
+        if connection is not None:
+            base = base.where(Order.connection_id == connection)
+            counted = counted.where(Order.connection_id == connection)
+        totals = dict((await s.execute(counted.group_by(Order.status))).tuples().all())
+        for status in statuses:
+            order_by = (
+                (Order.ship_by.is_(None), Order.ship_by, Order.id)
+                if status in ACTIVE
+                else (Order.updated_at.desc(), Order.id.desc())
+            )
+            rows = list(
+                (
+                    await s.execute(
+                        base.where(Order.status == status.value).order_by(*order_by).limit(PER_COLUMN)
+                    )
+                ).scalars()
+            )
+            columns.append(Column(status, int(totals.get(status.value, 0)), rows))
+    summaries = await _lines(request, [o.id for c in columns for o in c.orders])
+    return render(
+        request,
+        viewer,
+        "orders.html",
+        columns=columns,
+        summaries=summaries,
+        connections=connections,
+        connection=connection,
+        view=view,
+        totals=totals,
+        closed=CLOSED,
+    )
+
+
+def _default_split(lines: list[OrderLine], boxes: int) -> dict[tuple[int, int], int]:
+    """Spread the units over the boxes in order, so every box gets some when there are enough units."""
+    total = sum(line.quantity for line in lines) or 1
+    out: dict[tuple[int, int], int] = defaultdict(int)
+    unit = 0
+    for line in lines:
+        for _ in range(line.quantity):
+            out[(line.id, unit * boxes // total + 1)] += 1
+            unit += 1
+    return out
+
+
+@router.get("/orders/{order_id}")
+async def order_page(request: Request, order_id: int, viewer: Page, boxes: int | None = None) -> Response:
+    hub = hub_of(request)
+    async with hub.db.session() as s:
+        order = await s.get(Order, order_id)
+        if order is None or order.account_id != viewer.account_id:
+            return render(request, viewer, "not_found.html", http_status=404)
+        packed = list(
+            (
+                await s.execute(select(BoxRow).where(BoxRow.order_id == order.id).order_by(BoxRow.number))
+            ).scalars()
+        )
+    lines = (await _lines(request, [order.id]))[order.id].lines
+    connections = await account_connections(hub, viewer.account_id)
+    conn = connections.get(order.connection_id)
+    caps = capabilities(hub, conn.row) if conn else None
+    multi = bool(caps and caps.multi_box)
+    units = sum(line.quantity for line in lines)
+    count = max(1, min(boxes or 1, MAX_BOXES, units or 1)) if multi else 1
+    status = OrderStatus(order.status)
+    return render(
+        request,
+        viewer,
+        "order.html",
+        order=order,
+        status=status,
+        lines=lines,
+        packed=packed,
+        conn=conn,
+        multi=multi,
+        max_boxes=min(MAX_BOXES, units or 1),
+        box_count=count,
+        split=_default_split(lines, count),
+        can_confirm=bool(caps and caps.confirm_step) and status == OrderStatus.NEW,
+        can_pack=can_transition(status, OrderStatus.PACKED),
+        can_label=status in (OrderStatus.PACKED, OrderStatus.SHIPPED),
+        can_ship=status == OrderStatus.PACKED,
+        can_cancel=can_transition(status, OrderStatus.CANCELLED),
+    )
+
+
+def _back(order_id: int, form: dict[str, str]) -> str:
+    return url("/orders") if form.get("back") == "board" else url(f"/orders/{order_id}")
+
+
+async def _act(
+    request: Request,
+    order_id: int,
+    viewer: Viewer,
+    do: Callable[[dict[str, str], Callable[..., str]], Awaitable[str]],
+) -> Response:
+    """Run one action on an order from a form; its outcome, good or bad, is the next page's message."""
+    form, t, refused = await checked_form(request, viewer, url(f"/orders/{order_id}"))
+    if refused:
+        return refused
+    back = _back(order_id, form)
+    try:
+        message = await do(form, t)
+    except ACTION_ERRORS as exc:
+        return redirect(request, back, ("error", failure_text(exc, t)))
+    return redirect(request, back, ("ok", message))
+
+
+@router.post("/orders/{order_id}/confirm")
+async def confirm(request: Request, order_id: int, viewer: Page) -> Response:
+    async def do(form: dict[str, str], t: Callable[..., str]) -> str:
+        await fulfilment.confirm(hub_of(request), viewer.account_id, order_id)
+        return t("ord.confirmed")
+
+    return await _act(request, order_id, viewer, do)
+
+
+def _boxes_from_form(form: dict[str, str], lines: list[OrderLine], t: Callable[..., str]) -> list[Box]:
+    """The boxes the person filled in: `q-<line>-<box>` quantities and `codes-<line>-<box>` codes."""
+    try:
+        count = int(form.get("boxes") or "1")
+    except ValueError:
+        raise ValueError(t("ord.pack.bad_qty")) from None
+    count = max(1, min(count, MAX_BOXES))
+    boxes: list[Box] = []
+    for number in range(1, count + 1):
+        per_code: dict[str, tuple[int, list[str]]] = {}
+        for line in lines:
+            raw = (form.get(f"q-{line.id}-{number}") or "0").strip() or "0"
+            if not raw.isdigit():
+                raise ValueError(t("ord.pack.bad_qty"))
+            qty = int(raw)
+            if qty == 0:
+                continue
+            codes = [
+                c.strip() for c in (form.get(f"codes-{line.id}-{number}") or "").splitlines() if c.strip()
+            ]
+            before = per_code.get(line.offer_code, (0, []))
+            per_code[line.offer_code] = (before[0] + qty, before[1] + codes)
+        if not per_code:
+            raise ValueError(t("ord.pack.empty_box", n=number))
+        boxes.append(
+            Box(
+                number=number,
+                lines=[
+                    BoxLine(offer_sku=code, quantity=qty, marking_codes=codes)
+                    for code, (qty, codes) in per_code.items()
+                ],
+            )
+        )
+    return boxes
+
+
+@router.post("/orders/{order_id}/pack")
+async def pack(request: Request, order_id: int, viewer: Page) -> Response:
+    form, t, refused = await checked_form(request, viewer, url(f"/orders/{order_id}"))
+    if refused:
+        return refused
+    hub = hub_of(request)
+    async with hub.db.session() as s:
+        order = await s.get(Order, order_id)
+        if order is None or order.account_id != viewer.account_id:
+            return redirect(request, url("/orders"), ("error", t("not_found.text")))
+    lines = (await _lines(request, [order_id]))[order_id].lines
+    back = url(f"/orders/{order_id}", boxes=form.get("boxes"))
+    try:
+        boxes = _boxes_from_form(form, lines, t)
+    except ValidationError as exc:
+        problems = "; ".join(str(e.get("msg", "")) for e in exc.errors())
+        return redirect(request, back, ("error", f"{t('ord.refused')}: {problems}"))
+    except ValueError as exc:
+        return redirect(request, back, ("error", str(exc)))
+    try:
+        await fulfilment.pack(hub, viewer.account_id, order_id, boxes)
+    except ACTION_ERRORS as exc:
+        return redirect(request, back, ("error", failure_text(exc, t)))
+    return redirect(request, url(f"/orders/{order_id}"), ("ok", t("ord.pack.done", n=len(boxes))))
+
+
+@router.get("/orders/{order_id}/labels.pdf")
+async def labels(request: Request, order_id: int, viewer: Page) -> Response:
+    t = translator(viewer.language)
+    try:
+        pdf = await fulfilment.labels_pdf(hub_of(request), viewer.account_id, order_id)
+    except ACTION_ERRORS as exc:
+        return redirect(request, url(f"/orders/{order_id}"), ("error", failure_text(exc, t)))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="order-{order_id}-labels.pdf"'},
+    )
+
+
+@router.post("/orders/{order_id}/ship")
+async def ship(request: Request, order_id: int, viewer: Page) -> Response:
+    async def do(form: dict[str, str], t: Callable[..., str]) -> str:
+        handover = await fulfilment.ship(hub_of(request), viewer.account_id, order_id)
+        return t("ord.shipped", id=handover)
+
+    return await _act(request, order_id, viewer, do)
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel(request: Request, order_id: int, viewer: Page) -> Response:
+    async def do(form: dict[str, str], t: Callable[..., str]) -> str:
+        reason = (form.get("reason") or "").strip()[:500] or "cancelled by the seller"
+        await fulfilment.cancel(hub_of(request), viewer.account_id, order_id, reason)
+        return t("ord.cancelled")
+
+    return await _act(request, order_id, viewer, do)

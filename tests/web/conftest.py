@@ -1,0 +1,83 @@
+"""Browser tests of the dashboard: Debian's chromium, headless, driven by Playwright against a real
+running hub (SQLite file) and every registered marketplace sandbox on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from marketbridge.demo.catalog import build_catalog
+from marketbridge.demo.world import World, open_world
+from marketbridge.store.db import Database
+
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+LAPTOP = {"width": 1366, "height": 768}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/web/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+            if not CHROMIUM.exists() and not IN_CI:
+                item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} is absent (apt-get install chromium)"))
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: MB_WEB_SHOTS when set (to keep them), else the test's temporary folder."""
+    target = Path(os.environ.get("MB_WEB_SHOTS") or tmp_path / "shots")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    catalog = build_catalog(products=12, seed=11, bundles=2)
+    try:
+        async with open_world(catalog, db) as w:
+            yield w
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def context(browser: Browser, world: World) -> AsyncIterator[BrowserContext]:
+    assert world.hub_url is not None
+    ctx = await browser.new_context(viewport=LAPTOP, base_url=world.hub_url, locale="en-US")
+    ctx.set_default_timeout(15_000)
+    try:
+        yield ctx
+    finally:
+        await ctx.close()
+
+
+async def log_in(page: Page, api_key: str) -> None:
+    await page.goto("/dashboard/orders")
+    assert "/dashboard/login" in page.url  # the gate sends a visitor to the login form
+    await page.fill("#api_key", api_key)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/dashboard/orders")

@@ -1,0 +1,143 @@
+"""The orders board in a real browser: an order placed by a buyer on the sandbox is imported by the
+hub, packed into two boxes from the order page, its labels printed (one PDF, a page per box),
+shipped from the board, and its card moves from column to column."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from playwright.async_api import BrowserContext, expect
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from marketbridge.demo.shopping import buy, orderable
+from marketbridge.demo.world import World, wait_for
+from marketbridge.model import OrderStatus
+from marketbridge.store.tables import Connection, Order, OrderLine
+from marketbridge.sync.dispatch import JobKind
+from tests.web.conftest import log_in
+
+
+async def _multi_box_kind(world: World) -> str:
+    for kind, market in sorted(world.markets.items()):
+        async with world.hub.db.session() as s:
+            conn = await s.get(Connection, market.connection_id)
+        assert conn is not None
+        if world.hub.channels.get(conn).capabilities.multi_box:
+            return kind
+    raise AssertionError("no registered marketplace packs one order into several boxes")
+
+
+async def _imported(world: World, kind: str, external_ids: list[str]) -> Order:
+    conn_id = world.markets[kind].connection_id
+
+    async def found() -> bool:
+        async with world.hub.db.session() as s:
+            rows = await s.execute(
+                select(Order.id).where(Order.connection_id == conn_id, Order.external_id.in_(external_ids))
+            )
+            return rows.first() is not None
+
+    await world.hub.dispatcher.kick(conn_id, JobKind.ORDERS)
+    await wait_for(found, timeout=30)
+    async with world.hub.db.session() as s:
+        order = (
+            await s.execute(
+                select(Order).where(Order.connection_id == conn_id, Order.external_id.in_(external_ids))
+            )
+        ).scalar_one()
+        lines = list((await s.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars())
+    assert sum(line.quantity for line in lines) == 2, "the order holds the two units the buyer took"
+    return order
+
+
+async def test_pack_into_two_boxes_print_labels_ship(
+    world: World, context: BrowserContext, shots: Path
+) -> None:
+    kind = await _multi_box_kind(world)
+    a, b = orderable(world, 2)
+    order = await _imported(world, kind, await buy(world, kind, [(a, 1), (b, 1)]))
+    assert order.status == OrderStatus.NEW.value
+
+    page = await context.new_page()
+    await log_in(page, world.api_key)
+    card = page.locator(f'section[data-status="new"] article[data-order="{order.external_id}"]')
+    await expect(card).to_be_visible()
+    await page.screenshot(path=shots / "orders-board.png")
+
+    await card.get_by_role("link", name="Pack").click()
+    await page.wait_for_url(f"**/dashboard/orders/{order.id}#pack")
+    await expect(page.get_by_test_id("order-status")).to_have_text("New")
+    await page.fill("input[name=boxes]", "2")
+    await page.get_by_role("button", name="Change").click()
+    await page.wait_for_url(f"**/dashboard/orders/{order.id}?boxes=2")
+    quantities = page.locator("table.pack input[type=number]")
+    assert await quantities.count() == 4  # two lines × two boxes
+    # one unit of each line in its own box, whatever the page proposed
+    first, second = (await page.locator("table.pack tbody tr").all())[:2]
+    await first.locator("input[type=number]").nth(0).fill("1")
+    await first.locator("input[type=number]").nth(1).fill("0")
+    await second.locator("input[type=number]").nth(0).fill("0")
+    await second.locator("input[type=number]").nth(1).fill("1")
+    await page.screenshot(path=shots / "order-pack.png", full_page=True)
+    await page.locator("#pack").get_by_role("button", name="Pack").click()
+
+    await expect(page.locator(".notice.ok")).to_contain_text("Packed into 2 box(es)")
+    await expect(page.get_by_test_id("order-status")).to_have_text("Packed")
+    await expect(page.locator("ol.boxes li")).to_have_count(2)
+    await page.screenshot(path=shots / "order-packed.png", full_page=True)
+
+    href = await page.get_by_test_id("labels").get_attribute("href")
+    assert href is not None
+    labels = await context.request.get(href)
+    assert labels.status == 200, await labels.text()
+    assert labels.headers["content-type"] == "application/pdf"
+    pdf = await labels.body()
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 2, "a label page per box"
+
+    await page.get_by_role("link", name="Orders").first.click()
+    packed_card = page.locator(f'section[data-status="packed"] article[data-order="{order.external_id}"]')
+    await expect(packed_card).to_be_visible()
+    await packed_card.get_by_role("button", name="Ship").click()
+    await expect(page.locator(".notice.ok")).to_contain_text("Handed over")
+    shipped_card = page.locator(f'section[data-status="shipped"] article[data-order="{order.external_id}"]')
+    await expect(shipped_card).to_be_visible()
+    await expect(packed_card).to_have_count(0)
+    await page.screenshot(path=shots / "orders-board-shipped.png")
+
+    async with world.hub.db.session() as s:
+        row = await s.get(Order, order.id)
+    assert row is not None and row.status == OrderStatus.SHIPPED.value and row.handover_id
+
+
+async def test_refused_action_is_a_message_not_an_error_page(world: World, context: BrowserContext) -> None:
+    kind = sorted(world.markets)[0]
+    (a,) = orderable(world, 1, skip=3)
+    conn_id = world.markets[kind].connection_id
+    external = await buy(world, kind, [(a, 1)])
+    await world.run(conn_id, JobKind.ORDERS)
+    async with world.hub.db.session() as s:
+        order = (
+            await s.execute(
+                select(Order).where(Order.connection_id == conn_id, Order.external_id.in_(external))
+            )
+        ).scalar_one()
+    page = await context.new_page()
+    await log_in(page, world.api_key)
+    # labels of an order that is not packed yet: refused with the reason, shown on the order's page
+    answer = await page.goto(f"/dashboard/orders/{order.id}/labels.pdf")
+    assert answer is not None and answer.status == 200
+    assert page.url.endswith(f"/dashboard/orders/{order.id}")
+    await expect(page.locator(".notice.error")).to_contain_text("labels exist once it is packed")
+    # a box that holds more than was ordered: the hub refuses the packing and says why
+    await page.locator("table.pack input[type=number]").first.fill("1")
+    await page.locator("table.pack input[type=number]").first.evaluate("e => e.max = 99")
+    await page.locator("table.pack input[type=number]").first.fill("5")
+    await page.locator("#pack").get_by_role("button", name="Pack").click()
+    await expect(page.locator(".notice.error")).to_be_visible()
+    await expect(page.get_by_test_id("order-status")).to_have_text("New")
+    # a page of another account's or a missing order is a clear 404 page
+    missing = await page.goto("/dashboard/orders/999999")
+    assert missing is not None and missing.status == 404
+    await expect(page.locator("h1")).to_have_text("Not found")
