@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
-from marketbridge.channels.base import PushKind
+from marketbridge.channels.base import CardDraft, PushKind, StockPush
 from marketbridge.channels.errors import AuthError, BadResponse, TransientError
 from marketbridge.channels.ozon import OzonChannel
 from marketbridge.channels.ozon import client as api
-from marketbridge.model import OrderStatus
+from marketbridge.model import ListingStatus, OrderStatus
 from tests.ozon.conftest import PushReceiver, Sandbox, make_channel
 from tests.ozon.cycle import collect_orders, wait_for
 
@@ -127,3 +128,31 @@ async def test_categories_attributes_and_dictionaries_are_cached(
     assert calls.count("/v1/description-category/tree") == 1
     assert calls.count("/v1/description-category/attribute") == 1
     assert calls.count("/v1/description-category/attribute/values") == 2  # two pages, once
+
+
+async def test_stock_waits_for_moderation_of_a_new_card(sandbox: Sandbox, channel: OzonChannel) -> None:
+    warehouse = sandbox.seed([{"name": "Склад"}], [])["warehouses"][0]["id"]
+    card = CardDraft(
+        offer_code="NEW-1",
+        name="Чехол",
+        category_id="17028922:93900",
+        barcodes=["4600000000103"],
+        price=Decimal("700"),
+        brand="Нет бренда",
+        attributes={"9048": ["Case"], "8229": ["Чехол для смартфона"]},
+    )
+    task = await channel.export_cards([card])
+    (listed,) = [
+        c for c in sandbox.control.get("/_sandbox/cards").json()["items"] if c["offer_code"] == "NEW-1"
+    ]
+    assert listed["status"] == "moderating"
+    push = StockPush(listed["external_id"], "NEW-1", warehouse, 4)
+    (early,) = await channel.push_stocks([push])
+    assert not early.ok and early.code == "product_is_not_created" and early.retryable
+    results = None
+    while results is None:
+        await asyncio.sleep(0.1)
+        results = await channel.card_export_status(task)
+    assert results[0].status == ListingStatus.ACTIVE and results[0].external_id == listed["external_id"]
+    (late,) = await channel.push_stocks([push])
+    assert late.ok

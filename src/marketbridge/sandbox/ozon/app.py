@@ -105,6 +105,8 @@ def create_app(
         denied = _auth_error(request, client_id, api_key)
         if denied is not None:
             return denied
+        with backend.state.lock:
+            backend.state.settle()
         who = client_id
         for group in ("global", METHOD_GROUPS.get(path)):
             if group and backend.limits.take(group, who) is not None:

@@ -246,7 +246,9 @@ def product_info_json(product: Product, state: ShopState) -> dict[str, Any]:
             "status_name": "Продаётся" if product.status == "price_sent" else "Не продаётся",
             "status_description": "",
             "status_failed": "" if product.status != "failed" else "failed_moderation",
-            "moderate_status": "approved" if product.status == "price_sent" else "declined",
+            "moderate_status": {"price_sent": "approved", "moderating": "moderating"}.get(
+                product.status, "declined"
+            ),
             "status_tooltip": "",
             "status_updated_at": iso(product.updated_at),
             "is_created": product.status == "price_sent",

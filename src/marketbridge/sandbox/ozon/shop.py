@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -200,9 +200,8 @@ class Shop:
             raise bad_request("items: at least one item is required")
         if len(items) > MAX_IMPORT_ITEMS:
             raise bad_request(f"items: at most {MAX_IMPORT_ITEMS} items per request, got {len(items)}")
-        task = ImportTask(
-            self.state.next_id() + 170_000_000, [], now() + timedelta(seconds=MODERATION_SECONDS)
-        )
+        ready = now() + timedelta(seconds=MODERATION_SECONDS)
+        task = ImportTask(self.state.next_id() + 170_000_000, [], ready)
         for item in items:
             self.state.received_cards.append(item)
             errors = _card_errors(item)
@@ -210,12 +209,12 @@ class Shop:
             if errors:
                 task.items.append(ImportItem(offer_id, 0, "failed", errors))
                 continue
-            product = self._upsert_card(item)
+            product = self._upsert_card(item, ready)
             task.items.append(ImportItem(offer_id, product.product_id, "imported", []))
         self.state.import_tasks[task.task_id] = task
         return task.task_id
 
-    def _upsert_card(self, item: dict[str, Any]) -> Product:
+    def _upsert_card(self, item: dict[str, Any], ready: datetime) -> Product:
         offer_id = str(item["offer_id"])
         category_id = int(item["description_category_id"])
         type_id = int(item["type_id"])
@@ -233,6 +232,7 @@ class Shop:
                 description_category_id=category_id,
                 type_id=type_id,
                 price=_price(item.get("price")) or Decimal("0"),
+                status="moderating",
             )
             self.state.add_product(product)
         product.name = str(item["name"])
@@ -243,7 +243,10 @@ class Shop:
         product.barcodes = barcodes
         product.attributes = list(item.get("attributes") or [])
         product.requires_marking = bool(node and node.requires_marking)
-        product.status = "price_sent"
+        if product.status != "price_sent":
+            # a new card is on moderation until the import task is done; stocks wait for it
+            product.status = "moderating"
+            self.state.moderating[product.product_id] = ready
         product.errors = []
         product.updated_at = now()
         self.emit(

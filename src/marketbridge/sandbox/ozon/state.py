@@ -180,6 +180,20 @@ class ShopState:
         self.carriages: dict[int, Carriage] = {}
         self.stock_updates: dict[tuple[int, int], float] = {}  # (product_id, warehouse) -> monotonic
         self.received_cards: list[dict[str, Any]] = []
+        self.moderating: dict[int, datetime] = {}  # product_id -> when moderation ends
+
+    def settle(self) -> None:
+        """Let cards whose moderation time has passed go on sale (status price_sent)."""
+        if not self.moderating:
+            return
+        moment = now()
+        for product_id, until in list(self.moderating.items()):
+            if until <= moment:
+                del self.moderating[product_id]
+                product = self.products.get(product_id)
+                if product is not None and product.status == "moderating":
+                    product.status = "price_sent"
+                    product.updated_at = moment
 
     def next_id(self) -> int:
         return next(self._ids)
