@@ -21,6 +21,8 @@ def _mask(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[st
 
 def configure(level: str = "info", json: bool = True) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
+    for noisy in ("alembic", "httpx", "httpcore", "taskiq"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[
