@@ -8,12 +8,15 @@ import pytest
 
 from marketbridge.channels.wildberries import WildberriesChannel
 from tests.wildberries.harness import Sandbox, make_channel, start_sandbox
+from tests.wildberries.openapi import check_journal
 
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    """An empty sandbox without rate limits."""
-    yield from start_sandbox(demo=False, limits=False)
+    """An empty sandbox without rate limits; afterwards every answer it gave is checked against the spec."""
+    for running in start_sandbox(demo=False, limits=False):
+        yield running
+        check_journal(running.journal())
 
 
 @pytest.fixture

@@ -148,3 +148,24 @@ def validate(instance: Any, schema: dict[str, Any], where: str) -> None:
     if errors:
         detail = "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:5])
         raise AssertionError(f"{where} does not match the spec: {detail}")
+
+
+def check_journal(journal: list[dict[str, Any]]) -> int:
+    """Check every journalled answer whose status the spec describes; returns how many were checked."""
+    checked = 0
+    for entry in journal:
+        if "response" not in entry or "status" not in entry:
+            continue
+        try:
+            op = operation(entry["method"], entry["path"])
+        except LookupError:
+            continue
+        if str(entry["status"]) not in (op.spec.get("responses") or {}):
+            continue
+        schema = response_schema(op, entry["status"])
+        if schema is not None:
+            validate(
+                entry["response"], schema, f"answer {entry['status']} to {entry['method']} {entry['path']}"
+            )
+            checked += 1
+    return checked

@@ -1,4 +1,8 @@
-"""Contract tests: sandbox answers and connector requests checked against the official WB specs."""
+"""Contract tests: sandbox answers and connector requests checked against the official WB specs.
+
+The sandbox journals every request with its answer, so a whole cycle driven by the connector
+is checked both ways: what the connector sent and what the sandbox answered.
+"""
 
 from __future__ import annotations
 
@@ -196,6 +200,7 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
 
     journal = sandbox.journal()
     seen: set[str] = set()
+    answers = 0
     for entry in journal:
         op = operation(entry["method"], entry["path"])
         seen.add(f"{op.method} {op.template}")
@@ -205,6 +210,15 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
         if schema is not None:
             assert entry["body"] is not None, f"{entry['method']} {entry['path']} sent no body"
             validate(entry["body"], schema, f"request {entry['method']} {entry['path']}")
+        # ... and the sandbox's answer to it, whatever its status, is one the spec describes.
+        answer_schema = response_schema(op, entry["status"])
+        if answer_schema is not None and "response" in entry:
+            validate(
+                entry["response"],
+                answer_schema,
+                f"answer {entry['status']} to {entry['method']} {entry['path']}",
+            )
+            answers += 1
     expected = {
         "GET /api/v3/warehouses",
         "POST /content/v2/get/cards/list",
@@ -230,6 +244,7 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
         "POST /content/v2/cards/error/list",
     }
     assert expected <= seen, expected - seen
+    assert answers > 20
 
 
 def test_every_sandbox_path_is_in_the_spec_with_its_category() -> None:

@@ -9,6 +9,7 @@ answered in the shape of the service that owns the path.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import secrets
@@ -53,6 +54,8 @@ from marketbridge.sandbox.wildberries.state import ShopState
 from marketbridge.sandbox.wildberries.tokens import CATEGORY_BITS, TokenError, TokenIssuer
 
 _OPEN_PATHS = ("/docs", "/openapi.json", "/docs/oauth2-redirect")
+#: Answers up to this size are kept whole in the journal.
+JOURNAL_BODY_LIMIT = 64 * 1024
 
 
 class TokenRequest(BaseModel):
@@ -102,39 +105,63 @@ def gate(shop: Shop) -> Callable[[Request, Callable[[Request], Awaitable[Respons
         path = request.url.path
         if path.startswith("/_sandbox") or path in _OPEN_PATHS:
             return await call_next(request)
-        raw = await request.body()
-        shop.journal.append(_journal_entry(request, raw))
-        endpoint = match(request.method, path)
-        if endpoint is None:
-            return gateway_error(404, "not found", f"no route for {request.method} {path}")
-        try:
-            claims = shop.issuer.check(request.headers.get("Authorization"))
-        except TokenError as exc:
-            return gateway_error(401, "unauthorized", str(exc))
-        if not any(claims.allows(c) for c in endpoint.categories):
-            return gateway_error(401, "unauthorized", "token scope not allowed")
-        if endpoint.write and claims.read_only:
-            return gateway_error(401, "unauthorized", "read only token scope not allowed")
-        who = str(claims.seller_id)
-        wait = shop.limits.take(endpoint.group, who)
-        if wait is not None:
-            spec = shop.limits.specs[endpoint.group]
-            refill = (spec.burst - shop.limits.remaining(endpoint.group, who)) / spec.rate
-            headers = {
-                "X-Ratelimit-Remaining": "0",
-                "X-Ratelimit-Retry": str(max(1, math.ceil(wait))),
-                "X-Ratelimit-Limit": str(spec.burst),
-                "X-Ratelimit-Reset": str(max(1, math.ceil(refill))),
-            }
-            return gateway_error(429, "too many requests", f"limited by {endpoint.group}", headers)
-        response = await call_next(request)
-        if response.status_code == 409 and endpoint.group in CONFLICT_COST_GROUPS:
-            shop.limits.charge(endpoint.group, who, CONFLICT_COST - 1)
-        if endpoint.group in shop.limits.specs:
-            response.headers.update(_limit_headers(shop.limits, endpoint.group, who))
-        return response
+        entry = _journal_entry(request, await request.body())
+        shop.journal.append(entry)
+        response = await _guarded(shop, request, call_next)
+        return await _record_answer(entry, response)
 
     return middleware
+
+
+async def _guarded(
+    shop: Shop, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """WB's gateway: route, token, category, read-only flag, rate limit; then the handler."""
+    path = request.url.path
+    endpoint = match(request.method, path)
+    if endpoint is None:
+        return gateway_error(404, "not found", f"no route for {request.method} {path}")
+    try:
+        claims = shop.issuer.check(request.headers.get("Authorization"))
+    except TokenError as exc:
+        return gateway_error(401, "unauthorized", str(exc))
+    if not any(claims.allows(c) for c in endpoint.categories):
+        return gateway_error(401, "unauthorized", "token scope not allowed")
+    if endpoint.write and claims.read_only:
+        return gateway_error(401, "unauthorized", "read only token scope not allowed")
+    who = str(claims.seller_id)
+    wait = shop.limits.take(endpoint.group, who)
+    if wait is not None:
+        spec = shop.limits.specs[endpoint.group]
+        refill = (spec.burst - shop.limits.remaining(endpoint.group, who)) / spec.rate
+        headers = {
+            "X-Ratelimit-Remaining": "0",
+            "X-Ratelimit-Retry": str(max(1, math.ceil(wait))),
+            "X-Ratelimit-Limit": str(spec.burst),
+            "X-Ratelimit-Reset": str(max(1, math.ceil(refill))),
+        }
+        return gateway_error(429, "too many requests", f"limited by {endpoint.group}", headers)
+    response = await call_next(request)
+    if response.status_code == 409 and endpoint.group in CONFLICT_COST_GROUPS:
+        shop.limits.charge(endpoint.group, who, CONFLICT_COST - 1)
+    if endpoint.group in shop.limits.specs:
+        response.headers.update(_limit_headers(shop.limits, endpoint.group, who))
+    return response
+
+
+async def _record_answer(entry: dict[str, Any], response: Response) -> Response:
+    """Keep the status and (small) JSON body of the answer in the journal entry."""
+    entry["status"] = response.status_code
+    iterator = getattr(response, "body_iterator", None)
+    if iterator is None:
+        body = bytes(response.body)
+    else:
+        body = b"".join([chunk if isinstance(chunk, bytes) else chunk.encode() async for chunk in iterator])
+        response = Response(content=body, status_code=response.status_code, headers=dict(response.headers))
+    if body and len(body) <= JOURNAL_BODY_LIMIT:
+        with contextlib.suppress(ValueError):
+            entry["response"] = json.loads(body)
+    return response
 
 
 def _fault_response(status: int) -> Response:

@@ -222,10 +222,11 @@ def router(shop: Shop) -> APIRouter:
             item["vendorCodes"].append(err.vendor_code)
             item["errors"][err.vendor_code] = err.errors
         last = state.card_errors[-1] if state.card_errors else None
+        # The cursor's fields are always there; with no errors they name no batch.
         cursor = {
             "next": False,
-            "updatedAt": last.at.strftime("%Y-%m-%dT%H:%M:%SZ") if last else None,
-            "batchUUID": last.batch_uuid if last else None,
+            "updatedAt": (last.at if last else now_utc()).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "batchUUID": last.batch_uuid if last else str(uuid.UUID(int=0)),
         }
         return _ok({"items": list(groups.values()), "cursor": cursor})
 
