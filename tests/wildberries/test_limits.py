@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from decimal import Decimal
 
 import httpx
 
-from marketbridge.channels.base import StockPush
+from marketbridge.channels.base import PricePush, StockPush
 from marketbridge.channels.wildberries.client import LIMITS
 from marketbridge.sandbox.wildberries.endpoints import LIMIT_GROUPS
 from tests.wildberries.harness import Sandbox, make_channel, start_sandbox
@@ -77,3 +78,18 @@ async def test_stock_export_of_thousands_of_offers_gets_no_429() -> None:
         assert len(puts) == 9
         stored = sandbox.control("GET", "/stocks")["items"]
         assert len(stored) == 6000
+
+
+async def test_price_task_followed_under_the_prices_limit(demo_sandbox: Sandbox) -> None:
+    channel = make_channel(demo_sandbox)
+    try:
+        offers = [o async for page in channel.iter_offers() for o in page]
+        shirt = [o for o in offers if o.product_code == "TSHIRT-03"]
+        items = [PricePush(o.external_id, o.offer_code, Decimal("1500"), Decimal("2000")) for o in shirt]
+        results = await channel.push_prices(items)
+    finally:
+        await channel.aclose()
+    assert len(items) == 4 and all(r.ok for r in results)
+    assert demo_sandbox.control("GET", "/limits")["rejected"] == {}
+    polls = [e for e in demo_sandbox.journal() if e["path"] == "/api/v2/history/tasks"]
+    assert polls and polls[-1]["status"] == 200
