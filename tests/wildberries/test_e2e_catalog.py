@@ -183,3 +183,20 @@ async def test_categories_and_attributes(sandbox: Sandbox, channel: WildberriesC
     attributes = await channel.category_attributes("3091")
     required = [a.name for a in attributes if a.required]
     assert required == ["Комплектация"]
+
+
+async def test_prices_already_set_and_a_task_sent_twice(
+    sandbox: Sandbox, channel: WildberriesChannel
+) -> None:
+    units = seed_shop(sandbox)
+    same = [PricePush(units["MUG"], "MUG", Decimal("1000"))]  # what the mug already costs
+    results = await channel.push_prices(same)
+    assert results[0].ok, "prices already set are no error"
+    assert not any(e["path"] == "/api/v2/history/tasks" for e in sandbox.journal())
+    row = {
+        "data": [{"nmID": int(sandbox.control("GET", "/cards")["items"][1]["external_id"]), "price": 1234}]
+    }
+    first = sandbox.api("POST", "/api/v2/upload/task", json=row)
+    again = sandbox.api("POST", "/api/v2/upload/task", json=row)
+    assert first.status_code == 200 and again.status_code == 208
+    assert again.json()["data"] == {"id": first.json()["data"]["id"], "alreadyExists": True}

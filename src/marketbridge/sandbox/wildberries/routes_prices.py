@@ -1,6 +1,8 @@
 """Prices and discounts API of the sandbox: upload tasks, their buffer and history, goods lists.
 
-An upload is checked for format at once (the whole request fails with 400 on a bad value);
+An upload is checked for format at once (the whole request fails with 400 on a bad value,
+or when every good already has the price and discount asked; the same goods sent again while
+their task waits in the buffer get 208 with that task's id);
 the goods are then applied after `price_delay` seconds in the buffer. A good whose new
 discounted price is more than three times lower than its current one is refused in
 processing (WB puts it into price quarantine) and reported in the history with status 3.
@@ -58,6 +60,19 @@ def _apply_good(state: ShopState, good: PriceGood) -> None:
             size.price = good.price
     card.discount = discount
     good.status = 2
+
+
+def _already_set(state: ShopState, good: PriceGood) -> bool:
+    """Whether a good (or size) already has exactly the price and discount asked."""
+    card = state.cards[good.nm_id]
+    if good.discount is not None and good.discount != card.discount:
+        return False
+    sizes = [s for s in card.sizes if good.size_id is None or s.chrt_id == good.size_id]
+    return bool(sizes) and all(good.price is None or s.price == good.price for s in sizes)
+
+
+def _signature(goods: list[PriceGood]) -> tuple[tuple[int, int | None, int | None, int | None], ...]:
+    return tuple(sorted((g.nm_id, g.size_id, g.price, g.discount) for g in goods))
 
 
 def process_price_tasks(state: ShopState) -> None:
@@ -143,13 +158,29 @@ def router(shop: Shop) -> APIRouter:
                 "AllItemNosAreSpecifiedIncorrectlyOrPricesAndDiscounts",
                 "All item Nos. are specified incorrectly, or the specified prices and discounts are already set",
             )
+        if len(known) == len(goods) and all(_already_set(state, g) for g in goods):
+            code = (
+                "TheSpecifiedPricesAreAlreadySet"
+                if by_size
+                else "TheSpecifiedPricesAndDiscountsAreAlreadySet"
+            )
+            raise WbError(400, code, "The specified prices and discounts are already set")
+        kind = "size" if by_size else "goods"
+        signature = _signature(goods)
+        for waiting in state.price_tasks.values():
+            if not waiting.processed and waiting.kind == kind and _signature(waiting.goods) == signature:
+                return JSONResponse(
+                    {"data": {"id": waiting.id, "alreadyExists": True}, "error": False,
+                     "errorText": "This task already exists"},
+                    status_code=208,
+                )  # fmt: skip
         task_id = state.next_id(500_000_000)
         state.price_tasks[task_id] = PriceTask(
             id=task_id,
             uploaded_at=now_utc(),
             ready_at=time.monotonic() + state.price_delay,
             goods=goods,
-            kind="size" if by_size else "goods",
+            kind=kind,
         )
         return _ok({"id": task_id, "alreadyExists": False})
 
