@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketbridge.channels.base import CardDraft, Channel
+from marketbridge.channels.base import CardDraft, Channel, RemoteOffer
 from marketbridge.model import EventType, ListingStatus
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
@@ -56,19 +57,7 @@ async def import_catalog(db: Database, conn: Connection, channel: Channel, recor
         async with db.session() as s:
             before = await linked_offers(s, conn.id, [u.external_id for u in units])
             resolved = await resolve_units(s, conn.account_id, conn.id, units, conn.settings, create_missing)
-            for o in page:
-                if o.external_id in resolved:
-                    await s.execute(
-                        update(Link)
-                        .where(
-                            Link.connection_id == conn.id,
-                            Link.entity_kind == "offer",
-                            Link.external_id == o.external_id,
-                        )
-                        .values(
-                            status=o.status.value, status_reason=o.status_reason, external_code=o.offer_code
-                        )
-                    )
+            await _record_listing_states(s, conn.id, page)
             new = [resolved[e] for e in resolved if e not in before]
             if new:
                 await ledger.stock_changed(s, conn.account_id, new, connection_id=conn.id)
@@ -77,6 +66,39 @@ async def import_catalog(db: Database, conn: Connection, channel: Channel, recor
         recorder.count("linked", len(resolved) - len(before))
         recorder.count("unmatched", len(page) - len(resolved))
         await recorder.heartbeat()
+
+
+async def _record_listing_states(s: AsyncSession, connection_id: int, page: Sequence[RemoteOffer]) -> None:
+    """Write each unit's listing status where it changed, in one executemany."""
+    current = {
+        ext: (link_id, status, reason, code)
+        for part in chunks([o.external_id for o in page])
+        for ext, link_id, status, reason, code in await s.execute(
+            select(Link.external_id, Link.id, Link.status, Link.status_reason, Link.external_code).where(
+                Link.connection_id == connection_id, Link.entity_kind == "offer", Link.external_id.in_(part)
+            )
+        )
+    }
+    changes = [
+        {
+            "link_id": current[o.external_id][0],
+            "st": o.status.value,
+            "why": o.status_reason,
+            "code": o.offer_code,
+        }
+        for o in page
+        if o.external_id in current
+        and current[o.external_id][1:] != (o.status.value, o.status_reason, o.offer_code)
+    ]
+    if changes:
+        links = Link.__table__
+        assert isinstance(links, Table)
+        await s.execute(
+            links.update()
+            .where(links.c.id == bindparam("link_id"))
+            .values(status=bindparam("st"), status_reason=bindparam("why"), external_code=bindparam("code")),
+            changes,
+        )
 
 
 async def export_cards(db: Database, conn: Connection, channel: Channel, offer_ids: Sequence[int]) -> str:
