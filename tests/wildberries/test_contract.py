@@ -56,6 +56,14 @@ def test_sandbox_responses_match_the_spec(sandbox: Sandbox) -> None:
         200,
         json={"settings": {"cursor": {"limit": 2, "updatedAt": cursor["updatedAt"], "nmID": cursor["nmID"]}}},
     )
+    by_subject = check(
+        sandbox,
+        "POST",
+        "/content/v2/get/cards/list",
+        200,
+        json={"settings": {"cursor": {"limit": 100}, "filter": {"objectIDs": [192], "textSearch": "SHIRT"}}},
+    )
+    assert [c["vendorCode"] for c in by_subject["cards"]] == ["SHIRT"]
     check(sandbox, "GET", "/content/v2/object/parent/all", 200)
     check(sandbox, "GET", "/content/v2/object/all", 200, params={"limit": 10})
     check(sandbox, "GET", "/content/v2/object/charcs/3091", 200)

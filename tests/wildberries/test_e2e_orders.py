@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from marketbridge.channels.base import PackBox, PackLine, RemoteOrder, StockPush
+from marketbridge.channels.base import PackBox, PackLine, PricePush, RemoteOrder, StockPush
 from marketbridge.channels.errors import (
     AuthError,
     BadResponse,
@@ -190,6 +191,8 @@ async def test_tokens_categories_and_read_only(sandbox: Sandbox) -> None:
     assert ids[0] in orders, "a read-only token reads"
     with pytest.raises(AuthError):
         await read_only.cancel(ids[0], "no")
+    refused = await read_only.push_prices([PricePush("1", "X", Decimal("10"))])
+    assert not refused[0].ok and refused[0].code == "unauthorized"
     body = sandbox.api("PATCH", f"/api/v3/orders/{ids[0]}/cancel", token=sandbox.mint(read_only=True)).json()
     assert body["status"] == 401 and body["detail"] == "read only token scope not allowed"
     assert sandbox.api("GET", "/api/v3/warehouses", token="not-a-token").status_code == 401

@@ -117,7 +117,10 @@ class PricePusher:
     async def push(self, items: Sequence[PricePush]) -> list[ItemResult]:
         results: dict[int, ItemResult] = {}
         if any(i.external_id not in self.index for i in items):
-            self.index = await goods_index(self.api)
+            try:
+                self.index = await goods_index(self.api)
+            except ChannelError as exc:  # e.g. a token without the prices category
+                return [ItemResult(i.external_id, False, exc.code, str(exc), exc.retryable) for i in items]
         rows: list[tuple[int, _Row]] = []
         for n, item in enumerate(items):
             error = self._check(item)

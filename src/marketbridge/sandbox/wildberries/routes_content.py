@@ -103,6 +103,18 @@ def _moderate(state: ShopState, batch_uuid: str, variant: dict[str, Any]) -> Non
     state.add_card(card)
 
 
+def _matches(card: Card, flt: dict[str, Any]) -> bool:
+    """The cards list filter besides textSearch: subjects, brands, merged card (imtID)."""
+    subjects = flt.get("objectIDs")
+    brands = flt.get("brands")
+    imt = flt.get("imtID")
+    if isinstance(subjects, list) and subjects and card.subject_id not in subjects:
+        return False
+    if isinstance(brands, list) and brands and card.brand not in brands:
+        return False
+    return not (isinstance(imt, int) and imt and card.imt_id != imt)
+
+
 def _check_variant(subject_id: Any, variant: Any) -> dict[str, Any]:
     if not isinstance(variant, dict) or not isinstance(subject_id, int):
         raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
@@ -194,6 +206,7 @@ def router(shop: Shop) -> APIRouter:
                 or text == str(c.nm_id)
                 or any(text == sku for s in c.sizes for sku in s.skus)
             ]
+        cards = [c for c in cards if _matches(c, flt)]
         cards.sort(key=lambda c: (c.updated_at, c.nm_id), reverse=not ascending)
         if after_time is not None and after_nm is not None:
             mark = (after_time, after_nm)
