@@ -158,8 +158,11 @@ def control_router(backend: SandboxBackend) -> APIRouter:
             raise HTTPException(409, str(exc)) from exc
 
     @router.get("/stocks")
-    def stocks() -> dict[str, Any]:
-        return {"items": backend.stocks()}
+    def stocks(offer_code: str | None = None) -> dict[str, Any]:
+        items = backend.stocks()
+        if offer_code is not None:
+            items = [i for i in items if i.get("offer_code") == offer_code]
+        return {"items": items}
 
     @router.get("/prices")
     def prices() -> dict[str, Any]:
