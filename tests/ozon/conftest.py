@@ -82,6 +82,18 @@ def demo_sandbox() -> Iterator[Sandbox]:
     yield from _sandbox(limits=False, demo_data=True)
 
 
+@pytest.fixture(scope="module")
+def shared_sandbox() -> Iterator[Sandbox]:
+    """One sandbox for a module's tests that change nothing in it (refused requests, reads)."""
+    yield from _sandbox(limits=False)
+
+
+@pytest.fixture(scope="module")
+def shared_demo_sandbox() -> Iterator[Sandbox]:
+    """The demo shop, shared by a module's read-only tests."""
+    yield from _sandbox(limits=False, demo_data=True)
+
+
 def make_channel(url: str, api_key: str = API_KEY) -> OzonChannel:
     config = ConnectionConfig(
         connection_id="test-ozon",

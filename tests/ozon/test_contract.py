@@ -182,8 +182,8 @@ async def test_pushes_have_the_fields_of_the_spec_samples(
         ("/v4/product/info/limit", {}),
     ],
 )
-def test_other_answers_match_the_spec(demo_sandbox: Sandbox, path: str, body: dict[str, Any]) -> None:
-    reply = demo_sandbox.api(path, body)
+def test_other_answers_match_the_spec(shared_demo_sandbox: Sandbox, path: str, body: dict[str, Any]) -> None:
+    reply = shared_demo_sandbox.api(path, body)
     problems = check_response(path, reply.status_code, reply.headers.get("content-type", ""), reply.content)
     assert not problems, "\n".join(problems)
 

@@ -60,9 +60,9 @@ def test_registered_with_made_up_credentials() -> None:
     ],
 )
 def test_credentials_are_checked_as_the_live_api_does(
-    sandbox: Sandbox, headers: dict[str, str], status: int, code: int, message: str
+    shared_sandbox: Sandbox, headers: dict[str, str], status: int, code: int, message: str
 ) -> None:
-    reply = sandbox.api("/v1/warehouse/list", {}, headers=headers)
+    reply = shared_sandbox.api("/v1/warehouse/list", {}, headers=headers)
     assert reply.status_code == status
     assert reply.json() == {"code": code, "message": message, "details": []}
 

@@ -280,14 +280,14 @@ class OzonChannel:
         ]
         return await self._push_batches(api.PRICES, "prices", api.MAX_PRICE_BATCH, entries, ("offer_id",))
 
-    async def _cached(self, key: str) -> Any:
+    def _cached(self, key: str) -> Any:
         hit = self._cache.get(key)
         if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[1]
         return None
 
     async def categories(self) -> list[Category]:
-        cached = await self._cached("tree")
+        cached = self._cached("tree")
         if cached is not None:
             return list(cached)
         answer = await self.api.call(api.CATEGORY_TREE, {"language": "DEFAULT"})
@@ -297,7 +297,7 @@ class OzonChannel:
 
     async def category_attributes(self, category_id: str) -> list[CategoryAttribute]:
         key = f"attributes:{category_id}"
-        cached = await self._cached(key)
+        cached = self._cached(key)
         if cached is not None:
             return list(cached)
         try:
@@ -315,7 +315,7 @@ class OzonChannel:
     async def attribute_values(self, category_id: str, attribute_id: str) -> dict[str, int]:
         """The dictionary of an attribute, value -> dictionary_value_id (all pages, cached)."""
         key = f"values:{category_id}:{attribute_id}"
-        cached = await self._cached(key)
+        cached = self._cached(key)
         if cached is not None:
             return dict(cached)
         category, type_id = mapping.split_category(category_id)
