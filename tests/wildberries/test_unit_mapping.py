@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -204,3 +205,48 @@ async def test_stock_409_without_item_names_fails_the_batch_as_retryable() -> No
     assert json.loads(route.calls[0].request.content) == {
         "stocks": [{"chrtId": 11, "amount": 1}, {"chrtId": 12, "amount": 2}]
     }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"orders": "nope"},
+        {"orders": [1, 2]},
+        {"orders": [{"id": "x", "chrtId": 1, "createdAt": "2026-01-01T00:00:00Z"}]},
+        {"orders": [{"id": 1, "chrtId": 1, "createdAt": "not a time"}]},
+        [],
+    ],
+)
+@respx.mock
+async def test_malformed_task_lists_raise_bad_response(body: Any) -> None:
+    respx.get("https://mp.test/api/v3/orders/new").mock(return_value=httpx.Response(200, json=body))
+    respx.post("https://mp.test/api/v3/orders/status").mock(
+        return_value=httpx.Response(200, json={"orders": []})
+    )
+    respx.post("https://ct.test/content/v2/get/cards/list").mock(
+        return_value=httpx.Response(200, json={"cards": [], "cursor": {"total": 0}})
+    )
+    channel = _channel()
+    now = datetime.now(UTC)
+    try:
+        with pytest.raises(BadResponse):
+            async for _ in channel.iter_orders(now - timedelta(hours=1), now):
+                pass
+    finally:
+        await channel.aclose()
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"cards": {"a": 1}}, {"cards": [{"nmID": 1}]}, {"cards": [], "cursor": 5}]
+)
+@respx.mock
+async def test_malformed_cards_raise_bad_response(body: Any) -> None:
+    respx.post("https://ct.test/content/v2/get/cards/list").mock(return_value=httpx.Response(200, json=body))
+    channel = _channel()
+    try:
+        with pytest.raises(BadResponse):
+            async for _ in channel.iter_offers():
+                pass
+    finally:
+        await channel.aclose()

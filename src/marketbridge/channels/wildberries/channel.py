@@ -113,7 +113,7 @@ class WildberriesChannel:
 
     async def list_warehouses(self) -> list[RemoteWarehouse]:
         body = await self.api.warehouses()
-        rows = mapping.guarded("warehouses", lambda: list(body))
+        rows = mapping.dicts({"warehouses": body}, "warehouses")
         return [
             mapping.guarded(
                 "warehouse",
@@ -129,7 +129,7 @@ class WildberriesChannel:
         cursor: dict[str, Any] = {"limit": CARDS_PAGE}
         while True:
             body = await self.api.cards_list(cursor)
-            cards = mapping.guarded("cards list", lambda b: list(b["cards"]), body)
+            cards = mapping.dicts(body, "cards")
             page: list[RemoteOffer] = []
             for card in cards:
                 page.extend(mapping.card_offers(card, self.sizes_as_products))
@@ -152,7 +152,7 @@ class WildberriesChannel:
         offset = 0
         while True:
             body = await self.api.goods(limit=1000, offset=offset)
-            goods = mapping.guarded("goods list", lambda b: list(b["data"]["listGoods"]), body)
+            goods = mapping.dicts(body, "data", "listGoods")
             page = [price for good in goods for price in self._good_prices(good)]
             if page:
                 yield page
@@ -190,7 +190,7 @@ class WildberriesChannel:
         for start in range(0, len(ids), STATUS_BATCH):
             chunk = [int(i) for i in ids[start : start + STATUS_BATCH]]
             body = await self.api.orders_status(chunk)
-            for row in mapping.guarded("statuses", lambda b: list(b["orders"]), body):
+            for row in mapping.dicts(body, "orders"):
                 key, pair = mapping.guarded(
                     "status",
                     lambda r: (str(int(r["id"])), (str(r["supplierStatus"]), str(r["wbStatus"]))),
@@ -218,7 +218,7 @@ class WildberriesChannel:
                 return
             for article in sorted(articles):
                 body = await self.api.cards_list({"limit": CARDS_PAGE}, text=article)
-                for card in mapping.guarded("cards", lambda b: list(b["cards"]), body):
+                for card in mapping.dicts(body, "cards"):
                     for offer in mapping.card_offers(card, self.sizes_as_products):
                         self.unit_codes[offer.external_id] = offer.offer_code
         except AuthError:
@@ -234,7 +234,7 @@ class WildberriesChannel:
     async def iter_orders(self, since: datetime, until: datetime) -> AsyncIterator[list[RemoteOrder]]:
         seen: set[str] = set()
         body = await self.api.orders_new()
-        fresh = [r for r in mapping.guarded("new tasks", lambda: list(body["orders"]))]
+        fresh = mapping.dicts(body, "orders")
         if fresh:
             seen.update(str(r.get("id")) for r in fresh)
             yield await self._with_statuses(fresh)
@@ -257,7 +257,7 @@ class WildberriesChannel:
                     date_from=int(start.timestamp()),
                     date_to=int(end.timestamp()),
                 )
-                raws = mapping.guarded("tasks", lambda p: list(p["orders"]), page)
+                raws = mapping.dicts(page, "orders")
                 yield raws
                 if len(raws) < ORDERS_PAGE:
                     break
@@ -371,7 +371,7 @@ class WildberriesChannel:
                 body = await self.api.claims(archive=archived, limit=CLAIMS_PAGE, offset=offset)
                 claims = [
                     c
-                    for c in mapping.guarded("claims", lambda b: list(b["claims"]), body)
+                    for c in mapping.dicts(body, "claims")
                     if mapping.guarded(
                         "claim", lambda c: mapping.parse_time(c.get("dt_update") or c["dt"]), c
                     )
@@ -394,7 +394,7 @@ class WildberriesChannel:
         offset = 0
         while True:
             body = await self.api.subjects(limit=SUBJECTS_PAGE, offset=offset)
-            rows = mapping.guarded("subjects", lambda b: list(b["data"] or []), body)
+            rows = mapping.dicts(body, "data")
             for row in rows:
                 parent = f"parent-{row.get('parentID')}"
                 parents[parent] = str(row.get("parentName") or parent)
@@ -415,7 +415,7 @@ class WildberriesChannel:
 
     async def category_attributes(self, category_id: str) -> list[CategoryAttribute]:
         body = await self.api.charcs(category_id)
-        rows = mapping.guarded("characteristics", lambda: list(body["data"] or []))
+        rows = mapping.dicts(body, "data")
         return [
             mapping.guarded(
                 "characteristic",
@@ -475,20 +475,21 @@ class WildberriesChannel:
             raise ChannelError(f"wildberries: not a card export id: {task_id[:80]!r}") from exc
         errors_body = await self.api.cards_errors()
         errors: dict[str, list[str]] = {}
-        for item in mapping.guarded("card errors", lambda: list(errors_body["data"]["items"] or [])):
-            for vendor, texts in (item.get("errors") or {}).items():
-                errors.setdefault(vendor, []).extend(str(t) for t in texts)
+        for item in mapping.dicts(errors_body, "data", "items"):
+            per_card = item.get("errors")
+            if not isinstance(per_card, dict):
+                continue
+            for vendor, texts in per_card.items():
+                errors.setdefault(str(vendor), []).extend(
+                    str(t) for t in (texts if isinstance(texts, list) else [texts])
+                )
         results: list[CardResult] = []
         for offer_code, vendor in codes.items():
             body = await self.api.cards_list({"limit": CARDS_PAGE}, text=vendor)
-            found = [
-                c
-                for c in mapping.guarded("cards", lambda b: list(b["cards"]), body)
-                if c.get("vendorCode") == vendor
-            ]
+            found = [c for c in mapping.dicts(body, "cards") if c.get("vendorCode") == vendor]
             if found:
                 results.append(
-                    CardResult(offer_code, ListingStatus.ACTIVE, external_id=str(found[0]["nmID"]))
+                    CardResult(offer_code, ListingStatus.ACTIVE, external_id=str(found[0].get("nmID")))
                 )
             elif vendor in errors:
                 results.append(CardResult(offer_code, ListingStatus.REJECTED, errors=errors[vendor]))

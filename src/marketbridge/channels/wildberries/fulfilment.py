@@ -20,7 +20,7 @@ from PIL import Image, UnidentifiedImageError
 
 from marketbridge.channels.errors import BadResponse, ChannelError, TransientError
 from marketbridge.channels.wildberries.client import WbApi
-from marketbridge.channels.wildberries.mapping import guarded
+from marketbridge.channels.wildberries.mapping import dicts, guarded
 from marketbridge.model import Label, LabelFormat
 
 STICKER_BATCH = 100
@@ -73,7 +73,7 @@ class Supplies:
         next_ = 0
         while True:
             body = await self.api.supplies(limit=SUPPLY_PAGE, next_=next_)
-            supplies = guarded("supplies list", lambda b: list(b["supplies"]), body)
+            supplies = dicts(body, "supplies")
             for supply in supplies:
                 if supply.get("done") or supply.get("cargoType") not in (None, 0, cargo):
                     continue
@@ -126,7 +126,7 @@ async def stickers(api: WbApi, task_ids: Sequence[str], fmt: LabelFormat) -> lis
     for start in range(0, len(task_ids), STICKER_BATCH):
         chunk = task_ids[start : start + STICKER_BATCH]
         body = await api.stickers([int(t) for t in chunk], kind)
-        for sticker in guarded("stickers", lambda b: list(b["stickers"]), body):
+        for sticker in dicts(body, "stickers"):
             files[str(guarded("sticker", lambda s: int(s["orderId"]), sticker))] = decode_file(
                 sticker.get("file")
             )

@@ -36,6 +36,20 @@ def guarded(what: str, build: Callable[..., T], *args: Any) -> T:
         raise BadResponse(f"wildberries: malformed {what}: {type(exc).__name__}: {exc}") from exc
 
 
+def dicts(body: Any, *path: str) -> list[dict[str, Any]]:
+    """The list of objects at `path` in an answer (null: empty), else BadResponse."""
+    node = body
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            raise BadResponse(f"wildberries: malformed answer: no {'.'.join(path)!r}")
+        node = node[key]
+    if node is None:
+        return []
+    if not isinstance(node, list) or not all(isinstance(item, dict) for item in node):
+        raise BadResponse(f"wildberries: malformed answer: {'.'.join(path)!r} is not a list of objects")
+    return node
+
+
 def unit_code(vendor_code: str, tech_size: str, sizes_on_card: int) -> str:
     return vendor_code if sizes_on_card == 1 else f"{vendor_code}-{tech_size}"
 

@@ -22,7 +22,7 @@ from typing import Any
 from marketbridge.channels.base import ItemResult, PricePush
 from marketbridge.channels.errors import BadResponse, ChannelError, RequestRejected, TransientError
 from marketbridge.channels.wildberries.client import WbApi
-from marketbridge.channels.wildberries.mapping import MAX_DISCOUNT, guarded, wb_price
+from marketbridge.channels.wildberries.mapping import MAX_DISCOUNT, dicts, guarded, wb_price
 
 BATCH = 1000
 #: 400 codes meaning "nothing to change": the prices are already what we asked.
@@ -49,7 +49,7 @@ async def goods_index(api: WbApi) -> dict[str, GoodInfo]:
     offset = 0
     while True:
         body = await api.goods(limit=BATCH, offset=offset)
-        goods = guarded("goods list", lambda b: list(b["data"]["listGoods"]), body)
+        goods = dicts(body, "data", "listGoods")
         for good in goods:
             info = guarded("good", lambda g: GoodInfo(int(g["nmID"]), bool(g.get("editableSizePrice"))), good)
             for size in good.get("sizes") or []:
@@ -88,7 +88,7 @@ async def follow_task(
     offset = 0
     while True:
         page = await api.price_history_goods(upload_id, limit=BATCH, offset=offset)
-        goods = guarded("price task goods", lambda p: list(p["data"]["historyGoods"]), page)
+        goods = dicts(page, "data", "historyGoods")
         for good in goods:
             if good.get("status") == 3 or good.get("errorText"):
                 size_id = good.get("sizeID")
