@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -22,7 +24,7 @@ from sqlalchemy import select
 from marketbridge.channels import registry as channel_registry
 from marketbridge.demo.catalog import DemoCatalog, seed_offers
 from marketbridge.demo.seed import HubIds, seed_hub
-from marketbridge.runtime.serving import ThreadedServer, serve_in_loop
+from marketbridge.runtime.serving import ThreadedServer, free_port, serve_in_loop
 from marketbridge.runtime.settings import Settings
 from marketbridge.sandbox import registry as sandbox_registry
 from marketbridge.store import accounts
@@ -37,10 +39,44 @@ from marketbridge.sync.scheduler import Background
 from marketbridge.wiring import Hub
 
 
+class SandboxProcess:
+    """A sandbox in its own process (`marketbridge sandbox KIND`), so it shares nothing with the hub."""
+
+    def __init__(self, kind: str, credentials: dict[str, str], limits: bool) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [sys.executable, "-m", "marketbridge.cli", "sandbox", kind, "--port", str(self.port)]
+        if not limits:
+            args.append("--no-limits")
+        for name, value in credentials.items():
+            args += [f"--{name.replace('_', '-')}", value]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def start(self, timeout: float = 30.0) -> SandboxProcess:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"sandbox process exited with {self.proc.returncode}")
+            try:
+                if httpx.get(self.url + "/_sandbox/limits", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"sandbox on port {self.port} did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 @dataclass
 class Market:
     kind: str
-    server: ThreadedServer
+    server: ThreadedServer | SandboxProcess
     credentials: dict[str, str]
     connection_id: int = 0
     control: httpx.AsyncClient = field(init=False)
@@ -51,6 +87,10 @@ class Market:
     @property
     def url(self) -> str:
         return self.server.url
+
+
+#: Offers per control-API seed call, so a big catalog is not one huge request.
+SEED_CHUNK = 20_000
 
 
 @dataclass
@@ -179,6 +219,7 @@ async def open_world(
     hub_factory: Callable[[Database], Hub] | None = None,
     background: list[Background] | None = None,
     api_port: int | None = None,
+    sandbox_processes: bool = False,
 ) -> AsyncIterator[World]:
     """Start sandboxes, a hub on `db` (migrated), the demo shop, and connect them all."""
     specs = sandbox_registry.load_all()
@@ -188,20 +229,27 @@ async def open_world(
         for kind in chosen:
             spec = specs[kind]
             credentials = spec.make_credentials()
-            app = spec.create_app(credentials=credentials, demo_data=False, limits=limits, push_url=None)
-            server = ThreadedServer(app).start()
+            server: ThreadedServer | SandboxProcess
+            if sandbox_processes:
+                server = await asyncio.to_thread(SandboxProcess(kind, credentials, limits).start)
+            else:
+                app = spec.create_app(credentials=credentials, demo_data=False, limits=limits, push_url=None)
+                server = ThreadedServer(app).start()
             stack.callback(server.stop)
             market = Market(kind=kind, server=server, credentials=credentials)
             stack.push_async_callback(market.control.aclose)
             markets[kind] = market
-            seeded = await market.control.post(
-                "/seed",
-                json={
-                    "warehouses": [{"name": w.name} for w in catalog.warehouses],
-                    "offers": seed_offers(catalog),
-                },
-            )
-            seeded.raise_for_status()
+            offers = seed_offers(catalog)
+            warehouses = [{"name": w.name} for w in catalog.warehouses]
+            for start in range(0, max(len(offers), 1), SEED_CHUNK):
+                seeded = await market.control.post(
+                    "/seed",
+                    json={
+                        "warehouses": warehouses if start == 0 else [],
+                        "offers": offers[start : start + SEED_CHUNK],
+                    },
+                )
+                seeded.raise_for_status()
 
         hub = (
             hub_factory(db)
