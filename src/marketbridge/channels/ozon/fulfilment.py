@@ -65,6 +65,11 @@ async def set_marking_codes(ozon: OzonApi, posting_number: str, boxes: Sequence[
                 ],
             }
         )
+    unknown = set(codes) - {str(p["product_id"]) for p in products}
+    if unknown:
+        raise RequestRejected(
+            f"ozon: marking codes for SKUs not in {posting_number}: {', '.join(sorted(unknown))}"
+        )
     await ozon.call(
         api.EXEMPLAR_SET, {"posting_number": posting_number, "multi_box_qty": 1, "products": products}
     )
