@@ -74,3 +74,36 @@ def test_sdk_reads_claims(sandbox: Sandbox) -> None:
     api = _client(communications, sandbox)
     claims = api.get_v1_claims(is_archive=False)
     assert claims.total == 1 and claims.claims[0].nm_id > 0
+
+
+def test_sdk_runs_the_supply_cycle_and_a_price_task(sandbox: Sandbox) -> None:
+    seed_shop(sandbox)
+    sandbox.control("PUT", "/timing", json={"price_delay": 0})
+    ids = [
+        int(i)
+        for i in sandbox.control("POST", "/orders", json={"lines": [{"offer_code": "MUG", "quantity": 2}]})[
+            "ids"
+        ]
+    ]
+    fbs = _client(orders_fbs, sandbox)
+    supply = fbs.post_v3_supplies(orders_fbs.PostV3SuppliesRequest(name="sdk cycle")).id
+    fbs.patch_v3_supplies_supply_id_orders(
+        supply, orders_fbs.PatchV3SuppliesSupplyIdOrdersRequest.from_dict({"orders": ids})
+    )
+    stickers = fbs.post_v3_orders_stickers(
+        "zplh", 58, 40, orders_fbs.PostV3OrdersStickersRequest.from_dict({"orders": ids})
+    )
+    assert sorted(s.order_id for s in stickers.stickers) == sorted(ids)
+    fbs.patch_v3_supplies_supply_id_deliver(supply)
+    statuses = fbs.post_v3_orders_status(orders_fbs.PostV3OrdersStatusRequest(orders=ids))
+    assert {s.supplier_status for s in statuses.orders} == {"complete"}
+
+    prices = _client(items, sandbox)
+    nm_id = prices.get_v2_list_goods_filter(limit=10).data.list_goods[0].nm_id
+    task = prices.post_v2_upload_task(
+        items.PostV2UploadTaskRequest.from_dict({"data": [{"nmID": nm_id, "price": 4321, "discount": 10}]})
+    )
+    history = prices.get_v2_history_tasks(task.data.id)
+    assert history.data.status == 3
+    goods = prices.get_v2_list_goods_filter(limit=10, filter_nm_id=nm_id).data.list_goods
+    assert goods[0].discount == 10 and goods[0].sizes[0].price == 4321
