@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+	@if command -v npm >/dev/null && [ ! -f var/web/node_modules/htmx.org/dist/htmx.min.js ]; then \
+	  npm install --no-save --silent --prefix var/web htmx.org@2 >/dev/null 2>&1 \
+	  || echo "htmx was not installed: the dashboard works without it"; fi
 
-demo: $(STAMP)
+demo: setup
 	$(BIN)/marketbridge demo
 
 lint: $(STAMP)

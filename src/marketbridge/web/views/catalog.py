@@ -95,8 +95,11 @@ async def channel_states(
 
 
 async def _offer_ids_with_status(hub: Hub, account_id: int, status: str) -> set[int]:
+    by_export = {
+        code for (_, code), st in (await _export_states(hub, account_id, None)).items() if st.status == status
+    }
     async with hub.db.session() as s:
-        linked = {
+        found = {
             oid
             for (oid,) in await s.execute(
                 select(Link.entity_id).where(
@@ -104,19 +107,14 @@ async def _offer_ids_with_status(hub: Hub, account_id: int, status: str) -> set[
                 )
             )
         }
-        by_export = {
-            code
-            for (_, code), st in (await _export_states(hub, account_id, None)).items()
-            if st.status == status
-        }
         if by_export:
-            linked |= {
+            found |= {
                 oid
                 for (oid,) in await s.execute(
                     select(Offer.id).where(Offer.account_id == account_id, Offer.sku.in_(by_export))
                 )
             }
-    return linked
+    return found
 
 
 @router.get("/products")

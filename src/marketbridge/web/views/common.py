@@ -26,7 +26,7 @@ class ConnectionInfo:
 
     @property
     def label(self) -> str:
-        return self.name if self.name.lower() == self.title.lower() else f"{self.name} ({self.title})"
+        return self.title if self.name.lower() == self.title.lower() else f"{self.name} ({self.title})"
 
 
 def channel_title(kind: str) -> str:

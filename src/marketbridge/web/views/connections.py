@@ -50,7 +50,7 @@ async def connections_page(request: Request, viewer: Page) -> Response:
                         )
                         .group_by(SyncRun.connection_id)
                     )
-                ).tuples()
+                ).all()
             )
             failed_pushes = dict(
                 (
@@ -59,7 +59,7 @@ async def connections_page(request: Request, viewer: Page) -> Response:
                         .where(PendingChange.connection_id.in_(ids), PendingChange.last_error.is_not(None))
                         .group_by(PendingChange.connection_id)
                     )
-                ).tuples()
+                ).all()
             )
             failed_inbox = dict(
                 (
@@ -68,7 +68,7 @@ async def connections_page(request: Request, viewer: Page) -> Response:
                         .where(InboxItem.connection_id.in_(ids), InboxItem.status == "failed")
                         .group_by(InboxItem.connection_id)
                     )
-                ).tuples()
+                ).all()
             )
     return render(
         request,
