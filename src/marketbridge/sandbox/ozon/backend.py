@@ -26,6 +26,7 @@ from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.ozon import catalog_data
 from marketbridge.sandbox.ozon.shop import BUYER_CANCEL_REASON, Shop
 from marketbridge.sandbox.ozon.state import (
+    POSTING_STATUSES,
     Posting,
     PostingLine,
     Product,
@@ -44,23 +45,6 @@ LIMIT_SPECS: dict[str, BucketSpec] = {
 
 #: Canonical targets of the control API's move -> Ozon status.
 CANONICAL_MOVES = {"shipped": "delivering", "delivered": "delivered", "cancelled": "cancelled"}
-OZON_STATUSES = frozenset(
-    {
-        "awaiting_registration",
-        "acceptance_in_progress",
-        "awaiting_approve",
-        "awaiting_packaging",
-        "awaiting_deliver",
-        "arbitration",
-        "client_arbitration",
-        "delivering",
-        "driver_pickup",
-        "delivered",
-        "cancelled",
-        "not_accepted",
-        "sent_by_seller",
-    }
-)
 DEFAULT_CATEGORY = (17028922, 91565)
 MARKED_CATEGORY = (17028650, 94700)
 
@@ -209,7 +193,7 @@ class OzonBackend:
             if posting is None:
                 raise KeyError(order_id)
             target = CANONICAL_MOVES.get(move.status, move.status)
-            if target not in OZON_STATUSES:
+            if target not in POSTING_STATUSES:
                 raise ValueError(f"unknown status {move.status!r}")
             if posting.status in ("delivered", "cancelled"):
                 raise ValueError(f"posting is {posting.status} already")

@@ -59,6 +59,27 @@ def _visible(product: Product, visibility: str) -> bool:
     return True
 
 
+def _batch(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The non-empty list of objects a batch method takes in `name`."""
+    items = get_list(data, name)
+    if not items:
+        raise bad_request(f"{name}: at least one item is required")
+    if any(not isinstance(i, dict) for i in items):
+        raise bad_request(f"{name}: objects are expected")
+    return items
+
+
+def _cursor_page(backend: OzonBackend, data: dict[str, Any]) -> tuple[list[Product], int, str]:
+    """A cursor-paged product method's page: (products, total matching, next cursor)."""
+    limit = get_limit(data, 1000)
+    after = decode_cursor(data.get("cursor"))
+    if after is not None and not isinstance(after, int):
+        raise bad_request("cursor: invalid value")
+    ids = _filtered_ids(backend, get_obj(data, "filter"))
+    chunk, _more = page_after(ids, after, limit)
+    return [backend.state.products[i] for i in chunk], len(ids), encode_cursor(chunk[-1]) if chunk else ""
+
+
 def catalog_router(backend: OzonBackend) -> APIRouter:
     router = APIRouter()
 
@@ -116,10 +137,7 @@ def catalog_router(backend: OzonBackend) -> APIRouter:
 
     @router.post("/v3/product/import")
     async def product_import(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        items = get_list(data, "items")
-        if any(not isinstance(i, dict) for i in items):
-            raise bad_request("items: objects are expected")
+        items = _batch(await read_body(request), "items")
         with backend.state.lock:
             task_id = backend.shop.import_cards(items)
         return {"result": {"task_id": task_id}}
@@ -145,12 +163,7 @@ def catalog_router(backend: OzonBackend) -> APIRouter:
 
     @router.post("/v2/products/stocks")
     async def products_stocks(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        items = get_list(data, "stocks")
-        if not items:
-            raise bad_request("stocks: at least one item is required")
-        if any(not isinstance(i, dict) for i in items):
-            raise bad_request("stocks: objects are expected")
+        items = _batch(await read_body(request), "stocks")
         for n, item in enumerate(items):
             if item.get("warehouse_id") in (None, "", 0):
                 raise bad_request(
@@ -163,13 +176,10 @@ def catalog_router(backend: OzonBackend) -> APIRouter:
     @router.post("/v4/product/info/stocks")
     async def product_info_stocks(request: Request) -> dict[str, Any]:
         data = await read_body(request)
-        limit = get_limit(data, 1000)
-        after = decode_cursor(data.get("cursor"))
         with backend.state.lock:
-            ids = _filtered_ids(backend, get_obj(data, "filter"))
-            chunk, _more = page_after(ids, after, limit)
+            products, total, cursor = _cursor_page(backend, data)
             items = []
-            for p in (backend.state.products[i] for i in chunk):
+            for p in products:
                 present = sum(p.stocks.values())
                 items.append(
                     {
@@ -187,7 +197,7 @@ def catalog_router(backend: OzonBackend) -> APIRouter:
                         ],
                     }
                 )
-        return {"items": items, "total": len(ids), "cursor": encode_cursor(chunk[-1]) if chunk else ""}
+        return {"items": items, "total": total, "cursor": cursor}
 
     @router.post("/v1/product/info/stocks-by-warehouse/fbs")
     async def stocks_by_warehouse(request: Request) -> dict[str, Any]:
@@ -215,23 +225,15 @@ def catalog_router(backend: OzonBackend) -> APIRouter:
 
     @router.post("/v1/product/import/prices")
     async def import_prices(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        items = get_list(data, "prices")
-        if not items:
-            raise bad_request("prices: at least one item is required")
-        if any(not isinstance(i, dict) for i in items):
-            raise bad_request("prices: objects are expected")
+        items = _batch(await read_body(request), "prices")
         with backend.state.lock:
             return {"result": backend.shop.set_prices(items)}
 
     @router.post("/v5/product/info/prices")
     async def product_info_prices(request: Request) -> dict[str, Any]:
         data = await read_body(request)
-        limit = get_limit(data, 1000)
-        after = decode_cursor(data.get("cursor"))
         with backend.state.lock:
-            ids = _filtered_ids(backend, get_obj(data, "filter"))
-            chunk, _more = page_after(ids, after, limit)
+            products, total, cursor = _cursor_page(backend, data)
             items = [
                 {
                     "product_id": p.product_id,
@@ -252,9 +254,9 @@ def catalog_router(backend: OzonBackend) -> APIRouter:
                     },
                     "price_indexes": {"color_index": "WITHOUT_INDEX"},
                 }
-                for p in (backend.state.products[i] for i in chunk)
+                for p in products
             ]
-        return {"items": items, "total": len(ids), "cursor": encode_cursor(chunk[-1]) if chunk else ""}
+        return {"items": items, "total": total, "cursor": cursor}
 
     @router.post("/v1/warehouse/list")
     async def warehouse_list(request: Request) -> dict[str, Any]:

@@ -27,21 +27,10 @@ from marketbridge.sandbox.ozon.requests import (
     read_body,
 )
 from marketbridge.sandbox.ozon.shop import CANCEL_REASONS
-from marketbridge.sandbox.ozon.state import Posting
+from marketbridge.sandbox.ozon.state import UNFULFILLED_STATUSES, Posting
 
 MAX_OFFSET = 20_000
 MAX_PERIOD = timedelta(days=366)
-UNFULFILLED = frozenset(
-    {
-        "awaiting_registration",
-        "acceptance_in_progress",
-        "awaiting_approve",
-        "awaiting_packaging",
-        "awaiting_deliver",
-        "arbitration",
-        "client_arbitration",
-    }
-)
 
 
 def _key(p: Posting) -> tuple[float, int]:
@@ -90,7 +79,7 @@ class PostingQuery:
         self.changed_to = get_time(changed, "to")
 
     def match(self, p: Posting) -> bool:
-        if self.unfulfilled and p.status not in UNFULFILLED:
+        if self.unfulfilled and p.status not in UNFULFILLED_STATUSES:
             return False
         if not _in(p.in_process_at, self.since, self.to):
             return False

@@ -15,6 +15,27 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+#: FBS posting statuses of the Seller API, and those a posting is "unfulfilled" in.
+UNFULFILLED_STATUSES = frozenset(
+    {
+        "awaiting_registration",
+        "acceptance_in_progress",
+        "awaiting_approve",
+        "awaiting_packaging",
+        "awaiting_deliver",
+        "arbitration",
+        "client_arbitration",
+    }
+)
+POSTING_STATUSES = UNFULFILLED_STATUSES | {
+    "delivering",
+    "driver_pickup",
+    "delivered",
+    "cancelled",
+    "not_accepted",
+    "sent_by_seller",
+}
+
 
 def now() -> datetime:
     return datetime.now(UTC)
