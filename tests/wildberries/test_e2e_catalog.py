@@ -9,6 +9,7 @@ from marketbridge.channels.base import CardDraft, PricePush, RemoteOffer, StockP
 from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.model import ListingStatus
 from tests.wildberries.harness import Sandbox, make_channel, seed_shop
+from tests.wildberries.openapi import operation, request_schema, validate
 
 
 async def _offers(channel: WildberriesChannel) -> list[RemoteOffer]:
@@ -200,3 +201,51 @@ async def test_prices_already_set_and_a_task_sent_twice(
     again = sandbox.api("POST", "/api/v2/upload/task", json=row)
     assert first.status_code == 200 and again.status_code == 208
     assert again.json()["data"] == {"id": first.json()["data"]["id"], "alreadyExists": True}
+
+
+async def test_a_known_card_is_updated_with_a_new_size(sandbox: Sandbox, channel: WildberriesChannel) -> None:
+    units = seed_shop(sandbox)
+    before = {o.offer_code: o for o in await _offers(channel)}
+    drafts = [
+        CardDraft(
+            "SHIRT-M",
+            "Рубашка льняная, новая",
+            "192",
+            ["460000000011"],
+            Decimal("1500"),
+            product_code="SHIRT",
+            size="M",
+        ),
+        CardDraft(
+            "SHIRT-XL",
+            "Рубашка льняная, новая",
+            "192",
+            ["4600000000999"],
+            Decimal("1500"),
+            product_code="SHIRT",
+            size="XL",
+        ),
+    ]
+    task = await channel.export_cards(drafts)
+    results = await channel.card_export_status(task)
+    assert results is not None
+    assert {r.status for r in results} == {ListingStatus.ACTIVE}
+    assert {r.external_id for r in results} == {before["SHIRT-M"].product_external_id}
+    after = {o.offer_code: o for o in await _offers(channel)}
+    assert set(after) == {"SHIRT-S", "SHIRT-M", "SHIRT-L", "SHIRT-XL", "MUG", "CAP"}
+    assert after["SHIRT-M"].external_id == units["SHIRT-M"], "existing sizes keep their chrtID"
+    assert after["SHIRT-XL"].barcodes == ["4600000000999"]
+    assert after["SHIRT-S"].name == "Рубашка льняная, новая"
+    update = next(e for e in sandbox.journal() if e["path"] == "/content/v2/cards/update")
+    validate(update["body"], request_schema(operation("POST", "/content/v2/cards/update")) or {}, "update")
+    assert not any(e["path"] == "/content/v2/cards/upload" for e in sandbox.journal())
+
+
+async def test_a_refused_update_is_reported(sandbox: Sandbox, channel: WildberriesChannel) -> None:
+    seed_shop(sandbox)
+    await _offers(channel)
+    taken = CardDraft("MUG", "Кружка", "192", ["460000000010"], Decimal("100"))  # SHIRT-S's barcode
+    task = await channel.export_cards([taken])
+    results = await channel.card_export_status(task)
+    assert results is not None and results[0].status == ListingStatus.REJECTED
+    assert any("460000000010" in e for e in results[0].errors)

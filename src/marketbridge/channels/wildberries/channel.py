@@ -10,7 +10,6 @@ WB has no push for orders: they are polled (new tasks + every task of the window
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,7 +36,7 @@ from marketbridge.channels.base import (
     StockPush,
 )
 from marketbridge.channels.errors import AuthError, ChannelError, NotFoundError, RequestRejected
-from marketbridge.channels.wildberries import fulfilment, mapping
+from marketbridge.channels.wildberries import card_export, fulfilment, mapping
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.price_push import PricePusher
 from marketbridge.channels.wildberries.stock_push import push_stocks
@@ -46,7 +45,6 @@ from marketbridge.model import (
     CategoryAttribute,
     Label,
     LabelFormat,
-    ListingStatus,
     OrderStatus,
     money,
 )
@@ -58,7 +56,6 @@ MAX_WINDOW = timedelta(days=30)
 CARDS_PAGE = 100
 CLAIMS_PAGE = 200
 SUBJECTS_PAGE = 1000
-CARDS_PER_UPLOAD = 100
 SGTIN_BATCH = 100
 #: Up to this many unknown cards in a page of tasks are looked up one by one.
 SEARCH_AT_MOST = 5
@@ -76,7 +73,7 @@ CAPABILITIES = Capabilities(
     price_import=True,
     max_stock_batch=1000,
     max_price_batch=1000,
-    max_card_batch=CARDS_PER_UPLOAD,
+    max_card_batch=card_export.CARDS_PER_UPLOAD,
 )
 
 
@@ -104,6 +101,7 @@ class WildberriesChannel:
         self.unit_codes: dict[str, str] = {}  # chrtID -> offer code
         self.tasks: dict[str, dict[str, Any]] = {}  # task id -> last raw task seen
         self._looked_up: set[str] = set()  # chrtIDs already sought in the catalog
+        self.cards_by_vendor: dict[str, dict[str, Any]] = {}  # vendorCode -> card as last imported
 
     async def aclose(self) -> None:
         await self.api.aclose()
@@ -133,6 +131,7 @@ class WildberriesChannel:
             page: list[RemoteOffer] = []
             for card in cards:
                 page.extend(mapping.card_offers(card, self.sizes_as_products))
+                self.cards_by_vendor[str(card.get("vendorCode"))] = card
             for offer in page:
                 self.unit_codes[offer.external_id] = offer.offer_code
             if page:
@@ -432,70 +431,11 @@ class WildberriesChannel:
         ]
 
     async def export_cards(self, cards: Sequence[CardDraft]) -> str:
-        variants: dict[str, tuple[int, dict[str, Any]]] = {}
-        codes: dict[str, str] = {}
-        for draft in cards:
-            vendor = draft.product_code or draft.offer_code
-            codes[draft.offer_code] = vendor
-            if not draft.category_id.isdigit():
-                raise ChannelError(f"wildberries: subject id {draft.category_id!r} is not a number")
-            _, variant = variants.setdefault(
-                vendor,
-                (
-                    int(draft.category_id),
-                    {
-                        "vendorCode": vendor,
-                        "title": draft.name,
-                        "description": draft.description or draft.name,
-                        "brand": draft.brand or "",
-                        "characteristics": [
-                            {"id": int(k), "value": v} for k, v in draft.attributes.items() if k.isdigit()
-                        ],
-                        "sizes": [],
-                    },
-                ),
-            )
-            variant["sizes"].append(
-                {
-                    "techSize": draft.size or "0",
-                    "wbSize": draft.size or "",
-                    "price": int(draft.old_price or draft.price),
-                    "skus": list(draft.barcodes),
-                }
-            )
-        body = [{"subjectID": s, "variants": [v]} for s, v in variants.values()]
-        for start in range(0, len(body), CARDS_PER_UPLOAD):
-            await self.api.cards_upload(body[start : start + CARDS_PER_UPLOAD])
-        return json.dumps({"codes": codes}, ensure_ascii=False, sort_keys=True)
+        """New cards are uploaded; cards this connection has imported are updated."""
+        return await card_export.export(self.api, cards, self.cards_by_vendor)
 
     async def card_export_status(self, task_id: str) -> list[CardResult] | None:
-        try:
-            codes: dict[str, str] = json.loads(task_id)["codes"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ChannelError(f"wildberries: not a card export id: {task_id[:80]!r}") from exc
-        errors_body = await self.api.cards_errors()
-        errors: dict[str, list[str]] = {}
-        for item in mapping.dicts(errors_body, "data", "items"):
-            per_card = item.get("errors")
-            if not isinstance(per_card, dict):
-                continue
-            for vendor, texts in per_card.items():
-                errors.setdefault(str(vendor), []).extend(
-                    str(t) for t in (texts if isinstance(texts, list) else [texts])
-                )
-        results: list[CardResult] = []
-        for offer_code, vendor in codes.items():
-            body = await self.api.cards_list({"limit": CARDS_PAGE}, text=vendor)
-            found = [c for c in mapping.dicts(body, "cards") if c.get("vendorCode") == vendor]
-            if found:
-                results.append(
-                    CardResult(offer_code, ListingStatus.ACTIVE, external_id=str(found[0].get("nmID")))
-                )
-            elif vendor in errors:
-                results.append(CardResult(offer_code, ListingStatus.REJECTED, errors=errors[vendor]))
-            else:
-                return None
-        return results
+        return await card_export.status(self.api, task_id)
 
     def handle_push(self, headers: Mapping[str, str], body: bytes) -> PushReply:
         return PushReply(

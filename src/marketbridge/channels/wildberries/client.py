@@ -74,6 +74,7 @@ PATHS = {
     "supply_barcode": "/api/v3/supplies/{supply_id}/barcode",
     "cards_list": "/content/v2/get/cards/list",
     "cards_upload": "/content/v2/cards/upload",
+    "cards_update": "/content/v2/cards/update",
     "cards_errors": "/content/v2/cards/error/list",
     "subjects": "/content/v2/object/all",
     "charcs": "/content/v2/object/charcs/{subject_id}",
@@ -263,6 +264,11 @@ class WbApi:
     async def cards_upload(self, body: Sequence[dict[str, Any]]) -> Any:
         return await self.call(
             "POST", "cards_upload", host="content", group="cards_upload", json=list(body), idempotent=False
+        )
+
+    async def cards_update(self, body: Sequence[dict[str, Any]]) -> Any:
+        return await self.call(
+            "POST", "cards_update", host="content", group="cards_upload", json=list(body), idempotent=False
         )
 
     async def cards_errors(self) -> Any:

@@ -2,6 +2,7 @@
 
 Cards upload is asynchronous as on WB: the call only checks the format; moderation runs
 later, creating the good cards and listing the failed ones in `/content/v2/cards/error/list`.
+Cards update overwrites cards at once; the cards it cannot update go to the same list.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from marketbridge.sandbox.wildberries.shop import Shop, json_body, query_int
 from marketbridge.sandbox.wildberries.state import Card, CardBatch, CardError, ShopState, Size, now_utc
 
 MAX_TITLE = 60
+MAX_UPDATE = 3000
 
 
 def _ok(data: Any) -> dict[str, Any]:
@@ -101,6 +103,81 @@ def _moderate(state: ShopState, batch_uuid: str, variant: dict[str, Any]) -> Non
         updated_at=moment,
     )
     state.add_card(card)
+
+
+def update_card(state: ShopState, body: dict[str, Any]) -> list[str]:
+    """Overwrite a card as WB's update does; returns the errors that keep it unchanged.
+
+    Sizes given with their chrtID are kept (their barcodes may only grow), sizes without one
+    are added, sizes left out are dropped. Prices of existing sizes do not change.
+    """
+    card = state.cards.get(body["nmID"])
+    if card is None:
+        return [f"Карточка {body['nmID']} не найдена"]
+    vendor = str(body["vendorCode"])
+    other = state.by_vendor.get(vendor)
+    errors: list[str] = []
+    if other is not None and other is not card:
+        errors.append("Артикул продавца уже используется в другой карточке")
+    title = str(body.get("title") or "")
+    if len(title) > MAX_TITLE:
+        errors.append(f"Наименование длиннее {MAX_TITLE} символов")
+    current = {s.chrt_id: s for s in card.sizes}
+    new_sizes: list[Size] = []
+    for raw in body.get("sizes") or []:
+        skus = [str(x) for x in raw.get("skus") or []]
+        chrt = raw.get("chrtID")
+        clash = [x for x in skus if x in state.by_sku and state.by_sku[x] != chrt]
+        if clash:
+            errors.append(f"Баркод {clash[0]} уже используется")
+        if chrt is not None:
+            old = current.get(chrt)
+            if old is None:
+                errors.append(f"Размер {chrt} не относится к карточке")
+                continue
+            lost = [x for x in old.skus if x not in skus]
+            skus = old.skus + [x for x in skus if x not in old.skus] if lost else skus
+            new_sizes.append(
+                Size(
+                    chrt,
+                    str(raw.get("techSize") or old.tech_size),
+                    str(raw.get("wbSize") or ""),
+                    skus,
+                    old.price,
+                )
+            )
+        else:
+            new_sizes.append(
+                Size(
+                    0,
+                    str(raw.get("techSize") or "0"),
+                    str(raw.get("wbSize") or ""),
+                    skus,
+                    int(raw.get("price") or 0),
+                )
+            )
+    if not new_sizes:
+        errors.append("Карточка должна иметь хотя бы один размер")
+    if errors:
+        return errors
+    for size in card.sizes:
+        state.by_chrt.pop(size.chrt_id, None)
+        for sku in size.skus:
+            state.by_sku.pop(sku, None)
+    state.by_vendor.pop(card.vendor_code, None)
+    for size in new_sizes:
+        if size.chrt_id == 0:
+            size.chrt_id = state.next_id(400_000_000)
+    card.vendor_code = vendor
+    card.title = title or card.title
+    card.description = str(body.get("description") or card.description)
+    card.brand = str(body.get("brand") or "")
+    card.characteristics = list(body.get("characteristics") or [])
+    card.sizes = new_sizes
+    card.editable_size_price = card.editable_size_price or len(new_sizes) > 1
+    card.updated_at = now_utc()
+    state.add_card(card)
+    return []
 
 
 def _matches(card: Card, flt: dict[str, Any]) -> bool:
@@ -265,6 +342,32 @@ def router(shop: Shop) -> APIRouter:
                 "bad request; Unexpected the specified card's vendor code is used in other cards",
             )
         state.card_batches.append(CardBatch(str(uuid.uuid4()), time.monotonic() + state.card_delay, variants))
+        return {"data": None, "error": False, "errorText": "", "additionalErrors": {}}
+
+    @api.post("/content/v2/cards/update")
+    async def update(request: Request) -> dict[str, Any]:
+        body = await json_body(request)
+        if not isinstance(body, list) or not body or len(body) > MAX_UPDATE:
+            raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
+        for card in body:
+            if not isinstance(card, dict) or not isinstance(card.get("nmID"), int):
+                raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
+            _check_variant(0, card)
+        batch = str(uuid.uuid4())
+        for card in body:
+            errors = update_card(state, card)
+            if errors:
+                found = state.cards.get(card["nmID"])
+                state.card_errors.append(
+                    CardError(
+                        batch,
+                        str(card.get("vendorCode") or ""),
+                        found.subject_id if found else 0,
+                        found.subject_name if found else "",
+                        errors,
+                        now_utc(),
+                    )
+                )
         return {"data": None, "error": False, "errorText": "", "additionalErrors": {}}
 
     @api.post("/content/v2/barcodes")
