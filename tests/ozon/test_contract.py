@@ -200,3 +200,37 @@ def test_error_answers_have_the_rpc_status_shape(sandbox: Sandbox) -> None:
     for reply in replies:
         assert not spec_schema.errors_in(reply.json(), schema)
         assert set(reply.json()) == {"code", "message", "details"}
+
+
+def test_older_and_auxiliary_methods_match_the_spec(demo_sandbox: Sandbox) -> None:
+    """Methods outside the connector's cycle, served for other clients: checked all the same."""
+    unfulfilled = demo_sandbox.api("/v4/posting/fbs/unfulfilled/list", {"filter": {}, "limit": 100}).json()
+    packed = next(p for p in unfulfilled["postings"] if p["status"] == "awaiting_deliver")
+    number, method = packed["posting_number"], packed["delivery_method"]["id"]
+    calls: list[tuple[str, dict[str, Any]]] = [
+        ("/v1/posting/fbs/cancel-reason", {"related_posting_numbers": [number]}),
+        ("/v2/posting/fbs/get-by-barcode", {"barcode": packed["barcodes"]["lower_barcode"]}),
+        ("/v2/posting/fbs/package-label/create", {"posting_number": [number]}),
+        ("/v1/posting/fbs/package-label/create", {"posting_number": [number]}),
+        ("/v2/posting/fbs/act/create", {"delivery_method_id": method, "containers_count": 1}),
+    ]
+    replies = {path: demo_sandbox.api(path, body) for path, body in calls}
+    task_v1 = replies["/v1/posting/fbs/package-label/create"].json()["result"]["task_id"]
+    act_id = replies["/v2/posting/fbs/act/create"].json()["result"]["id"]
+    more: list[tuple[str, dict[str, Any]]] = [
+        ("/v1/posting/fbs/package-label/get", {"task_id": task_v1}),
+        ("/v2/posting/fbs/act/check-status", {"id": act_id}),
+        ("/v2/posting/fbs/digital/act/check-status", {"id": act_id}),
+        ("/v2/posting/fbs/act/get-postings", {"id": act_id}),
+        ("/v2/posting/fbs/act/get-pdf", {"id": act_id}),
+        ("/v1/carriage/get", {"carriage_id": act_id}),
+    ]
+    replies.update({path: demo_sandbox.api(path, body) for path, body in more})
+    problems: list[str] = []
+    for path, reply in replies.items():
+        assert reply.status_code == 200, f"{path}: {reply.text}"
+        problems += check_response(path, 200, reply.headers.get("content-type", ""), reply.content)
+    assert not problems, "\n".join(problems)
+    assert demo_sandbox.control.get(
+        replies["/v1/posting/fbs/package-label/get"].json()["result"]["file_url"]
+    ).content.startswith(b"%PDF")

@@ -172,9 +172,6 @@ def documents_router(backend: OzonBackend) -> APIRouter:
                 "status": "completed",
                 "file_url": f"{base}{FILES_PATH}/{task.task_id}.pdf",
                 "error": "",
-                "printed_postings_count": len(task.posting_numbers),
-                "unprinted_postings_count": 0,
-                "unprinted_postings": [],
             }
         }
 
@@ -239,17 +236,12 @@ def documents_router(backend: OzonBackend) -> APIRouter:
         return {"result": {"id": carriage.carriage_id}}
 
     @router.post("/v2/posting/fbs/act/check-status")
-    @router.post("/v2/posting/fbs/digital/act/check-status")
     async def act_status(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        carriage = carriage_of(get_int(data, "id"))
-        ready = carriage.status == "FORMED"
+        carriage = carriage_of(get_int(await read_body(request), "id"))
         return {
-            "id": carriage.carriage_id,
-            "status": "FORMED" if ready else "PENDING",
             "result": {
-                "id": carriage.carriage_id,
-                "status": "ready" if ready else "in_process",
+                "act_type": "ozon_digital",
+                "status": "ready" if carriage.status == "FORMED" else "in_process",
                 "added_to_act": carriage.posting_numbers,
                 "removed_from_act": [],
                 "is_partial": False,
@@ -257,6 +249,11 @@ def documents_router(backend: OzonBackend) -> APIRouter:
                 "partial_num": 0,
             },
         }
+
+    @router.post("/v2/posting/fbs/digital/act/check-status")
+    async def digital_act_status(request: Request) -> dict[str, Any]:
+        carriage = carriage_of(get_int(await read_body(request), "id"))
+        return {"id": carriage.carriage_id, "status": "FORMED" if carriage.status == "FORMED" else "PENDING"}
 
     @router.post("/v2/posting/fbs/act/get-pdf")
     @router.post("/v2/posting/fbs/digital/act/get-pdf")

@@ -30,6 +30,16 @@ from marketbridge.sandbox.ozon.shop import CANCEL_REASONS
 from marketbridge.sandbox.ozon.state import UNFULFILLED_STATUSES, Posting
 
 MAX_OFFSET = 20_000
+#: The (older, shorter) posting of /v2/posting/fbs/get-by-barcode.
+BY_BARCODE_FIELDS = (
+    "posting_number",
+    "order_id",
+    "order_number",
+    "status",
+    "in_process_at",
+    "shipment_date",
+    "barcodes",
+)
 MAX_PERIOD = timedelta(days=366)
 
 
@@ -362,7 +372,26 @@ def postings_router(backend: OzonBackend) -> APIRouter:
         with backend.state.lock:
             for p in backend.state.postings.values():
                 if barcode in (f"{p.seq:015d}", f"%{p.seq:09d}%"):
-                    return {"result": posting_json(p, backend.state, 3)}
+                    full = posting_json(p, backend.state, 3)
+                    short = {k: full[k] for k in BY_BARCODE_FIELDS}
+                    short["products"] = [
+                        {k: x[k] for k in ("name", "offer_id", "price", "quantity", "sku")}
+                        for x in full["products"]
+                    ]
+                    short["cancel_reason_id"] = p.cancel_reason_id
+                    short["created_at"] = full["in_process_at"]
+                    short["analytics_data"] = {
+                        k: full["analytics_data"][k]
+                        for k in (
+                            "city",
+                            "delivery_type",
+                            "is_legal",
+                            "is_premium",
+                            "payment_type_group_name",
+                            "region",
+                        )
+                    }
+                    return {"result": short}
         raise not_found("POSTING_NOT_FOUND")
 
     return router
