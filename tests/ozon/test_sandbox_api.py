@@ -317,3 +317,28 @@ def test_faults_answer_ozon_errors_and_spare_the_control_api(sandbox: Sandbox) -
     assert sandbox.api("/v1/warehouse/list", {}).content == b'{"result": ['
     counters = sandbox.control.get("/_sandbox/faults").json()["counters"]
     assert counters["errors"] == 1 and counters["malformed"] == 1
+
+
+GARBAGE: list[Any] = [
+    {},
+    {"filter": 1, "limit": -1, "offset": "x", "cursor": 5},
+    {"posting_number": {"a": 1}, "posting_numbers": "x", "task_id": [], "id": "abc"},
+    {"items": [1, "x", None], "stocks": "x", "prices": [{"price": "NaN"}], "packages": [None]},
+    {"filter": {"since": "yesterday", "to": 3, "statuses": "all", "warehouse_ids": ["x"]}, "limit": 10},
+    {"products": [{"product_id": "x", "exemplars": "y"}], "carriage_id": True, "delivery_method_id": 1.5},
+    [1, 2, 3],
+]
+
+
+def test_no_body_makes_any_method_fail_with_a_500(demo_sandbox: Sandbox) -> None:
+    described = demo_sandbox.app.openapi()["paths"]
+    paths = sorted(p for p, item in described.items() if "post" in item and not p.startswith("/_sandbox"))
+    assert len(paths) > 40
+    for path in paths:
+        for body in GARBAGE:
+            reply = demo_sandbox.api(path, body)
+            assert reply.status_code in (200, 400, 404), (
+                f"{path} {body}: {reply.status_code} {reply.text[:200]}"
+            )
+            if reply.status_code != 200:
+                assert set(reply.json()) == {"code", "message", "details"}, path
