@@ -66,9 +66,15 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def context(browser: Browser, world: World) -> AsyncIterator[BrowserContext]:
+async def context(
+    request: pytest.FixtureRequest, browser: Browser, world: World
+) -> AsyncIterator[BrowserContext]:
+    """A browser tab set; parametrize it indirectly with False to switch JavaScript off."""
     assert world.hub_url is not None
-    ctx = await browser.new_context(viewport=LAPTOP, base_url=world.hub_url, locale="en-US")
+    javascript = bool(getattr(request, "param", True))
+    ctx = await browser.new_context(
+        viewport=LAPTOP, base_url=world.hub_url, locale="en-US", java_script_enabled=javascript
+    )
     ctx.set_default_timeout(15_000)
     try:
         yield ctx

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from playwright.async_api import BrowserContext, expect
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -52,6 +53,7 @@ async def _imported(world: World, kind: str, external_ids: list[str]) -> Order:
     return order
 
 
+@pytest.mark.parametrize("context", [True, False], ids=["javascript", "no-javascript"], indirect=True)
 async def test_pack_into_two_boxes_print_labels_ship(
     world: World, context: BrowserContext, shots: Path
 ) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from playwright.async_api import BrowserContext, expect
+from playwright.async_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from marketbridge import model
@@ -18,7 +18,8 @@ from marketbridge.model import EventType
 from marketbridge.runtime.serving import free_port
 from marketbridge.store import accounts
 from marketbridge.store.catalog import upsert_products
-from marketbridge.store.tables import CardExport, Connection, OfferPrice, WebhookDelivery
+from marketbridge.store.tables import CardExport, Connection, OfferPrice, SyncRun, WebhookDelivery
+from marketbridge.store.types import utcnow
 from marketbridge.sync.catalog import export_cards
 from marketbridge.sync.dispatch import JobKind
 from tests.web.conftest import log_in
@@ -143,6 +144,7 @@ async def test_every_screen_and_a_redelivered_webhook(
             return rows.first() is not None
 
     await wait_for(attempted, timeout=30)
+    live = await _running_run(world)
     page = await context.new_page()
     await log_in(page, world.api_key)
     for name, heading in (
@@ -154,6 +156,8 @@ async def test_every_screen_and_a_redelivered_webhook(
         await page.get_by_role("link", name=name, exact=True).click()
         await expect(page.locator("h1")).to_have_text(heading)
         await page.screenshot(path=shots / f"{name.lower().replace(' ', '-')}.png", full_page=True)
+    await _run_progress_shows_by_itself(world, page, live)
+    await page.get_by_role("link", name="Webhooks", exact=True).click()
     failed = page.locator("tr[data-delivery]").first
     await expect(failed.locator(".reason")).not_to_be_empty()
     await failed.get_by_role("button", name="Redeliver").click()
@@ -167,6 +171,47 @@ async def test_every_screen_and_a_redelivered_webhook(
     await page.get_by_role("link", name="Mappings", exact=True).click()
     await expect(page.locator("#warehouses tbody tr")).to_have_count(len(world.catalog.warehouses))
     await expect(page.locator("#prices tbody tr")).to_have_count(2)
+    leaf = await page.locator("#remote-categories option").first.get_attribute("value")
+    assert leaf, "the marketplace's categories are offered"
+    for outcome in (".notice.ok", ".notice.error"):  # the same mapping again is refused with a message
+        await page.fill("#categories input[name=hub_category]", "demo")
+        await page.fill("#categories input[name=external_category_id]", leaf)
+        await page.locator("#categories").get_by_role("button", name="Add").click()
+        await expect(page.locator(outcome)).to_be_visible()
+    await expect(page.locator(".notice.error")).to_contain_text("exists already")
+    await expect(page.locator("#categories tbody tr")).to_have_count(1)
+    await expect(page.locator("#categories tbody tr")).to_contain_text(leaf)
+
+
+async def _running_run(world: World) -> int:
+    """A sync run in progress, as a worker records it (status running, counts so far)."""
+    async with world.hub.db.session() as s:
+        run = SyncRun(
+            account_id=world.account_id,
+            connection_id=next(iter(world.markets.values())).connection_id,
+            kind="catalog",
+            trigger="manual",
+            status="running",
+            counts={"seen": 5},
+        )
+        s.add(run)
+        await s.flush()
+        return run.id
+
+
+async def _run_progress_shows_by_itself(world: World, page: Page, run_id: int) -> None:
+    await page.get_by_role("link", name="Sync runs", exact=True).click()
+    row = page.locator(f'tr[data-run="{run_id}"]')
+    await expect(row).to_contain_text("running")
+    await expect(page.locator(".live")).to_be_visible()
+    async with world.hub.db.session() as s:
+        run = await s.get(SyncRun, run_id)
+        assert run is not None
+        run.counts = {"seen": 9}
+        run.status = "ok"
+        run.finished_at = utcnow()
+    await expect(row).to_contain_text("seen 9", timeout=8_000)  # no reload by the test
+    await expect(row.locator(".status")).to_have_text("ok")
 
 
 async def test_read_only_key_sees_but_cannot_act(world: World, context: BrowserContext) -> None:

@@ -44,6 +44,15 @@ async def _remote_warehouses(hub: Hub, conn: Connection) -> tuple[list[RemoteWar
         return [], str(exc)
 
 
+async def _remote_categories(hub: Hub, conn: Connection) -> list[tuple[str, str]]:
+    """The marketplace's leaf categories when none are cached yet (empty when it cannot be read)."""
+    try:
+        tree = await hub.channels.get(conn).categories()
+    except (ChannelError, ValueError):
+        return []
+    return sorted(((c.id, c.name) for c in tree if c.leaf), key=lambda c: c[1])[:CATEGORY_CHOICES]
+
+
 @router.get("/mappings")
 async def mappings_page(request: Request, viewer: Page, connection: int | None = None) -> Response:
     hub = hub_of(request)
@@ -93,15 +102,18 @@ async def mappings_page(request: Request, viewer: Page, connection: int | None =
                 )
                 if c
             ),
-            remote_categories=await rows(
-                s,
-                select(CachedCategory)
-                .where(CachedCategory.channel_kind == current.kind, CachedCategory.leaf.is_(True))
-                .order_by(CachedCategory.name)
-                .limit(CATEGORY_CHOICES),
-            ),
             targets=PRICE_TARGETS,
         )
+        cached = await rows(
+            s,
+            select(CachedCategory)
+            .where(CachedCategory.channel_kind == current.kind, CachedCategory.leaf.is_(True))
+            .order_by(CachedCategory.name)
+            .limit(CATEGORY_CHOICES),
+        )
+    context["remote_categories"] = [(c.external_id, c.name) for c in cached] or await _remote_categories(
+        hub, current.row
+    )
     context["warehouse_names"] = {w.id: f"{w.code} — {w.name}" for w in warehouses}
     context["remote_names"] = {w.external_id: w.name for w in remote}
     context["price_names"] = {p.id: f"{p.code} — {p.name}" for p in price_types}
