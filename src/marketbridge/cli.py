@@ -195,6 +195,31 @@ def sync_run(
 
 
 @app.command()
+def bench(
+    name: str = typer.Argument(
+        ..., help="stock-latency, stock-throughput, order-ingest, catalog-import, api-bulk"
+    ),
+    as_json: bool = typer.Option(True, "--json/--pretty", help="print one JSON object (the default)"),
+    size: int | None = typer.Option(
+        None, help="offers (or orders for order-ingest) instead of the full size"
+    ),
+) -> None:
+    """Run one benchmark on loopback and print its figures."""
+    import json
+
+    from marketbridge.benchmarks.registry import BENCHMARKS
+
+    runner = BENCHMARKS.get(name)
+    if runner is None:
+        raise typer.BadParameter(f"unknown benchmark {name!r}; one of {', '.join(BENCHMARKS)}")
+    kwargs = {}
+    if size is not None:
+        kwargs["orders" if name == "order-ingest" else "offers"] = size
+    result = asyncio.run(runner(**kwargs))
+    typer.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))
+
+
+@app.command()
 def sandbox(
     name: str = typer.Argument(..., help="marketplace to emulate, e.g. ozon or wildberries"),
     port: int = typer.Option(8100, help="port to listen on"),

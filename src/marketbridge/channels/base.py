@@ -60,6 +60,7 @@ class Capabilities:
     max_price_batch: int
     max_card_batch: int
     push_signed: bool = False  # pushes carry a verifiable signature
+    stock_items_per_second: float = 0.0  # the most stock values its limits let through (0: unknown)
 
 
 @dataclass(frozen=True)

@@ -72,4 +72,6 @@ async def process_inbox(hub: Hub, limit: int = 200) -> int:
                     handled += 1
         for conn_id in touched:
             await hub.dispatcher.kick(conn_id, JobKind.STOCKS)
+    if handled:
+        await hub.dispatcher.kick_webhooks()  # the events of what was applied, without waiting for a tick
     return handled

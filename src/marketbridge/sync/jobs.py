@@ -57,6 +57,7 @@ async def run_job(hub: Hub, connection_id: int, kind: JobKind, trigger: str = "s
         await leases.release(hub.db, name, hub.worker_id)
     for conn_id in touched:
         await hub.dispatcher.kick(conn_id, JobKind.STOCKS)
+    await hub.dispatcher.kick_webhooks()  # events the run wrote go out without waiting for a tick
     return True
 
 

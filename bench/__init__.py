@@ -1,0 +1,1 @@
+"""Benchmark entry points; the implementations live in marketbridge.benchmarks."""

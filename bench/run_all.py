@@ -1,0 +1,107 @@
+"""Run every benchmark and write docs/performance.md (`make bench`).
+
+Sizes come from the environment so that a quick run is possible:
+MB_BENCH_SIZE_<NAME> (e.g. MB_BENCH_SIZE_STOCK_THROUGHPUT=20000); the defaults are the
+full sizes. Each benchmark's JSON is also written to bench/results/<name>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from marketbridge.benchmarks.common import machine
+from marketbridge.benchmarks.registry import BENCHMARKS
+
+RESULTS = Path("bench/results")
+
+
+def _size_kwargs(name: str) -> dict[str, int]:
+    value = os.environ.get("MB_BENCH_SIZE_" + name.upper().replace("-", "_"))
+    if not value:
+        return {}
+    return {("orders" if name == "order-ingest" else "offers"): int(value)}
+
+
+def _rows(result: dict[str, Any]) -> list[str]:
+    name = result["benchmark"]
+    rows = []
+    if name == "stock-latency":
+        for kind, p in result["latency_seconds"].items():
+            rows.append(
+                f"| stock-latency | {kind} | {result['offers']} offers, {result['changes']} changes | "
+                f"p50 {p.get('p50')} s, p95 {p.get('p95')} s, p99 {p.get('p99')} s; 429s: {result['rejected_429'][kind]} | {result['target']} |"
+            )
+    elif name == "stock-throughput":
+        for kind, r in result["results"].items():
+            rows.append(
+                f"| stock-throughput | {kind} | {result['offers_per_marketplace']} offers | "
+                f"{r['items_per_second']} items/s of a {r['ceiling_items_per_second']} ceiling "
+                f"({r['share_of_ceiling']}); 429s: {r['rejected_429']} | {result['target']} |"
+            )
+    elif name == "order-ingest":
+        for kind, r in result["results"].items():
+            a, w = r["readable_in_api_seconds"], r["webhook_delivered_seconds"]
+            rows.append(
+                f"| order-ingest | {kind} | {result['orders_per_marketplace']} orders | "
+                f"API p50 {a.get('p50')} s, p99 {a.get('p99')} s; webhook p50 {w.get('p50')} s, p99 {w.get('p99')} s | {result['target']} |"
+            )
+    elif name == "catalog-import":
+        for kind, r in result["results"].items():
+            rows.append(
+                f"| catalog-import | {kind} | {result['offers']} offers | {r['seconds']} s "
+                f"({r['offers_per_second']} offers/s); peak RSS {result['peak_rss_mb']} MB | {result['target']} |"
+            )
+    elif name == "api-bulk":
+        rows.append(
+            f"| api-bulk | — | {result['offers']} offers + stocks | {result['offers_per_second']} offers/s, "
+            f"{result['stocks_per_second']} stocks/s; peak RSS {result['peak_rss_mb']} MB | — |"
+        )
+    return rows
+
+
+def write_markdown(results: list[dict[str, Any]], path: Path) -> None:
+    m = machine()
+    lines = [
+        "# Performance",
+        "",
+        "Measured by `make bench` (bench/run_all.py); every figure comes from one run on the machine below.",
+        "Sandboxes run in their own processes on loopback with the marketplaces' real rate limits where",
+        "the benchmark says so. Regenerate with `make bench`.",
+        "",
+        f"Machine: {m['cpus']} CPUs, {m['memory_gib']} GiB, {m['system']}, Python {m['python']}.",
+        "",
+        "| benchmark | marketplace | size | result | target |",
+        "|---|---|---|---|---|",
+    ]
+    for result in results:
+        lines += _rows(result)
+    lines += ["", "Raw results: bench/results/*.json (not committed)."]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def main(names: list[str], write: Path | None) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name in names:
+        started = time.monotonic()
+        result = await BENCHMARKS[name](**_size_kwargs(name))
+        result["wall_seconds"] = round(time.monotonic() - started, 1)
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        print(json.dumps(result))
+        results.append(result)
+    if write:
+        write_markdown(results, write)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("names", nargs="*", default=list(BENCHMARKS))
+    parser.add_argument("--write", type=Path, default=None, help="write the Markdown table here")
+    args = parser.parse_args()
+    asyncio.run(main(args.names, args.write))

@@ -1,0 +1,74 @@
+"""What the benchmarks share: the machine description, percentiles, peak memory, a quiet world."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import statistics
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from marketbridge.demo.catalog import DemoCatalog, build_catalog
+from marketbridge.demo.world import World, open_world
+from marketbridge.runtime.logging import configure
+from marketbridge.store.db import Database
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "cpus": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+    }
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    if not values:
+        return {"count": 0}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 4)
+
+    return {
+        "count": len(ordered),
+        "p50": at(0.50),
+        "p95": at(0.95),
+        "p99": at(0.99),
+        "max": round(ordered[-1], 4),
+        "mean": round(statistics.fmean(ordered), 4),
+    }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def one_size_catalog(offers: int, seed: int = 5, warehouses: int = 1) -> DemoCatalog:
+    """`offers` products of one offer each, named like their product (so the unit count is exact), no bundles."""
+    catalog = build_catalog(products=offers, seed=seed, bundles=0, warehouses=warehouses)
+    stock, prices = {}, {}
+    for product in catalog.products:
+        first = product.offers[0]
+        stock[product.sku] = catalog.stock[first.sku]
+        prices[product.sku] = catalog.prices[first.sku]
+        product.offers = [first.model_copy(update={"sku": product.sku, "size": None, "name": product.name})]
+    catalog.stock, catalog.prices = stock, prices
+    return catalog
+
+
+@asynccontextmanager
+async def bench_world(catalog: DemoCatalog, **kwargs: Any) -> AsyncIterator[World]:
+    """A world with sandboxes in their own processes and a hub on a throw-away SQLite file."""
+    configure("warning", json=True)
+    with tempfile.TemporaryDirectory(prefix="mb-bench-") as tmp:
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'hub.db'}")
+        kwargs.setdefault("sandbox_processes", True)
+        async with open_world(catalog, db, **kwargs) as world:
+            yield world
