@@ -224,8 +224,12 @@ def test_older_and_auxiliary_methods_match_the_spec(demo_sandbox: Sandbox) -> No
         ("/v2/posting/fbs/act/get-postings", {"id": act_id}),
         ("/v2/posting/fbs/act/get-pdf", {"id": act_id}),
         ("/v1/carriage/get", {"carriage_id": act_id}),
+        ("/v2/posting/fbs/arbitration", {"posting_number": [number]}),
+        ("/v2/posting/fbs/awaiting-delivery", {"posting_number": [number]}),
     ]
     replies.update({path: demo_sandbox.api(path, body) for path, body in more})
+    statuses = demo_sandbox.control.get("/_sandbox/orders").json()["items"]
+    assert next(o["status"] for o in statuses if o["id"] == number) == "awaiting_deliver"
     problems: list[str] = []
     for path, reply in replies.items():
         assert reply.status_code == 200, f"{path}: {reply.text}"

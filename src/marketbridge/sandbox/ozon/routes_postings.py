@@ -341,6 +341,30 @@ def postings_router(backend: OzonBackend) -> APIRouter:
             backend.shop.cancel(backend.shop.posting(number), reason_id, message)
         return {"result": True}
 
+    async def move_all(request: Request, allowed: frozenset[str], target: str) -> dict[str, Any]:
+        data = await read_body(request)
+        numbers = [str(n) for n in get_list(data, "posting_number")]
+        if not numbers:
+            raise bad_request("posting_number: at least one posting number is required")
+        with backend.state.lock:
+            postings = [backend.shop.posting(n) for n in numbers]
+            wrong = [p.posting_number for p in postings if p.status not in allowed]
+            if wrong:
+                raise bad_request(f"HAS_INCORRECT_STATUS: {', '.join(wrong)}")
+            for posting in postings:
+                backend.shop.move(posting, target)
+        return {"result": True}
+
+    @router.post("/v2/posting/fbs/arbitration")
+    async def arbitration(request: Request) -> dict[str, Any]:
+        """A dispute over a posting handed over but never scanned at the sorting centre."""
+        return await move_all(request, frozenset({"awaiting_deliver"}), "arbitration")
+
+    @router.post("/v2/posting/fbs/awaiting-delivery")
+    async def awaiting_delivery(request: Request) -> dict[str, Any]:
+        """Disputed postings back to shipping."""
+        return await move_all(request, frozenset({"arbitration", "client_arbitration"}), "awaiting_deliver")
+
     @router.post("/v1/returns/list")
     async def returns_list(request: Request) -> dict[str, Any]:
         data = await read_body(request, required=False)
