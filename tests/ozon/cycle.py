@@ -124,6 +124,10 @@ async def catalog(sandbox: Sandbox, channel: OzonChannel, report: CycleReport) -
     assert "BAD-1" not in report.offers
     cards_seen = sandbox.control.get("/_sandbox/cards").json()["items"]
     assert {c["offer_code"] for c in cards_seen} >= {"FILM-1", "SNK-1", "BAD-1"}
+    sent = sandbox.control.get("/_sandbox/ozon/cards/received").json()["items"]
+    shoes = next(c for c in sent if c["offer_id"] == "SNK-1")
+    brand = next(a for a in shoes["attributes"] if a["id"] == 85)
+    assert brand["values"] == [{"value": "Бренд 0007", "dictionary_value_id": 5_000_007}]
 
 
 async def stocks_and_prices(sandbox: Sandbox, channel: OzonChannel, report: CycleReport) -> None:

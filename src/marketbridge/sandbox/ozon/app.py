@@ -221,6 +221,12 @@ def _ozon_control(backend: OzonBackend) -> APIRouter:
             )
         return {"posting_number": posting_number, "begin": iso(change.begin), "end": iso(change.end)}
 
+    @router.get("/cards/received")
+    async def received_cards() -> dict[str, Any]:
+        """The card bodies the seller sent to /v3/product/import, as sent."""
+        with backend.state.lock:
+            return {"items": backend.received_cards()}
+
     @router.get("/settings")
     async def get_settings() -> dict[str, Any]:
         return {"label_delay": backend.label_delay}
