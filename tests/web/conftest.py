@@ -9,11 +9,15 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from sqlalchemy import select
 
 from marketbridge.api.webhooks import deliver_due
 from marketbridge.demo.catalog import build_catalog
+from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import World, open_world
 from marketbridge.store.db import Database
+from marketbridge.store.tables import Order
+from marketbridge.sync.dispatch import JobKind
 
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -88,3 +92,17 @@ async def log_in(page: Page, api_key: str) -> None:
     await page.fill("#api_key", api_key)
     await page.click("button[type=submit]")
     await page.wait_for_url("**/dashboard/orders")
+
+
+async def one_new_order(world: World, skip: int = 0) -> Order:
+    """A buyer's one-unit order on the first marketplace, imported by an orders run."""
+    kind = sorted(world.markets)[0]
+    conn_id = world.markets[kind].connection_id
+    external = await buy(world, kind, [(orderable(world, 1, skip=skip)[0], 1)])
+    await world.run(conn_id, JobKind.ORDERS)
+    async with world.hub.db.session() as s:
+        return (
+            await s.execute(
+                select(Order).where(Order.connection_id == conn_id, Order.external_id.in_(external))
+            )
+        ).scalar_one()

@@ -17,7 +17,7 @@ from marketbridge.demo.world import World, wait_for
 from marketbridge.model import OrderStatus
 from marketbridge.store.tables import Connection, Order, OrderLine
 from marketbridge.sync.dispatch import JobKind
-from tests.web.conftest import log_in
+from tests.web.conftest import log_in, one_new_order
 
 
 async def _multi_box_kind(world: World) -> str:
@@ -114,17 +114,7 @@ async def test_pack_into_two_boxes_print_labels_ship(
 
 
 async def test_refused_action_is_a_message_not_an_error_page(world: World, context: BrowserContext) -> None:
-    kind = sorted(world.markets)[0]
-    (a,) = orderable(world, 1, skip=3)
-    conn_id = world.markets[kind].connection_id
-    external = await buy(world, kind, [(a, 1)])
-    await world.run(conn_id, JobKind.ORDERS)
-    async with world.hub.db.session() as s:
-        order = (
-            await s.execute(
-                select(Order).where(Order.connection_id == conn_id, Order.external_id.in_(external))
-            )
-        ).scalar_one()
+    order = await one_new_order(world, skip=3)
     page = await context.new_page()
     await log_in(page, world.api_key)
     # labels of an order that is not packed yet: refused with the reason, shown on the order's page

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Select
@@ -24,7 +24,21 @@ from marketbridge.web.session import NOTICE_COOKIE, Viewer, csrf_ok, finish, set
 from marketbridge.wiring import Hub
 
 BASE = "/dashboard"
-HTMX_FILE = Path("node_modules") / "htmx.org" / "dist" / "htmx.min.js"
+MAX_ID = 2**63 - 1  # the largest id the databases store
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def form_id(value: str | None) -> int:
+    """An id posted in a form; ValueError unless it is a whole number the databases can hold."""
+    text = (value or "").strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise ValueError(f"not an id: {text[:20]!r}")
+    return int(text)
+
+
+HTMX_FILE = FilePath("node_modules") / "htmx.org" / "dist" / "htmx.min.js"
 
 
 def _when(value: datetime | None) -> str:
@@ -77,7 +91,7 @@ def hub_of(request: Request) -> Hub:
     return hub
 
 
-def htmx_file(hub: Hub) -> Path | None:
+def htmx_file(hub: Hub) -> FilePath | None:
     """htmx as installed by `make setup` (npm, into var/web); None when it is not there."""
     path = hub.settings.var_dir / "web" / HTMX_FILE
     return path if path.is_file() else None

@@ -7,21 +7,22 @@ carried it (the marketplace's moderation answer, with its error texts).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import func, or_, select
 
 from marketbridge.model import ListingStatus
 from marketbridge.store.tables import Barcode, BundleComponent, CardExport, Link, Offer, Product
-from marketbridge.web.pages import Page, hub_of, render
+from marketbridge.web.pages import IdPath, Page, hub_of, render
 from marketbridge.web.views.common import account_connections
 from marketbridge.wiring import Hub
 
 router = APIRouter()
 
 PAGE_SIZE = 50
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 EXPORTS_LOOKED_AT = 500
 
 
@@ -118,7 +119,9 @@ async def _offer_ids_with_status(hub: Hub, account_id: int, status: str) -> set[
 
 
 @router.get("/products")
-async def products(request: Request, viewer: Page, q: str = "", status: str = "", page: int = 1) -> Response:
+async def products(
+    request: Request, viewer: Page, q: str = "", status: str = "", page: PageNumber = 1
+) -> Response:
     hub = hub_of(request)
     connections = await account_connections(hub, viewer.account_id)
     page = max(page, 1)
@@ -156,7 +159,7 @@ async def products(request: Request, viewer: Page, q: str = "", status: str = ""
 
 
 @router.get("/products/{offer_id}")
-async def product(request: Request, offer_id: int, viewer: Page) -> Response:
+async def product(request: Request, offer_id: IdPath, viewer: Page) -> Response:
     hub = hub_of(request)
     async with hub.db.session() as s:
         offer = await s.get(Offer, offer_id)

@@ -13,7 +13,7 @@ from marketbridge.channels.errors import ChannelError
 from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
 from marketbridge.sync.dispatch import JobKind
-from marketbridge.web.pages import Page, checked_form, hub_of, redirect, render, url
+from marketbridge.web.pages import IdPath, Page, checked_form, hub_of, redirect, render, url
 from marketbridge.web.views.common import account_connections
 
 router = APIRouter()
@@ -83,14 +83,14 @@ async def connections_page(request: Request, viewer: Page) -> Response:
     )
 
 
-async def _owned(request: Request, account_id: int, connection_id: int) -> Connection | None:
+async def _owned(request: Request, account_id: int, connection_id: IdPath) -> Connection | None:
     async with hub_of(request).db.session() as s:
         row = await s.get(Connection, connection_id)
     return row if row is not None and row.account_id == account_id else None
 
 
 @router.post("/connections/{connection_id}/check")
-async def check(request: Request, connection_id: int, viewer: Page) -> Response:
+async def check(request: Request, connection_id: IdPath, viewer: Page) -> Response:
     back = url("/connections")
     _, t, refused = await checked_form(request, viewer, back)
     if refused:
@@ -117,7 +117,7 @@ async def check(request: Request, connection_id: int, viewer: Page) -> Response:
 
 
 @router.post("/connections/{connection_id}/sync")
-async def sync(request: Request, connection_id: int, viewer: Page) -> Response:
+async def sync(request: Request, connection_id: IdPath, viewer: Page) -> Response:
     back = url("/connections")
     form, t, refused = await checked_form(request, viewer, back)
     if refused:

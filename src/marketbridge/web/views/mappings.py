@@ -22,7 +22,18 @@ from marketbridge.store.tables import (
     Warehouse,
     WarehouseMapping,
 )
-from marketbridge.web.pages import Page, checked_form, hub_of, redirect, render, rows, url
+from marketbridge.web.pages import (
+    IdPath,
+    IdQuery,
+    Page,
+    checked_form,
+    form_id,
+    hub_of,
+    redirect,
+    render,
+    rows,
+    url,
+)
 from marketbridge.web.views.common import account_connections
 from marketbridge.wiring import Hub
 
@@ -54,7 +65,7 @@ async def _remote_categories(hub: Hub, conn: Connection) -> list[tuple[str, str]
 
 
 @router.get("/mappings")
-async def mappings_page(request: Request, viewer: Page, connection: int | None = None) -> Response:
+async def mappings_page(request: Request, viewer: Page, connection: IdQuery = None) -> Response:
     hub = hub_of(request)
     connections = await account_connections(hub, viewer.account_id)
     current = connections.get(connection or 0) or next(iter(connections.values()), None)
@@ -121,7 +132,7 @@ async def mappings_page(request: Request, viewer: Page, connection: int | None =
 
 
 @router.post("/mappings/{connection_id}/{table}")
-async def add_mapping(request: Request, connection_id: int, table: str, viewer: Page) -> Response:
+async def add_mapping(request: Request, connection_id: IdPath, table: str, viewer: Page) -> Response:
     back = url("/mappings", connection=connection_id)
     form, t, refused = await checked_form(request, viewer, back)
     if refused:
@@ -134,7 +145,7 @@ async def add_mapping(request: Request, connection_id: int, table: str, viewer: 
     try:
         async with hub.db.session() as s:
             if table == "warehouses":
-                wh_id = int(form.get("warehouse_id") or 0)
+                wh_id = form_id(form.get("warehouse_id"))
                 external = (form.get("external_id") or "").strip()[:128]
                 owned = await s.get(Warehouse, wh_id)
                 if owned is None or owned.account_id != account or not external:
@@ -148,7 +159,7 @@ async def add_mapping(request: Request, connection_id: int, table: str, viewer: 
                     )
                 )
             elif table == "prices":
-                type_id = int(form.get("price_type_id") or 0)
+                type_id = form_id(form.get("price_type_id"))
                 target = form.get("target") or ""
                 owned_type = await s.get(PriceType, type_id)
                 if owned_type is None or owned_type.account_id != account or target not in PRICE_TARGETS:
@@ -180,7 +191,7 @@ async def add_mapping(request: Request, connection_id: int, table: str, viewer: 
 
 @router.post("/mappings/{connection_id}/{table}/{mapping_id}/delete")
 async def delete_mapping(
-    request: Request, connection_id: int, table: str, mapping_id: int, viewer: Page
+    request: Request, connection_id: IdPath, table: str, mapping_id: IdPath, viewer: Page
 ) -> Response:
     back = url("/mappings", connection=connection_id)
     _, t, refused = await checked_form(request, viewer, back)

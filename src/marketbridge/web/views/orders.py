@@ -16,8 +16,9 @@ from marketbridge.model import Box, BoxLine, OrderStatus, can_transition
 from marketbridge.store.tables import Box as BoxRow
 from marketbridge.store.tables import Order, OrderLine
 from marketbridge.sync import fulfilment
+from marketbridge.sync.errors import NotFound
 from marketbridge.web.i18n import translator
-from marketbridge.web.pages import Page, checked_form, hub_of, redirect, render, url
+from marketbridge.web.pages import IdPath, IdQuery, Page, checked_form, hub_of, redirect, render, url
 from marketbridge.web.session import Viewer
 from marketbridge.web.views.common import (
     ACTION_ERRORS,
@@ -63,9 +64,7 @@ async def _lines(request: Request, order_ids: list[int]) -> dict[int, Summary]:
 
 
 @router.get("/orders")
-async def board(
-    request: Request, viewer: Page, connection: int | None = None, view: str = "active"
-) -> Response:
+async def board(request: Request, viewer: Page, connection: IdQuery = None, view: str = "active") -> Response:
     hub = hub_of(request)
     connections = await account_connections(hub, viewer.account_id)
     statuses = CLOSED if view == "closed" else ACTIVE
@@ -119,7 +118,7 @@ def _default_split(lines: list[OrderLine], boxes: int) -> dict[tuple[int, int], 
 
 
 @router.get("/orders/{order_id}")
-async def order_page(request: Request, order_id: int, viewer: Page, boxes: int | None = None) -> Response:
+async def order_page(request: Request, order_id: IdPath, viewer: Page, boxes: int | None = None) -> Response:
     hub = hub_of(request)
     async with hub.db.session() as s:
         order = await s.get(Order, order_id)
@@ -159,13 +158,13 @@ async def order_page(request: Request, order_id: int, viewer: Page, boxes: int |
     )
 
 
-def _back(order_id: int, form: dict[str, str]) -> str:
+def _back(order_id: IdPath, form: dict[str, str]) -> str:
     return url("/orders") if form.get("back") == "board" else url(f"/orders/{order_id}")
 
 
 async def _act(
     request: Request,
-    order_id: int,
+    order_id: IdPath,
     viewer: Viewer,
     do: Callable[[dict[str, str], Callable[..., str]], Awaitable[str]],
 ) -> Response:
@@ -177,12 +176,13 @@ async def _act(
     try:
         message = await do(form, t)
     except ACTION_ERRORS as exc:
-        return redirect(request, back, ("error", failure_text(exc, t)))
+        where = url("/orders") if isinstance(exc, NotFound) else back
+        return redirect(request, where, ("error", failure_text(exc, t)))
     return redirect(request, back, ("ok", message))
 
 
 @router.post("/orders/{order_id}/confirm")
-async def confirm(request: Request, order_id: int, viewer: Page) -> Response:
+async def confirm(request: Request, order_id: IdPath, viewer: Page) -> Response:
     async def do(form: dict[str, str], t: Callable[..., str]) -> str:
         await fulfilment.confirm(hub_of(request), viewer.account_id, order_id)
         return t("ord.confirmed")
@@ -227,7 +227,7 @@ def _boxes_from_form(form: dict[str, str], lines: list[OrderLine], t: Callable[.
 
 
 @router.post("/orders/{order_id}/pack")
-async def pack(request: Request, order_id: int, viewer: Page) -> Response:
+async def pack(request: Request, order_id: IdPath, viewer: Page) -> Response:
     form, t, refused = await checked_form(request, viewer, url(f"/orders/{order_id}"))
     if refused:
         return refused
@@ -253,7 +253,7 @@ async def pack(request: Request, order_id: int, viewer: Page) -> Response:
 
 
 @router.get("/orders/{order_id}/labels.pdf")
-async def labels(request: Request, order_id: int, viewer: Page) -> Response:
+async def labels(request: Request, order_id: IdPath, viewer: Page) -> Response:
     t = translator(viewer.language)
     try:
         pdf = await fulfilment.labels_pdf(hub_of(request), viewer.account_id, order_id)
@@ -267,7 +267,7 @@ async def labels(request: Request, order_id: int, viewer: Page) -> Response:
 
 
 @router.post("/orders/{order_id}/ship")
-async def ship(request: Request, order_id: int, viewer: Page) -> Response:
+async def ship(request: Request, order_id: IdPath, viewer: Page) -> Response:
     async def do(form: dict[str, str], t: Callable[..., str]) -> str:
         handover = await fulfilment.ship(hub_of(request), viewer.account_id, order_id)
         return t("ord.shipped", id=handover)
@@ -276,7 +276,7 @@ async def ship(request: Request, order_id: int, viewer: Page) -> Response:
 
 
 @router.post("/orders/{order_id}/cancel")
-async def cancel(request: Request, order_id: int, viewer: Page) -> Response:
+async def cancel(request: Request, order_id: IdPath, viewer: Page) -> Response:
     async def do(form: dict[str, str], t: Callable[..., str]) -> str:
         reason = (form.get("reason") or "").strip()[:500] or "cancelled by the seller"
         await fulfilment.cancel(hub_of(request), viewer.account_id, order_id, reason)

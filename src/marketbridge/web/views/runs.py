@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from marketbridge.store.tables import SyncRun
-from marketbridge.web.pages import Page, hub_of, render
+from marketbridge.web.pages import IdQuery, Page, hub_of, render
 from marketbridge.web.views.common import account_connections
 
 router = APIRouter()
@@ -26,9 +26,7 @@ async def _runs(request: Request, account_id: int, connection: int | None, statu
 
 
 @router.get("/runs")
-async def runs_page(
-    request: Request, viewer: Page, connection: int | None = None, status: str = ""
-) -> Response:
+async def runs_page(request: Request, viewer: Page, connection: IdQuery = None, status: str = "") -> Response:
     hub = hub_of(request)
     runs = await _runs(request, viewer.account_id, connection, status)
     template = (

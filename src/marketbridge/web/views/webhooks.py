@@ -9,7 +9,7 @@ from sqlalchemy import select
 from marketbridge.api.problems import Problem
 from marketbridge.api.routes import webhooks as api_webhooks
 from marketbridge.store.tables import Event, WebhookDelivery, WebhookSubscription
-from marketbridge.web.pages import Page, checked_form, hub_of, redirect, render, url
+from marketbridge.web.pages import IdPath, Page, checked_form, hub_of, redirect, render, url
 
 router = APIRouter()
 
@@ -42,7 +42,7 @@ async def deliveries(request: Request, viewer: Page, status: str = "") -> Respon
 
 
 @router.post("/webhooks/{delivery_id}/redeliver")
-async def redeliver(request: Request, delivery_id: int, viewer: Page) -> Response:
+async def redeliver(request: Request, delivery_id: IdPath, viewer: Page) -> Response:
     back = url("/webhooks")
     _, t, refused = await checked_form(request, viewer, back)
     if refused:
