@@ -97,7 +97,7 @@ async def test_redelivery_by_hand_and_dead_after_the_window(
     api: ApiEnv, db: Database, fernet_key: bytes
 ) -> None:
     subscriber = Subscriber(fail_first=1000)
-    short = RetryPolicy(first_delay=0.01, max_delay=0.02, give_up_after=0.2, claim_seconds=0.5)
+    short = RetryPolicy(first_delay=0.05, max_delay=0.1, give_up_after=1.0, claim_seconds=0.5)
     hub = make_hub(db, fernet_key)
     with serve_app(subscriber.app()) as sink:
         async with api.client(api.a) as client:

@@ -13,7 +13,7 @@ from marketbridge.api.problems import FieldError, Problem
 from marketbridge.store.catalog import ids_by_sku
 from marketbridge.store.tables import Offer
 from marketbridge.store.types import utcnow
-from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.store.upsert import insert_for
 
 
 class ItemErrors:
@@ -116,11 +116,10 @@ class PerOffer:
             }
             for i in items
         ]
-        for part in chunks(rows, 900):
-            stmt = insert_for(session, self.table).values(part)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["offer_id", self.code_column],
-                set_={c: getattr(stmt.excluded, c) for c in (self.value_field, "updated_at")},
-            )
-            await session.execute(stmt)
+        stmt = insert_for(session, self.table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["offer_id", self.code_column],
+            set_={c: getattr(stmt.excluded, c) for c in (self.value_field, "updated_at")},
+        )
+        await session.execute(stmt, rows)
         return sorted({r["offer_id"] for r in rows})

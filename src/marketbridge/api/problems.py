@@ -18,7 +18,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from marketbridge.channels.errors import AuthError, ChannelError, NotSupported, RateLimited, RequestRejected
+from marketbridge.channels.errors import (
+    AuthError,
+    ChannelError,
+    NotFoundError,
+    NotSupported,
+    RateLimited,
+    RequestRejected,
+)
 from marketbridge.sync.errors import ActionRefused, NotFound
 
 log = structlog.get_logger(__name__)
@@ -145,13 +152,20 @@ _STATUS_CODES = {
 
 
 def channel_problem(exc: ChannelError) -> Problem:
-    """A marketplace failure as seen by the seller: the hub worked, the marketplace refused or failed."""
+    """A marketplace failure as the seller sees it.
+
+    What the seller can act on (the marketplace refused the request, does not know the object,
+    has no such operation, or refused the credentials) is a 409 with a code; the marketplace
+    being down, slow or answering nonsense is a 502, and its rate limit a 503.
+    """
     if isinstance(exc, NotSupported):
         return Problem(409, "not_supported_by_marketplace", str(exc))
     if isinstance(exc, AuthError):
-        return Problem(502, "marketplace_auth_failed", str(exc))
+        return Problem(409, "marketplace_auth_failed", str(exc))
+    if isinstance(exc, NotFoundError):
+        return Problem(409, "marketplace_not_found", str(exc))
     if isinstance(exc, RequestRejected):
-        return Problem(502, "marketplace_rejected", str(exc))
+        return Problem(409, "marketplace_rejected", str(exc))
     if isinstance(exc, RateLimited):
         return Problem(503, "marketplace_rate_limited", str(exc))
     return Problem(502, "marketplace_unavailable", str(exc))

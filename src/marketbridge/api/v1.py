@@ -37,7 +37,7 @@ ROUTERS = (
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1", responses=responses(400, 401, 403, 404, 409, 422))
+    router = APIRouter(prefix="/api/v1", responses=responses(400, 401, 403, 404, 409, 422, 502, 503))
     for module_router in ROUTERS:
         router.include_router(module_router)
     return router

@@ -124,9 +124,9 @@ async def fan_out(hub: Hub, limit: int = 500) -> int:
             for sub in subscriptions.get(e.account_id, [])
             if e.type in sub.event_types
         ]
-        for part in chunks(rows, 500):
-            stmt = insert_for(s, WebhookDelivery).values(part)
-            await s.execute(stmt.on_conflict_do_nothing(index_elements=["event_id", "subscription_id"]))
+        if rows:
+            stmt = insert_for(s, WebhookDelivery)
+            await s.execute(stmt.on_conflict_do_nothing(index_elements=["event_id", "subscription_id"]), rows)
         await s.execute(update(Event).where(Event.seq.in_([e.seq for e in events])).values(fanned_out=True))
     return len(events)
 

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, any_, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge import model
@@ -52,20 +53,36 @@ class _OfferItem:
     offer: model.Offer
 
 
+def _among(session: AsyncSession, column: Any, values: list[str]) -> Any:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`: one parameter, and an index lookup per
+    value even when the planner's statistics are stale right after a large write."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
+def _parts(session: AsyncSession, values: Sequence[str]) -> list[list[str]]:
+    """Values in slices small enough for SQLite's parameter limit (PostgreSQL takes one array)."""
+    distinct = sorted(set(values))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return [distinct] if distinct else []
+    return chunks(distinct)
+
+
 async def ids_by_sku(
     session: AsyncSession, table: Any, account_id: int, skus: Sequence[str]
 ) -> dict[str, Any]:
     """sku → (id, kind) for offers, sku → id for products; only the account's rows."""
     out: dict[str, Any] = {}
-    for part in chunks(sorted(set(skus))):
+    for part in _parts(session, skus):
         if table is Offer:
             query: Any = select(Offer.sku, Offer.id, Offer.kind).where(
-                Offer.account_id == account_id, Offer.sku.in_(part)
+                Offer.account_id == account_id, _among(session, Offer.sku, part)
             )
             out.update({sku: (id_, kind) for sku, id_, kind in await session.execute(query)})
         else:
             query = select(Product.sku, Product.id).where(
-                Product.account_id == account_id, Product.sku.in_(part)
+                Product.account_id == account_id, _among(session, Product.sku, part)
             )
             out.update({sku: id_ for sku, id_ in await session.execute(query)})
     return out
@@ -84,7 +101,8 @@ def _duplicates(items: Sequence[tuple[int, str, str]]) -> list[ItemProblem]:
 
 async def _check_offers(
     session: AsyncSession, account_id: int, items: list[_OfferItem], kind: str, known_products: set[str]
-) -> tuple[list[ItemProblem], dict[str, Any]]:
+) -> tuple[list[ItemProblem], dict[str, Any], set[str]]:
+    """Problems, the referenced products (sku → id) and the SKUs that exist already."""
     problems = _duplicates([(i.index, i.offer.sku, i.path) for i in items])
     existing = await ids_by_sku(session, Offer, account_id, [i.offer.sku for i in items])
     for item in items:
@@ -118,11 +136,11 @@ async def _check_offers(
                 )
             owner_in_request.setdefault(code, (item.index, item.offer.sku))
     in_request = {i.offer.sku for i in items}
-    for part in chunks(sorted(owner_in_request)):
+    for part in _parts(session, list(owner_in_request)):
         rows = await session.execute(
             select(Barcode.value, Offer.sku)
             .join(Offer, Offer.id == Barcode.offer_id)
-            .where(Barcode.account_id == account_id, Barcode.value.in_(part))
+            .where(Barcode.account_id == account_id, _among(session, Barcode.value, part))
         )
         for code, owner in rows:
             index, sku = owner_in_request[code]
@@ -130,19 +148,21 @@ async def _check_offers(
                 problems.append(
                     ItemProblem(index, sku, "barcodes", f"barcode {code} belongs to offer {owner}")
                 )
-    return problems, products
+    return problems, products, set(existing)
 
 
 async def _upsert_by_sku(
-    session: AsyncSession, table: Any, rows: list[dict[str, Any]], columns: Sequence[str], batch: int
-) -> None:
-    """INSERT ... ON CONFLICT (account_id, sku) DO UPDATE the given columns, in batches."""
-    for part in chunks(rows, batch):
-        stmt = insert_for(session, table).values(part)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["account_id", "sku"], set_={c: getattr(stmt.excluded, c) for c in columns}
-        )
-        await session.execute(stmt)
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], columns: Sequence[str]
+) -> dict[str, int]:
+    """INSERT ... ON CONFLICT (account_id, sku) DO UPDATE the given columns; sku → id."""
+    if not rows:
+        return {}
+    stmt = insert_for(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["account_id", "sku"], set_={c: getattr(stmt.excluded, c) for c in columns}
+    ).returning(table.sku, table.id)
+    # executemany: SQLAlchemy batches the rows into multi-row statements compiled once
+    return {sku: id_ for sku, id_ in await session.execute(stmt, rows)}
 
 
 async def _write_offers(
@@ -170,11 +190,7 @@ async def _write_offers(
         for i in items
     ]
     columns = ("product_id", "name", "size", "color", "weight_g", "requires_marking", "updated_at")
-    await _upsert_by_sku(session, Offer, rows, columns, 500)
-    ids = {
-        sku: found[0]
-        for sku, found in (await ids_by_sku(session, Offer, account_id, [r["sku"] for r in rows])).items()
-    }
+    ids = await _upsert_by_sku(session, Offer, rows, columns)
     id_list = sorted(ids.values())
     for part in chunks(id_list):
         await session.execute(delete(Barcode).where(Barcode.offer_id.in_(part)))
@@ -183,8 +199,8 @@ async def _write_offers(
         for i in items
         for code in i.offer.barcodes
     ]
-    for part in chunks(barcodes, 900):
-        await session.execute(insert_for(session, Barcode).values(part))
+    if barcodes:
+        await session.execute(insert_for(session, Barcode), barcodes)
     created = sum(1 for i in items if i.offer.sku not in existing)
     return UpsertCounts(created=created, updated=len(items) - created, ids=ids)
 
@@ -193,10 +209,9 @@ async def upsert_offers(
     session: AsyncSession, account_id: int, offers: Sequence[model.Offer]
 ) -> UpsertCounts:
     items = [_OfferItem(n, f"items[{n}]", o) for n, o in enumerate(offers)]
-    problems, products = await _check_offers(session, account_id, items, "simple", set())
+    problems, products, existing = await _check_offers(session, account_id, items, "simple", set())
     if problems:
         raise BulkInvalid(problems)
-    existing = set(await ids_by_sku(session, Offer, account_id, [o.sku for o in offers]))
     return await _write_offers(session, account_id, items, "simple", products, existing)
 
 
@@ -219,7 +234,9 @@ async def upsert_products(
                     n, f"items[{n}].offers[{m}]", offer.model_copy(update={"product_sku": product.sku})
                 )
             )
-    offer_problems, _ = await _check_offers(session, account_id, items, "simple", {p.sku for p in products})
+    offer_problems, _, existing_offers = await _check_offers(
+        session, account_id, items, "simple", {p.sku for p in products}
+    )
     problems += offer_problems
     if problems:
         raise BulkInvalid(problems)
@@ -240,11 +257,9 @@ async def upsert_products(
         for p in products
     ]
     columns = ("name", "description", "brand", "category_id", "images", "attributes", "updated_at")
-    await _upsert_by_sku(session, Product, rows, columns, 300)
-    product_ids = await ids_by_sku(session, Product, account_id, [p.sku for p in products])
+    product_ids = await _upsert_by_sku(session, Product, rows, columns)
     created = sum(1 for p in products if p.sku not in existing_products)
     product_counts = UpsertCounts(created=created, updated=len(products) - created, ids=product_ids)
-    existing_offers = set(await ids_by_sku(session, Offer, account_id, [i.offer.sku for i in items]))
     offer_counts = await _write_offers(session, account_id, items, "simple", product_ids, existing_offers)
     return product_counts, offer_counts
 
@@ -254,7 +269,7 @@ async def upsert_bundles(
 ) -> UpsertCounts:
     """Bundles as offers of kind 'bundle' with their components (which must be simple offers)."""
     items = [_OfferItem(n, f"items[{n}]", model.Offer(sku=b.sku, name=b.name)) for n, b in enumerate(bundles)]
-    problems, _ = await _check_offers(session, account_id, items, "bundle", set())
+    problems, _, existing = await _check_offers(session, account_id, items, "bundle", set())
     components = await ids_by_sku(
         session, Offer, account_id, [c.offer_sku for b in bundles for c in b.components]
     )
@@ -266,7 +281,6 @@ async def upsert_bundles(
                 problems.append(ItemProblem(n, bundle.sku, f"items[{n}].components[{m}].offer_sku", message))
     if problems:
         raise BulkInvalid(problems)
-    existing = set(await ids_by_sku(session, Offer, account_id, [b.sku for b in bundles]))
     counts = await _write_offers(session, account_id, items, "bundle", {}, existing)
     bundle_ids = sorted(counts.ids.values())
     for part in chunks(bundle_ids):
@@ -276,6 +290,6 @@ async def upsert_bundles(
         for b in bundles
         for c in b.components
     ]
-    for part in chunks(rows, 900):
-        await session.execute(insert_for(session, BundleComponent).values(part))
+    if rows:
+        await session.execute(insert_for(session, BundleComponent), rows)
     return counts

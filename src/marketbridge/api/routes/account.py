@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from marketbridge.api.deps import HubDep, Reader, Writer
+from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.problems import Problem, not_found
 from marketbridge.store import accounts
@@ -75,7 +76,7 @@ async def create_key(body: KeyIn, hub: HubDep, who: Writer) -> NewKeyOut:
 
 
 @router.delete("/keys/{key_id}", status_code=204, summary="Revoke an API key")
-async def revoke_key(key_id: int, hub: HubDep, who: Writer) -> Response:
+async def revoke_key(key_id: IdPath, hub: HubDep, who: Writer) -> Response:
     async with hub.db.session() as s:
         row = await s.get(ApiKey, key_id)
         if row is None or row.account_id != who.account_id:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from marketbridge import model
 from marketbridge.api.deps import HubDep, Reader, Writer
+from marketbridge.api.fields import IdPath, IdQuery
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.problems import FieldError, Problem
 from marketbridge.api.scoped import owned
@@ -252,14 +253,14 @@ async def list_products(
 
 
 @router.get("/products/{product_id}", summary="Read a product")
-async def read_product(product_id: int, hub: HubDep, who: Reader) -> ProductOut:
+async def read_product(product_id: IdPath, hub: HubDep, who: Reader) -> ProductOut:
     async with hub.db.session() as s:
         row = await owned(s, Product, product_id, who.account_id, "product")
     return (await _product_outs(hub, [row]))[0]
 
 
 @router.put("/products/{product_id}/images", summary="Replace a product's images")
-async def put_images(product_id: int, body: ImagesIn, hub: HubDep, who: Writer) -> ProductOut:
+async def put_images(product_id: IdPath, body: ImagesIn, hub: HubDep, who: Writer) -> ProductOut:
     async with hub.db.session() as s:
         row = await owned(s, Product, product_id, who.account_id, "product")
         row.images = [i.model_dump(mode="json") for i in body.images]
@@ -275,7 +276,7 @@ async def list_offers(
     cursor: Cursor = None,
     sku: SkuFilter = None,
     kind: Annotated[str | None, Query(pattern="^(simple|bundle)$")] = None,
-    product_id: int | None = None,
+    product_id: IdQuery = None,
 ) -> Page[OfferOut]:
     rows = await page_rows(
         hub.db, Offer, who.account_id, cursor, limit, sku=sku, kind=kind, product_id=product_id
@@ -284,7 +285,7 @@ async def list_offers(
 
 
 @router.get("/offers/{offer_id}", summary="Read an offer or bundle")
-async def read_offer(offer_id: int, hub: HubDep, who: Reader) -> OfferOut:
+async def read_offer(offer_id: IdPath, hub: HubDep, who: Reader) -> OfferOut:
     async with hub.db.session() as s:
         row = await owned(s, Offer, offer_id, who.account_id, "offer")
     return (await _offer_outs(hub, [row]))[0]

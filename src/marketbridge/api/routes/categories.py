@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from marketbridge import model
 from marketbridge.api.bulk import ItemErrors
 from marketbridge.api.deps import HubDep, Reader, Writer
+from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor
 from marketbridge.api.problems import Problem, not_found
 from marketbridge.api.scoped import owned
@@ -44,7 +45,7 @@ class CategoryMappings(BaseModel):
 
 @router.get("/categories", summary="The marketplace's category tree, from the cache")
 async def list_categories(
-    connection_id: int,
+    connection_id: IdPath,
     hub: HubDep,
     who: Reader,
     limit: Limit = 100,
@@ -80,7 +81,7 @@ async def list_categories(
     summary="Attributes a category asks for (fetched from the marketplace once, then cached)",
 )
 async def category_attributes(
-    connection_id: int, external_id: ExternalId, hub: HubDep, who: Reader
+    connection_id: IdPath, external_id: ExternalId, hub: HubDep, who: Reader
 ) -> list[model.CategoryAttribute]:
     async with hub.db.session() as s:
         conn = await owned(s, Connection, connection_id, who.account_id, "connection")
@@ -108,7 +109,7 @@ async def category_attributes(
 
 
 @router.get("/category-mappings", summary="Which marketplace category each hub category goes to")
-async def get_category_mappings(connection_id: int, hub: HubDep, who: Reader) -> CategoryMappings:
+async def get_category_mappings(connection_id: IdPath, hub: HubDep, who: Reader) -> CategoryMappings:
     async with hub.db.session() as s:
         await owned(s, Connection, connection_id, who.account_id, "connection")
         rows = await s.execute(
@@ -123,7 +124,7 @@ async def get_category_mappings(connection_id: int, hub: HubDep, who: Reader) ->
 
 @router.put("/category-mappings", summary="Replace the category mapping of a connection")
 async def put_category_mappings(
-    connection_id: int, body: CategoryMappings, hub: HubDep, who: Writer
+    connection_id: IdPath, body: CategoryMappings, hub: HubDep, who: Writer
 ) -> CategoryMappings:
     errors = ItemErrors()
     names = [i.hub_category for i in body.items]

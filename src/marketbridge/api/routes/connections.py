@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketbridge.api.deps import HubDep, Reader, Writer
-from marketbridge.api.fields import valid_url
+from marketbridge.api.fields import IdPath, valid_url
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor
 from marketbridge.api.problems import FieldError, Problem, channel_problem
 from marketbridge.api.scoped import owned
@@ -224,14 +224,14 @@ async def list_(hub: HubDep, who: Reader, limit: Limit = 100, cursor: Cursor = N
 
 
 @router.get("/{connection_id}", summary="Read a connection (credentials are never returned)")
-async def read(connection_id: int, hub: HubDep, who: Reader) -> ConnectionOut:
+async def read(connection_id: IdPath, hub: HubDep, who: Reader) -> ConnectionOut:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
     return connection_out(row, _names(hub, row))
 
 
 @router.patch("/{connection_id}", summary="Update a connection; credentials are replaced when given")
-async def update(connection_id: int, body: ConnectionUpdate, hub: HubDep, who: Writer) -> ConnectionOut:
+async def update(connection_id: IdPath, body: ConnectionUpdate, hub: HubDep, who: Writer) -> ConnectionOut:
     try:
         async with hub.db.session() as s:
             row = await owned(s, Connection, connection_id, who.account_id, "connection")
@@ -259,7 +259,7 @@ async def update(connection_id: int, body: ConnectionUpdate, hub: HubDep, who: W
 
 
 @router.delete("/{connection_id}", status_code=204, summary="Delete a connection and everything linked to it")
-async def delete(connection_id: int, hub: HubDep, who: Writer) -> Response:
+async def delete(connection_id: IdPath, hub: HubDep, who: Writer) -> Response:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
         await s.delete(row)
@@ -267,7 +267,7 @@ async def delete(connection_id: int, hub: HubDep, who: Writer) -> Response:
 
 
 @router.post("/{connection_id}/check", summary="Check the credentials with a cheap marketplace call")
-async def check(connection_id: int, hub: HubDep, who: Writer) -> CheckResult:
+async def check(connection_id: IdPath, hub: HubDep, who: Writer) -> CheckResult:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
     error: str | None = None
@@ -287,7 +287,7 @@ async def check(connection_id: int, hub: HubDep, who: Writer) -> CheckResult:
 
 
 @router.post("/{connection_id}/sync", status_code=202, summary="Ask for a sync run of one kind now")
-async def trigger_sync(connection_id: int, body: SyncRequest, hub: HubDep, who: Writer) -> Accepted:
+async def trigger_sync(connection_id: IdPath, body: SyncRequest, hub: HubDep, who: Writer) -> Accepted:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
         if not row.enabled:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from marketbridge import model
 from marketbridge.api.bulk import ItemErrors, PerOffer
 from marketbridge.api.deps import HubDep, Reader, Writer
+from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
 from marketbridge.api.problems import Problem
 from marketbridge.api.scoped import kick_all, linked_offer_ids, owned
@@ -102,7 +103,7 @@ async def create_warehouse(body: model.Warehouse, hub: HubDep, who: Writer) -> W
     "/connections/{connection_id}/warehouse-mappings",
     summary="Which hub warehouses feed which marketplace warehouses",
 )
-async def get_warehouse_mappings(connection_id: int, hub: HubDep, who: Reader) -> WarehouseMappings:
+async def get_warehouse_mappings(connection_id: IdPath, hub: HubDep, who: Reader) -> WarehouseMappings:
     async with hub.db.session() as s:
         await owned(s, Connection, connection_id, who.account_id, "connection")
         rows = await s.execute(
@@ -120,7 +121,7 @@ async def get_warehouse_mappings(connection_id: int, hub: HubDep, who: Reader) -
     summary="Replace the warehouse mapping of a connection; every linked listing's stock is queued again",
 )
 async def put_warehouse_mappings(
-    connection_id: int, body: WarehouseMappings, hub: HubDep, who: Writer
+    connection_id: IdPath, body: WarehouseMappings, hub: HubDep, who: Writer
 ) -> WarehouseMappings:
     async with hub.db.session() as s:
         await owned(s, Connection, connection_id, who.account_id, "connection")
@@ -155,7 +156,7 @@ async def put_warehouse_mappings(
 @router.get(
     "/connections/{connection_id}/remote-warehouses", summary="The marketplace's warehouses (asked live)"
 )
-async def remote_warehouses(connection_id: int, hub: HubDep, who: Reader) -> list[RemoteWarehouseOut]:
+async def remote_warehouses(connection_id: IdPath, hub: HubDep, who: Reader) -> list[RemoteWarehouseOut]:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
     try:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from marketbridge import model
 from marketbridge.api.deps import HubDep, Reader, Writer
+from marketbridge.api.fields import IdPath, IdQuery
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor
 from marketbridge.api.scoped import owned
 from marketbridge.store.tables import Box, Order, OrderLine
@@ -147,7 +148,7 @@ async def list_orders(
     who: Reader,
     limit: Limit = 100,
     cursor: Cursor = None,
-    connection_id: int | None = None,
+    connection_id: IdQuery = None,
     status: model.OrderStatus | None = None,
     placed_from: Annotated[datetime | None, Query(description="placed at or after (ISO 8601)")] = None,
     placed_to: Annotated[datetime | None, Query(description="placed before (ISO 8601)")] = None,
@@ -171,12 +172,12 @@ def _aware(value: datetime) -> datetime:
 
 
 @router.get("/{order_id}", summary="Read an order with its lines and boxes")
-async def read_order(order_id: int, hub: HubDep, who: Reader) -> OrderOut:
+async def read_order(order_id: IdPath, hub: HubDep, who: Reader) -> OrderOut:
     return await _one(hub, order_id, who.account_id)
 
 
 @router.post("/{order_id}/confirm", summary="Confirm the order (accept it for assembly)")
-async def confirm(order_id: int, hub: HubDep, who: Writer) -> OrderOut:
+async def confirm(order_id: IdPath, hub: HubDep, who: Writer) -> OrderOut:
     await _one(hub, order_id, who.account_id)
     await fulfilment.confirm(hub, who.account_id, order_id)
     return await _one(hub, order_id, who.account_id)
@@ -186,7 +187,7 @@ async def confirm(order_id: int, hub: HubDep, who: Writer) -> OrderOut:
     "/{order_id}/pack",
     summary="Pack into boxes; several boxes split the order into several shipments",
 )
-async def pack(order_id: int, body: PackIn, hub: HubDep, who: Writer) -> PackOut:
+async def pack(order_id: IdPath, body: PackIn, hub: HubDep, who: Writer) -> PackOut:
     await _one(hub, order_id, who.account_id)
     shipment_ids = await fulfilment.pack(hub, who.account_id, order_id, body.boxes)
     return PackOut(shipment_ids=shipment_ids, order=await _one(hub, order_id, who.account_id))
@@ -198,7 +199,7 @@ async def pack(order_id: int, body: PackIn, hub: HubDep, who: Writer) -> PackOut
     response_class=Response,
     responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
 )
-async def labels(order_id: int, hub: HubDep, who: Reader) -> Response:
+async def labels(order_id: IdPath, hub: HubDep, who: Reader) -> Response:
     await _one(hub, order_id, who.account_id)
     pdf = await fulfilment.labels_pdf(hub, who.account_id, order_id)
     return Response(
@@ -209,14 +210,14 @@ async def labels(order_id: int, hub: HubDep, who: Reader) -> Response:
 
 
 @router.post("/{order_id}/ship", summary="Hand the parcels over to the marketplace's carrier")
-async def ship(order_id: int, hub: HubDep, who: Writer) -> ShipOut:
+async def ship(order_id: IdPath, hub: HubDep, who: Writer) -> ShipOut:
     await _one(hub, order_id, who.account_id)
     handover = await fulfilment.ship(hub, who.account_id, order_id)
     return ShipOut(handover_id=handover, order=await _one(hub, order_id, who.account_id))
 
 
 @router.post("/{order_id}/cancel", summary="Cancel the order on the marketplace")
-async def cancel(order_id: int, body: CancelIn, hub: HubDep, who: Writer) -> OrderOut:
+async def cancel(order_id: IdPath, body: CancelIn, hub: HubDep, who: Writer) -> OrderOut:
     await _one(hub, order_id, who.account_id)
     await fulfilment.cancel(hub, who.account_id, order_id, body.reason)
     return await _one(hub, order_id, who.account_id)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from marketbridge import model
 from marketbridge.api.bulk import ItemErrors, PerOffer
 from marketbridge.api.deps import HubDep, Reader, Writer
+from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
 from marketbridge.api.problems import Problem
 from marketbridge.api.scoped import kick_all, linked_offer_ids, owned
@@ -34,7 +35,7 @@ Target = Literal["price", "old_price", "min_price"]
 
 
 class PriceTypeIn(BaseModel):
-    code: model.common.Code
+    code: model.common.Code = Field(max_length=64)
     name: str = Field(min_length=1, max_length=200)
     currency: str = Field(default="RUB", pattern=r"^[A-Z]{3}$")
 
@@ -135,7 +136,7 @@ async def bulk_prices(body: PricesBulk, hub: HubDep, who: Writer) -> PricesResul
     "/connections/{connection_id}/price-mappings",
     summary="Which hub price type feeds which marketplace price",
 )
-async def get_price_mappings(connection_id: int, hub: HubDep, who: Reader) -> PriceMappings:
+async def get_price_mappings(connection_id: IdPath, hub: HubDep, who: Reader) -> PriceMappings:
     async with hub.db.session() as s:
         await owned(s, Connection, connection_id, who.account_id, "connection")
         rows = await s.execute(
@@ -152,7 +153,7 @@ async def get_price_mappings(connection_id: int, hub: HubDep, who: Reader) -> Pr
     summary="Replace the price-type mapping of a connection; every linked listing's price is queued again",
 )
 async def put_price_mappings(
-    connection_id: int, body: PriceMappings, hub: HubDep, who: Writer
+    connection_id: IdPath, body: PriceMappings, hub: HubDep, who: Writer
 ) -> PriceMappings:
     types = await _price_type_ids(hub, who.account_id)
     errors = ItemErrors()

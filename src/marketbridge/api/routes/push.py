@@ -18,6 +18,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from marketbridge.api.deps import HubDep
+from marketbridge.api.fields import IdPath
 from marketbridge.api.problems import Problem, not_found
 from marketbridge.channels.base import PushMessage
 from marketbridge.store.tables import Connection, InboxItem
@@ -63,7 +64,7 @@ async def _store(hub: Hub, row: Connection, message: PushMessage, body: bytes) -
 )
 async def receive(
     kind: Annotated[str, Path(max_length=40)],
-    connection_id: int,
+    connection_id: IdPath,
     secret: Annotated[str, Path(max_length=200)],
     request: Request,
     hub: HubDep,

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from marketbridge import model
 from marketbridge.api.deps import HubDep, Reader, Writer
+from marketbridge.api.fields import IdPath, IdQuery
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.scoped import owned
 from marketbridge.store.tables import Return
@@ -64,7 +65,7 @@ async def list_returns(
     who: Reader,
     limit: Limit = 100,
     cursor: Cursor = None,
-    connection_id: int | None = None,
+    connection_id: IdQuery = None,
     status: model.ReturnStatus | None = None,
 ) -> Page[ReturnOut]:
     rows = await page_rows(
@@ -80,12 +81,12 @@ async def list_returns(
 
 
 @router.get("/{return_id}", summary="Read a return")
-async def read_return(return_id: int, hub: HubDep, who: Reader) -> ReturnOut:
+async def read_return(return_id: IdPath, hub: HubDep, who: Reader) -> ReturnOut:
     return await _one(hub, return_id, who.account_id)
 
 
 @router.post("/{return_id}/confirm", summary="Confirm the parcel came back; `restock` puts the units on hand")
-async def confirm(return_id: int, body: ConfirmIn, hub: HubDep, who: Writer) -> ReturnOut:
+async def confirm(return_id: IdPath, body: ConfirmIn, hub: HubDep, who: Writer) -> ReturnOut:
     await _one(hub, return_id, who.account_id)
     await returns.confirm_receipt(hub, who.account_id, return_id, body.restock)
     return await _one(hub, return_id, who.account_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from marketbridge.api.deps import HubDep, Reader
+from marketbridge.api.fields import IdPath, IdQuery
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.scoped import owned
 from marketbridge.store.tables import SyncRun
@@ -52,7 +53,7 @@ async def list_runs(
     who: Reader,
     limit: Limit = 100,
     cursor: Cursor = None,
-    connection_id: int | None = None,
+    connection_id: IdQuery = None,
     kind: Annotated[str | None, Query(max_length=20)] = None,
     status: Annotated[str | None, Query(pattern="^(running|ok|partial|failed)$")] = None,
 ) -> Page[SyncRunOut]:
@@ -63,6 +64,6 @@ async def list_runs(
 
 
 @router.get("/{run_id}", summary="Read a sync run")
-async def read_run(run_id: int, hub: HubDep, who: Reader) -> SyncRunOut:
+async def read_run(run_id: IdPath, hub: HubDep, who: Reader) -> SyncRunOut:
     async with hub.db.session() as s:
         return run_out(await owned(s, SyncRun, run_id, who.account_id, "sync run"))

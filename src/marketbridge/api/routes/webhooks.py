@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from marketbridge.api.deps import HubDep, Reader, Writer
-from marketbridge.api.fields import valid_url
+from marketbridge.api.fields import IdPath, IdQuery, valid_url
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.scoped import owned
 from marketbridge.model import EventType
@@ -147,14 +147,14 @@ async def list_subscriptions(
 
 
 @router.get("/webhooks/{subscription_id}", summary="Read a subscription (the secret is never returned)")
-async def read_subscription(subscription_id: int, hub: HubDep, who: Reader) -> SubscriptionOut:
+async def read_subscription(subscription_id: IdPath, hub: HubDep, who: Reader) -> SubscriptionOut:
     async with hub.db.session() as s:
         return sub_out(await owned(s, WebhookSubscription, subscription_id, who.account_id, "subscription"))
 
 
 @router.patch("/webhooks/{subscription_id}", summary="Change a subscription's URL, event types or state")
 async def update_subscription(
-    subscription_id: int, body: SubscriptionUpdate, hub: HubDep, who: Writer
+    subscription_id: IdPath, body: SubscriptionUpdate, hub: HubDep, who: Writer
 ) -> SubscriptionOut:
     async with hub.db.session() as s:
         row = await owned(s, WebhookSubscription, subscription_id, who.account_id, "subscription")
@@ -169,7 +169,7 @@ async def update_subscription(
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=204, summary="Delete a subscription")
-async def delete_subscription(subscription_id: int, hub: HubDep, who: Writer) -> Response:
+async def delete_subscription(subscription_id: IdPath, hub: HubDep, who: Writer) -> Response:
     async with hub.db.session() as s:
         await s.delete(await owned(s, WebhookSubscription, subscription_id, who.account_id, "subscription"))
     return Response(status_code=204)
@@ -181,7 +181,7 @@ async def list_deliveries(
     who: Reader,
     limit: Limit = 100,
     cursor: Cursor = None,
-    subscription_id: int | None = None,
+    subscription_id: IdQuery = None,
     status: Annotated[str | None, Query(pattern="^(pending|delivered|dead)$")] = None,
 ) -> Page[DeliveryOut]:
     rows = await page_rows(
@@ -214,7 +214,7 @@ async def _detail(hub: Hub, delivery_id: int, account_id: int) -> DeliveryDetail
 
 
 @router.get("/webhook-deliveries/{delivery_id}", summary="A delivery with the log of every attempt")
-async def read_delivery(delivery_id: int, hub: HubDep, who: Reader) -> DeliveryDetail:
+async def read_delivery(delivery_id: IdPath, hub: HubDep, who: Reader) -> DeliveryDetail:
     return await _detail(hub, delivery_id, who.account_id)
 
 
@@ -223,7 +223,7 @@ async def read_delivery(delivery_id: int, hub: HubDep, who: Reader) -> DeliveryD
     status_code=202,
     summary="Send a delivery again now (also a delivered or dead one); its retry window starts over",
 )
-async def redeliver(delivery_id: int, hub: HubDep, who: Writer) -> DeliveryDetail:
+async def redeliver(delivery_id: IdPath, hub: HubDep, who: Writer) -> DeliveryDetail:
     async with hub.db.session() as s:
         row = await owned(s, WebhookDelivery, delivery_id, who.account_id, "delivery")
         now = utcnow()
