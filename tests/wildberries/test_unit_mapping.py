@@ -250,3 +250,9 @@ async def test_malformed_cards_raise_bad_response(body: Any) -> None:
                 pass
     finally:
         await channel.aclose()
+
+
+def test_bad_settings_are_refused_clearly() -> None:
+    config = ConnectionConfig("c1", {}, {"token": "t"}, {"price_poll_interval": "soon"})
+    with pytest.raises(ValueError, match="price_poll_interval"):
+        WildberriesChannel(config, MemoryLimiter())

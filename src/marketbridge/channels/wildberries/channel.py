@@ -84,6 +84,17 @@ def _setting_bool(settings: Mapping[str, Any], name: str) -> bool:
     return bool(value)
 
 
+def _setting_seconds(settings: Mapping[str, Any], name: str, default: float) -> float:
+    value = settings.get(name, default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"wildberries: setting {name} must be a number of seconds (0..3600), not {value!r}")
+    return seconds
+
+
 class WildberriesChannel:
     kind = "wildberries"
     capabilities = CAPABILITIES
@@ -94,8 +105,8 @@ class WildberriesChannel:
         self.api = WbApi(config.connection_id, config.base_urls, config.credentials["token"], limiter)
         self.prices = PricePusher(
             self.api,
-            poll_interval=float(settings.get("price_poll_interval", 1.0)),
-            poll_timeout=float(settings.get("price_poll_timeout", 120.0)),
+            poll_interval=_setting_seconds(settings, "price_poll_interval", 1.0),
+            poll_timeout=_setting_seconds(settings, "price_poll_timeout", 120.0),
         )
         self.supplies = fulfilment.Supplies(self.api)
         self.unit_codes: dict[str, str] = {}  # chrtID -> offer code
