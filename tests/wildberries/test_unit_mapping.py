@@ -256,3 +256,13 @@ def test_bad_settings_are_refused_clearly() -> None:
     config = ConnectionConfig("c1", {}, {"token": "t"}, {"price_poll_interval": "soon"})
     with pytest.raises(ValueError, match="price_poll_interval"):
         WildberriesChannel(config, MemoryLimiter())
+
+
+def test_host_aliases() -> None:
+    one = WildberriesChannel(
+        ConnectionConfig("c", {"default": "http://127.0.0.1:9"}, {"token": "t"}), MemoryLimiter()
+    )
+    assert one.api.http.url("/x", "returns") == "http://127.0.0.1:9/x"
+    real = WildberriesChannel(ConnectionConfig("c", {"content": ""}, {"token": "t"}), MemoryLimiter())
+    assert real.api.http.url("/x", "content") == "https://content-api.wildberries.ru/x"
+    assert real.api.http.url("/x", "prices") == "https://discounts-prices-api.wildberries.ru/x"

@@ -116,9 +116,10 @@ class WbApi:
         limiter: Limiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        merged = {**DEFAULT_HOSTS, **{k: v for k, v in hosts.items() if v}}
-        if "default" in hosts:
-            merged = {alias: hosts["default"] for alias in DEFAULT_HOSTS} | dict(hosts)
+        given = {k: v for k, v in hosts.items() if v}
+        # A single "default" URL (one sandbox) stands for every alias not given on its own.
+        base = dict.fromkeys(DEFAULT_HOSTS, given["default"]) if "default" in given else DEFAULT_HOSTS
+        merged = {**base, **given}
         self.http = ApiClient(
             channel="wildberries",
             hosts=merged,
