@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from marketbridge.model import Box, BoxLine, OrderStatus, can_transition
 from marketbridge.store.tables import Box as BoxRow
-from marketbridge.store.tables import Order, OrderLine
+from marketbridge.store.tables import Offer, Order, OrderLine
 from marketbridge.sync import fulfilment
 from marketbridge.sync.errors import NotFound
 from marketbridge.web.i18n import translator
@@ -44,11 +44,10 @@ class Column:
 
 @dataclass
 class Summary:
-    lines: list[OrderLine] = field(default_factory=list)
+    """An order's lines, each with the name to show (the marketplace's, else the hub offer's)."""
 
-    @property
-    def units(self) -> int:
-        return sum(line.quantity for line in self.lines)
+    lines: list[OrderLine] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)
 
 
 async def _lines(request: Request, order_ids: list[int]) -> dict[int, Summary]:
@@ -56,10 +55,15 @@ async def _lines(request: Request, order_ids: list[int]) -> dict[int, Summary]:
     if not order_ids:
         return out
     async with hub_of(request).db.session() as s:
-        for line in (
-            await s.execute(select(OrderLine).where(OrderLine.order_id.in_(order_ids)).order_by(OrderLine.id))
-        ).scalars():
+        found = await s.execute(
+            select(OrderLine, Offer.name)
+            .join(Offer, Offer.id == OrderLine.offer_id, isouter=True)
+            .where(OrderLine.order_id.in_(order_ids))
+            .order_by(OrderLine.id)
+        )
+        for line, offer_name in found.tuples():
             out[line.order_id].lines.append(line)
+            out[line.order_id].names[line.id] = line.name or offer_name or line.offer_code
     return out
 
 
@@ -129,7 +133,8 @@ async def order_page(request: Request, order_id: IdPath, viewer: Page, boxes: in
                 await s.execute(select(BoxRow).where(BoxRow.order_id == order.id).order_by(BoxRow.number))
             ).scalars()
         )
-    lines = (await _lines(request, [order.id]))[order.id].lines
+    summary = (await _lines(request, [order.id]))[order.id]
+    lines = summary.lines
     connections = await account_connections(hub, viewer.account_id)
     conn = connections.get(order.connection_id)
     caps = capabilities(hub, conn.row) if conn else None
@@ -144,6 +149,7 @@ async def order_page(request: Request, order_id: IdPath, viewer: Page, boxes: in
         order=order,
         status=status,
         lines=lines,
+        names=summary.names,
         packed=packed,
         conn=conn,
         multi=multi,
