@@ -119,6 +119,8 @@ async def test_rejected_card_shows_its_reason(world: World, context: BrowserCont
     await expect(page.locator(".status-rejected").first).to_have_text("отклонён")
     await page.get_by_role("link", name="Заказы").click()
     await expect(page.locator("h1")).to_have_text("Заказы")
+    await expect(page.locator('section[data-status="new"] h2')).to_contain_text("Новые")
+    await page.screenshot(path=shots / "orders-ru.png")
 
 
 async def test_every_screen_and_a_redelivered_webhook(

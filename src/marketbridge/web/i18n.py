@@ -1,7 +1,7 @@
 """Labels of the dashboard in English (the default) and Russian.
 
-A missing Russian label falls back to English, and a missing English one to its key, so a
-new label never breaks a page.
+A missing Russian label falls back to English, and a missing English one to the last part of
+its key (so a status value nobody translated yet shows as itself): a new label never breaks a page.
 """
 
 from __future__ import annotations
@@ -372,7 +372,7 @@ def translator(language: str) -> Callable[..., str]:
     table = _TABLES[pick_language(language)]
 
     def t(key: str, **values: object) -> str:
-        text = table.get(key, key)
+        text = table.get(key) or key.rpartition(".")[2]  # an unknown status shows as itself
         return text.format(**values) if values else text
 
     return t

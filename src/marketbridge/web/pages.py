@@ -33,7 +33,7 @@ IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 def form_id(value: str | None) -> int:
     """An id posted in a form; ValueError unless it is a whole number the databases can hold."""
     text = (value or "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
         raise ValueError(f"not an id: {text[:20]!r}")
     return int(text)
 

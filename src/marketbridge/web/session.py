@@ -1,15 +1,15 @@
 """Who is looking: the API key kept in an encrypted, signed cookie, the language, and one-shot notices.
 
-The cookie holds the raw key encrypted with the hub's secret box (Fernet: encrypted and
-authenticated), so it cannot be read or forged; the key is checked against the store on
-every request, so a revoked key ends the session at once. Every form carries a CSRF token
-kept in the same cookie.
-"""
+The cookie holds the raw key and the time it was issued, encrypted with the hub's secret box
+(Fernet: encrypted and authenticated), so it cannot be read or forged and ends after
+SESSION_SECONDS; the key is checked against the store on every request, so a revoked key ends
+the session at once. Every form carries a CSRF token kept in the same cookie."""
 
 from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,8 +72,10 @@ async def viewer_for(request: Request, hub: Hub) -> Viewer:
     notice = _decrypt(hub, request.cookies.get(NOTICE_COOKIE))
     if notice.get("kind") and notice.get("text"):
         viewer.notice = (notice["kind"], notice["text"])
-    viewer.csrf = session.get("csrf", "")
-    key = session.get("key")
+    issued = session.get("at", "")
+    fresh = issued.isdigit() and 0 <= time.time() - int(issued) <= SESSION_SECONDS
+    viewer.csrf = session.get("csrf", "") if fresh else ""
+    key = session.get("key") if fresh else None
     if key:
         async with hub.db.session() as s:
             viewer.principal = await accounts.authenticate(s, key)
@@ -81,7 +83,7 @@ async def viewer_for(request: Request, hub: Hub) -> Viewer:
 
 
 def start_session(response: Response, hub: Hub, raw_key: str, secure: bool) -> None:
-    token = _encrypt(hub, {"key": raw_key, "csrf": secrets.token_urlsafe(24)})
+    token = _encrypt(hub, {"key": raw_key, "csrf": secrets.token_urlsafe(24), "at": str(int(time.time()))})
     response.set_cookie(
         SESSION_COOKIE,
         token,

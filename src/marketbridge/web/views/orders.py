@@ -208,7 +208,7 @@ def _boxes_from_form(form: dict[str, str], lines: list[OrderLine], t: Callable[.
         per_code: dict[str, tuple[int, list[str]]] = {}
         for line in lines:
             raw = (form.get(f"q-{line.id}-{number}") or "0").strip() or "0"
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
                 raise ValueError(t("ord.pack.bad_qty"))
             qty = int(raw)
             if qty == 0:
