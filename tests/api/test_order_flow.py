@@ -1,0 +1,85 @@
+"""The FBS flow driven through the seller API against real marketplace sandboxes: an order a buyer
+placed is listed, confirmed, packed (split into two boxes where the marketplace labels boxes apart),
+its labels come as one PDF, it is handed over, and the events feed tells each step."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from pypdf import PdfReader
+
+from marketbridge.demo.catalog import build_catalog
+from marketbridge.demo.world import open_world
+from marketbridge.store.db import Database
+from marketbridge.sync.dispatch import JobKind
+
+
+@pytest.mark.parametrize("kind", ["ozon", "wildberries"])
+async def test_confirm_pack_labels_ship_through_the_api(kind: str, db: Database) -> None:
+    catalog = build_catalog(products=6, seed=5, bundles=0)
+    in_stock = [sku for sku, levels in sorted(catalog.stock.items()) if sum(levels.values()) >= 2][:2]
+    async with open_world(catalog, db, kinds=[kind], start_worker=False) as world:
+        market = world.markets[kind]
+        multi_box = world.hub.channels.get(await _connection(world)).capabilities.multi_box
+        lines = [{"offer_code": sku, "quantity": 1} for sku in (in_stock if multi_box else in_stock[:1])]
+        for job in (JobKind.RECONCILE, JobKind.STOCKS):  # the marketplace gets the hub's stock first
+            await world.run(market.connection_id, job)
+        placed = await market.control.post("/orders", json={"lines": lines})
+        assert placed.status_code < 300, placed.text
+        await world.run(market.connection_id, JobKind.ORDERS)
+        assert world.hub_url is not None
+        headers = {"Authorization": f"Bearer {world.api_key}"}
+        async with httpx.AsyncClient(base_url=world.hub_url + "/api/v1", headers=headers, timeout=120) as api:
+            listed = (
+                await api.get("/orders", params={"status": "new", "connection_id": market.connection_id})
+            ).json()
+            assert len(listed["items"]) == 1, listed
+            order = listed["items"][0]
+            skus = sorted(line["offer_code"] for line in order["lines"])
+            assert skus == sorted(line["offer_code"] for line in lines)
+
+            early = await api.get(f"/orders/{order['id']}/labels")
+            assert early.status_code == 409 and early.json()["code"] == "not_packed"
+
+            confirmed = await api.post(f"/orders/{order['id']}/confirm")
+            assert confirmed.status_code == 200, confirmed.text
+            assert confirmed.json()["status"] == "confirmed"
+
+            boxes = [
+                {"number": n + 1, "lines": [{"offer_sku": sku, "quantity": 1}]} for n, sku in enumerate(skus)
+            ]
+            wrong = await api.post(
+                f"/orders/{order['id']}/pack",
+                json={"boxes": [{"number": 1, "lines": [{"offer_sku": skus[0], "quantity": 5}]}]},
+            )
+            assert wrong.status_code == 409, wrong.text
+            packed = await api.post(f"/orders/{order['id']}/pack", json={"boxes": boxes})
+            assert packed.status_code == 200, packed.text
+            assert packed.json()["order"]["status"] == "packed"
+            assert len(packed.json()["order"]["boxes"]) == len(boxes)
+            assert len(packed.json()["shipment_ids"]) >= 1
+
+            labels = await api.get(f"/orders/{order['id']}/labels")
+            assert labels.status_code == 200 and labels.headers["content-type"] == "application/pdf"
+            assert len(PdfReader(io.BytesIO(labels.content)).pages) >= 1
+
+            shipped = await api.post(f"/orders/{order['id']}/ship")
+            assert shipped.status_code == 200, shipped.text
+            assert shipped.json()["order"]["status"] == "shipped" and shipped.json()["handover_id"]
+            again = await api.post(f"/orders/{order['id']}/cancel", json={"reason": "too late"})
+            assert again.status_code in (200, 409)
+
+            events = (await api.get("/events")).json()["items"]
+            types = [e["type"] for e in events if e["data"].get("order_id") == order["id"]]
+            assert types[0] == "order.created" and "order.status_changed" in types
+
+
+async def _connection(world: object) -> object:
+    from marketbridge.store.tables import Connection
+
+    hub = world.hub  # type: ignore[attr-defined]
+    (market,) = world.markets.values()  # type: ignore[attr-defined]
+    async with hub.db.session() as s:
+        return await s.get(Connection, market.connection_id)
