@@ -129,6 +129,22 @@ async def test_refused_action_is_a_message_not_an_error_page(world: World, conte
     await page.locator("#pack").get_by_role("button", name="Pack").click()
     await expect(page.locator(".notice.error")).to_be_visible()
     await expect(page.get_by_test_id("order-status")).to_have_text("New")
+    # the marketplace answering nonsense: the packing fails with its reason, the order stays new
+    market = next(m for m in world.markets.values() if m.connection_id == order.connection_id)
+    broken = await market.control.put("/faults", json={"malformed_rate": 1.0})
+    assert broken.status_code == 200, broken.text
+    try:
+        await page.goto(f"/dashboard/orders/{order.id}")
+        await page.locator("#pack").get_by_role("button", name="Pack").click()
+        await expect(page.locator(".notice.error")).to_contain_text("The marketplace did not accept it")
+        await expect(page.get_by_test_id("order-status")).to_have_text("New")
+        await page.goto("/dashboard/connections")
+        section = page.locator(f'section.connection[data-connection="{order.connection_id}"]')
+        await section.get_by_role("button", name="Check now").click()
+        await expect(page.locator(".notice.error")).to_be_visible()
+        await expect(section.get_by_test_id("health")).to_have_text("Error")
+    finally:
+        await market.control.put("/faults", json={})
     # a page of another account's or a missing order is a clear 404 page
     missing = await page.goto("/dashboard/orders/999999")
     assert missing is not None and missing.status == 404

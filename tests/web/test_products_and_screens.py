@@ -169,7 +169,7 @@ async def test_every_screen_and_a_redelivered_webhook(
     first = page.locator("section.connection").first
     await first.get_by_role("button", name="Check now").click()
     await expect(page.locator(".notice.ok")).to_contain_text("answers")
-    await expect(page.locator("section.connection .status-active").first).to_have_text("OK")
+    await expect(first.get_by_test_id("health")).to_have_text("OK")
     await page.get_by_role("link", name="Mappings", exact=True).click()
     await expect(page.locator("#warehouses tbody tr")).to_have_count(len(world.catalog.warehouses))
     await expect(page.locator("#prices tbody tr")).to_have_count(2)

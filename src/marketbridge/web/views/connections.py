@@ -70,10 +70,12 @@ async def connections_page(request: Request, viewer: Page) -> Response:
                     )
                 ).all()
             )
+    health = {cid: _health(c.row, last_runs.get(cid, {})) for cid, c in connections.items()}
     return render(
         request,
         viewer,
         "connections.html",
+        health=health,
         connections=connections,
         last_runs=last_runs,
         failed_runs=failed_runs,
@@ -81,6 +83,16 @@ async def connections_page(request: Request, viewer: Page) -> Response:
         failed_inbox=failed_inbox,
         kinds=[k.value for k in JobKind],
     )
+
+
+def _health(row: Connection, runs: dict[str, SyncRun]) -> str:
+    """error when the last check or the last run of any kind failed; ok when the last check passed
+    or the runs all went well; unknown before anything was tried."""
+    if row.last_check_error or any(r.status == "failed" for r in runs.values()):
+        return "error"
+    if row.last_check_at is not None or runs:
+        return "ok"
+    return "unknown"
 
 
 async def _owned(request: Request, account_id: int, connection_id: IdPath) -> Connection | None:
