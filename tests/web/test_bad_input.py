@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from marketbridge.demo.world import World
-from marketbridge.store.tables import Order
+from marketbridge.store import accounts
+from marketbridge.store.tables import Order, WarehouseMapping
 from tests.web.conftest import one_new_order
 
 HUGE = "9" * 30
@@ -27,7 +29,7 @@ async def person(world: World) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _csrf(client: httpx.AsyncClient) -> str:
-    page = await client.get("/dashboard/connections")
+    page = await client.get("/dashboard/orders")
     found = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert found, "every page with a form carries the CSRF token"
     return found.group(1)
@@ -127,3 +129,48 @@ async def test_cookies_and_redirects_cannot_be_abused(world: World) -> None:
         assert lang.headers["location"].startswith("/dashboard/")
         wrong = await client.post("/dashboard/login", data={"api_key": "x" * 5000})
         assert wrong.status_code == 401
+
+
+async def test_another_account_reaches_nothing(world: World) -> None:
+    """A second seller's key: every page and action on the demo account's objects is refused."""
+    assert world.hub_url is not None
+    order = await one_new_order(world)
+    conn_id = order.connection_id
+    offer_id = next(iter(world.ids.offers.values()))
+    async with world.hub.db.session() as s:
+        _, other_key = await accounts.create_account(s, "another shop")
+        mapping_ids = [
+            m
+            for (m,) in await s.execute(
+                select(WarehouseMapping.id).where(WarehouseMapping.connection_id == conn_id)
+            )
+        ]
+    async with httpx.AsyncClient(base_url=world.hub_url, timeout=30) as other:
+        logged = await other.post("/dashboard/login", data={"api_key": other_key})
+        assert logged.status_code == 303
+        for path in (f"/dashboard/orders/{order.id}", f"/dashboard/products/{offer_id}"):
+            assert (await other.get(path)).status_code == 404, path
+        for path in ("/dashboard/orders", "/dashboard/products", "/dashboard/runs", "/dashboard/connections"):
+            page = await other.get(path)
+            assert page.status_code == 200
+            assert order.external_id not in page.text and "DEMO-" not in page.text, path
+        csrf = await _csrf(other)
+        for action in (
+            f"/dashboard/orders/{order.id}/ship",
+            f"/dashboard/orders/{order.id}/cancel",
+            f"/dashboard/orders/{order.id}/pack",
+            f"/dashboard/connections/{conn_id}/check",
+            f"/dashboard/connections/{conn_id}/sync",
+            f"/dashboard/mappings/{conn_id}/warehouses/{mapping_ids[0]}/delete",
+        ):
+            answer = await other.post(action, data={"csrf": csrf, "reason": "x", "kind": "orders"})
+            assert answer.status_code == 303, action
+        labels = await other.get(f"/dashboard/orders/{order.id}/labels.pdf")
+        assert labels.status_code == 303 and labels.headers["location"] == f"/dashboard/orders/{order.id}"
+    async with world.hub.db.session() as s:
+        still = await s.get(Order, order.id)
+        kept = (
+            await s.execute(select(WarehouseMapping.id).where(WarehouseMapping.connection_id == conn_id))
+        ).all()
+    assert still is not None and still.status == "new"
+    assert len(kept) == len(mapping_ids)

@@ -232,9 +232,13 @@ async def test_read_only_key_sees_but_cannot_act(world: World, context: BrowserC
     answer = await page.request.post(f"/dashboard/connections/{conn_id}/check", form={"csrf": "stale"})
     assert answer.status == 200 and "/dashboard/connections" in answer.url
     assert "expired" in await answer.text() or "only read" in await answer.text()
+    # logging out ends the session: the pages lead to the login form again
+    await page.goto("/dashboard/orders")
+    await page.get_by_role("button", name="Log out").click()
+    await page.wait_for_url("**/dashboard/login")
+    await page.goto("/dashboard/connections")
+    assert "/dashboard/login" in page.url
     # a wrong key does not get in
-    await page.context.clear_cookies()
-    await page.goto("/dashboard/login")
     await page.fill("#api_key", "mb_not-a-key")
     await page.click("button[type=submit]")
     await expect(page.locator(".notice.error")).to_contain_text("unknown or revoked")

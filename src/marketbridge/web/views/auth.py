@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from marketbridge.store import accounts
 from marketbridge.web.i18n import LANGUAGES, translator
 from marketbridge.web.pages import BASE, hub_of, redirect, render, safe_next, url
-from marketbridge.web.session import LANG_COOKIE, end_session, start_session, viewer_for
+from marketbridge.web.session import LANG_COOKIE, csrf_ok, end_session, start_session, viewer_for
 
 router = APIRouter()
 
@@ -46,6 +46,10 @@ async def login(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    viewer = await viewer_for(request, hub_of(request))
+    form = {k: v for k, v in (await request.form()).multi_items() if isinstance(v, str)}
+    if viewer.principal is not None and not csrf_ok(viewer, form):  # another site cannot log you out
+        return redirect(request, url("/orders"), ("error", translator(viewer.language)("csrf.refused")))
     response = redirect(request, url("/login"))
     end_session(response)
     return response
