@@ -4,6 +4,7 @@ its labels come as one PDF, it is handed over, and the events feed tells each st
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import httpx
@@ -83,3 +84,65 @@ async def _connection(world: object) -> object:
     (market,) = world.markets.values()  # type: ignore[attr-defined]
     async with hub.db.session() as s:
         return await s.get(Connection, market.connection_id)
+
+
+@pytest.mark.parametrize("kind", ["ozon", "wildberries"])
+async def test_list_a_new_offer_on_a_channel(kind: str, db: Database) -> None:
+    catalog = build_catalog(products=2, seed=3, bundles=0)
+    async with open_world(catalog, db, kinds=[kind], start_worker=False) as world:
+        market = world.markets[kind]
+        assert world.hub_url is not None
+        headers = {"Authorization": f"Bearer {world.api_key}"}
+        async with httpx.AsyncClient(base_url=world.hub_url + "/api/v1", headers=headers, timeout=120) as api:
+            category = catalog.products[0].category_id
+            body = {
+                "items": [
+                    {
+                        "sku": "NEW-CARD",
+                        "name": "A new card",
+                        "brand": "Acme",
+                        "category_id": category,
+                        "images": [{"url": "https://img.example/new.jpg", "primary": True}],
+                        "offers": [{"sku": "NEW-CARD-1", "barcodes": ["4600000099991"], "weight_g": 300}],
+                    }
+                ]
+            }
+            assert (await api.post("/catalog/products/bulk", json=body)).status_code == 200
+            conn = market.connection_id
+            refreshed = await api.post(f"/connections/{conn}/categories/refresh")
+            assert refreshed.status_code == 200 and refreshed.json()["categories"] > 0
+            leaves = (await api.get(f"/connections/{conn}/categories", params={"leaf": True})).json()["items"]
+            leaf = leaves[0]["id"]
+            attributes = await api.get(f"/connections/{conn}/categories/{leaf}/attributes")
+            assert attributes.status_code == 200, attributes.text
+            mapping = {"items": [{"hub_category": category, "external_category_id": leaf}]}
+            assert (await api.put(f"/connections/{conn}/category-mappings", json=mapping)).status_code == 200
+            bad = {"items": [{"hub_category": "x", "external_category_id": "no-such-category"}]}
+            assert (await api.put(f"/connections/{conn}/category-mappings", json=bad)).status_code == 422
+            unknown = await api.post(
+                f"/catalog/listings/{market.connection_id}", json={"offer_skus": ["NOPE"]}
+            )
+            assert unknown.status_code == 422 and unknown.json()["errors"][0]["sku"] == "NOPE"
+            listed = await api.post(
+                f"/catalog/listings/{market.connection_id}", json={"offer_skus": ["NEW-CARD-1"]}
+            )
+            assert listed.status_code == 202, listed.text
+            assert listed.json()["task_id"] and listed.json()["offers"] == 1
+            offer = (await api.get("/catalog/offers", params={"sku": "NEW-CARD-1"})).json()["items"][0]
+            verdicts: list[dict[str, object]] = []
+            for _ in range(60):  # moderation takes a while on the marketplace
+                await world.run(conn, JobKind.MODERATION)
+                feed = (await api.get("/events")).json()["items"]
+                verdicts = [
+                    e
+                    for e in feed
+                    if e["type"] in ("card.moderated", "card.rejected")
+                    and e["data"]["offer_id"] == offer["id"]
+                ]
+                if verdicts:
+                    break
+                await asyncio.sleep(0.25)
+            assert verdicts, "no moderation verdict for the listed card"
+            again = (await api.get(f"/catalog/offers/{offer['id']}")).json()
+            if verdicts[0]["type"] == "card.moderated":
+                assert [x["connection_id"] for x in again["listings"]] == [conn]

@@ -15,14 +15,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from marketbridge import model
+from marketbridge.api.bulk import ItemErrors
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath, IdQuery
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.problems import FieldError, Problem
 from marketbridge.api.scoped import owned
 from marketbridge.store import catalog
-from marketbridge.store.tables import Barcode, BundleComponent, Link, Offer, Product
+from marketbridge.store.tables import Barcode, BundleComponent, Connection, Link, Offer, Product
 from marketbridge.store.types import utcnow
+from marketbridge.sync import catalog as sync_catalog
 from marketbridge.sync import ledger
 from marketbridge.sync.dispatch import JobKind
 
@@ -289,3 +291,33 @@ async def read_offer(offer_id: IdPath, hub: HubDep, who: Reader) -> OfferOut:
     async with hub.db.session() as s:
         row = await owned(s, Offer, offer_id, who.account_id, "offer")
     return (await _offer_outs(hub, [row]))[0]
+
+
+class ListIn(BaseModel):
+    offer_skus: list[model.common.Code] = Field(min_length=1, max_length=1000)
+
+
+class ListOut(BaseModel):
+    task_id: str = Field(description="the marketplace's task; moderation is followed in the background")
+    offers: int
+
+
+@router.post(
+    "/listings/{connection_id}",
+    status_code=202,
+    summary="List offers on a channel: send their cards (category, attributes, images, price) for moderation",
+)
+async def list_on_channel(connection_id: IdPath, body: ListIn, hub: HubDep, who: Writer) -> ListOut:
+    async with hub.db.session() as s:
+        conn = await owned(s, Connection, connection_id, who.account_id, "connection")
+        found = await catalog.ids_by_sku(s, Offer, who.account_id, body.offer_skus)
+    errors = ItemErrors()
+    errors.unknown(((n, sku, sku) for n, sku in enumerate(body.offer_skus)), set(found), "offer_sku", "offer")
+    errors.raise_if_any()
+    try:
+        channel = hub.channels.get(conn)
+    except ValueError as exc:
+        raise Problem(409, "invalid_credentials", str(exc)) from exc
+    task_id = await sync_catalog.export_cards(hub.db, conn, channel, sorted(v[0] for v in found.values()))
+    await hub.dispatcher.kick(connection_id, JobKind.MODERATION)
+    return ListOut(task_id=task_id, offers=len(found))

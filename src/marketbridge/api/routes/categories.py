@@ -21,7 +21,7 @@ from marketbridge.api.problems import Problem, not_found
 from marketbridge.api.scoped import owned
 from marketbridge.store.tables import CachedCategory, CategoryMapping, Connection
 from marketbridge.store.types import utcnow
-from marketbridge.store.upsert import chunks
+from marketbridge.store.upsert import chunks, insert_for
 
 router = APIRouter(prefix="/connections/{connection_id}", tags=["categories"])
 
@@ -74,6 +74,44 @@ async def list_categories(
         for r in rows
     ]
     return Page(items=items, next_cursor=next_cursor([r.id for r in rows], limit))
+
+
+class RefreshOut(BaseModel):
+    categories: int
+
+
+@router.post(
+    "/categories/refresh",
+    summary="Fetch the marketplace's category tree into the cache (shared by every connection of its kind)",
+)
+async def refresh_categories(connection_id: IdPath, hub: HubDep, who: Writer) -> RefreshOut:
+    async with hub.db.session() as s:
+        conn = await owned(s, Connection, connection_id, who.account_id, "connection")
+    try:
+        tree = await hub.channels.get(conn).categories()
+    except ValueError as exc:
+        raise Problem(409, "invalid_credentials", str(exc)) from exc
+    now = utcnow()
+    rows = [
+        {
+            "channel_kind": conn.kind,
+            "external_id": c.id[:64],
+            "name": c.name[:500],
+            "parent_id": c.parent_id[:64] if c.parent_id else None,
+            "leaf": c.leaf,
+            "fetched_at": now,
+        }
+        for c in tree
+    ]
+    if rows:
+        async with hub.db.session() as s:
+            stmt = insert_for(s, CachedCategory)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["channel_kind", "external_id"],
+                set_={c: getattr(stmt.excluded, c) for c in ("name", "parent_id", "leaf", "fetched_at")},
+            )
+            await s.execute(stmt, rows)
+    return RefreshOut(categories=len(rows))
 
 
 @router.get(
