@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketbridge.api.problems import not_found
-from marketbridge.store.tables import Link
+from marketbridge.api.problems import Problem, not_found
+from marketbridge.channels.base import Channel
+from marketbridge.store.tables import Connection, Link
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.wiring import Hub
 
@@ -34,3 +35,13 @@ async def kick_all(hub: Hub, connection_ids: set[int], kind: JobKind) -> None:
     """After the transaction committed: ask for a run of `kind` on each connection."""
     for connection_id in sorted(connection_ids):
         await hub.dispatcher.kick(connection_id, kind)
+
+
+async def channel_of(hub: Hub, connection_id: int, account_id: int) -> tuple[Connection, Channel]:
+    """The account's connection and its channel; 404 for another account's, 409 when it cannot be built."""
+    async with hub.db.session() as s:
+        conn = await owned(s, Connection, connection_id, account_id, "connection")
+    try:
+        return conn, hub.channels.get(conn)
+    except ValueError as exc:  # credentials missing or undecryptable
+        raise Problem(409, "invalid_credentials", str(exc)) from exc

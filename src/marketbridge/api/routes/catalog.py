@@ -20,9 +20,9 @@ from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath, IdQuery
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.problems import FieldError, Problem
-from marketbridge.api.scoped import owned
+from marketbridge.api.scoped import channel_of, owned
 from marketbridge.store import catalog
-from marketbridge.store.tables import Barcode, BundleComponent, Connection, Link, Offer, Product
+from marketbridge.store.tables import Barcode, BundleComponent, Link, Offer, Product
 from marketbridge.store.types import utcnow
 from marketbridge.sync import catalog as sync_catalog
 from marketbridge.sync import ledger
@@ -308,16 +308,12 @@ class ListOut(BaseModel):
     summary="List offers on a channel: send their cards (category, attributes, images, price) for moderation",
 )
 async def list_on_channel(connection_id: IdPath, body: ListIn, hub: HubDep, who: Writer) -> ListOut:
+    conn, channel = await channel_of(hub, connection_id, who.account_id)
     async with hub.db.session() as s:
-        conn = await owned(s, Connection, connection_id, who.account_id, "connection")
         found = await catalog.ids_by_sku(s, Offer, who.account_id, body.offer_skus)
     errors = ItemErrors()
     errors.unknown(((n, sku, sku) for n, sku in enumerate(body.offer_skus)), set(found), "offer_sku", "offer")
     errors.raise_if_any()
-    try:
-        channel = hub.channels.get(conn)
-    except ValueError as exc:
-        raise Problem(409, "invalid_credentials", str(exc)) from exc
     task_id = await sync_catalog.export_cards(hub.db, conn, channel, sorted(v[0] for v in found.values()))
     await hub.dispatcher.kick(connection_id, JobKind.MODERATION)
     return ListOut(task_id=task_id, offers=len(found))

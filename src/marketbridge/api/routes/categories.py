@@ -17,8 +17,8 @@ from marketbridge.api.bulk import ItemErrors
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor
-from marketbridge.api.problems import Problem, not_found
-from marketbridge.api.scoped import owned
+from marketbridge.api.problems import not_found
+from marketbridge.api.scoped import channel_of, owned
 from marketbridge.store.tables import CachedCategory, CategoryMapping, Connection
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import chunks, insert_for
@@ -85,12 +85,8 @@ class RefreshOut(BaseModel):
     summary="Fetch the marketplace's category tree into the cache (shared by every connection of its kind)",
 )
 async def refresh_categories(connection_id: IdPath, hub: HubDep, who: Writer) -> RefreshOut:
-    async with hub.db.session() as s:
-        conn = await owned(s, Connection, connection_id, who.account_id, "connection")
-    try:
-        tree = await hub.channels.get(conn).categories()
-    except ValueError as exc:
-        raise Problem(409, "invalid_credentials", str(exc)) from exc
+    conn, channel = await channel_of(hub, connection_id, who.account_id)
+    tree = await channel.categories()
     now = utcnow()
     rows = [
         {
@@ -134,10 +130,8 @@ async def category_attributes(
         raise not_found("category")
     if cached.attributes is not None:
         return [model.CategoryAttribute.model_validate(a) for a in cached.attributes]
-    try:
-        fetched = await hub.channels.get(conn).category_attributes(external_id)
-    except ValueError as exc:
-        raise Problem(409, "invalid_credentials", str(exc)) from exc
+    _, channel = await channel_of(hub, connection_id, who.account_id)
+    fetched = await channel.category_attributes(external_id)
     async with hub.db.session() as s:
         row = await s.get(CachedCategory, cached.id)
         if row is not None:

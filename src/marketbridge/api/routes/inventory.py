@@ -20,7 +20,7 @@ from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
 from marketbridge.api.problems import Problem
-from marketbridge.api.scoped import kick_all, linked_offer_ids, owned
+from marketbridge.api.scoped import channel_of, kick_all, linked_offer_ids, owned
 from marketbridge.store.tables import Connection, StockLevel, Warehouse, WarehouseMapping
 from marketbridge.sync import ledger
 from marketbridge.sync.dispatch import JobKind
@@ -157,12 +157,8 @@ async def put_warehouse_mappings(
     "/connections/{connection_id}/remote-warehouses", summary="The marketplace's warehouses (asked live)"
 )
 async def remote_warehouses(connection_id: IdPath, hub: HubDep, who: Reader) -> list[RemoteWarehouseOut]:
-    async with hub.db.session() as s:
-        row = await owned(s, Connection, connection_id, who.account_id, "connection")
-    try:
-        found = await hub.channels.get(row).list_warehouses()
-    except ValueError as exc:
-        raise Problem(409, "invalid_credentials", str(exc)) from exc
+    _, channel = await channel_of(hub, connection_id, who.account_id)
+    found = await channel.list_warehouses()
     return [RemoteWarehouseOut(external_id=w.external_id, name=w.name, active=w.active) for w in found]
 
 
