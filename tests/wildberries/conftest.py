@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import structlog
 
 from marketbridge.channels.wildberries import WildberriesChannel
+from marketbridge.runtime.logging import configure as configure_logging
 from tests.wildberries.harness import Sandbox, make_channel, start_sandbox
 from tests.wildberries.openapi import check_journal
+
+
+@pytest.fixture(autouse=True)
+def _project_logging() -> Iterator[None]:
+    """Log as the project does (to the current stderr, never to a stream another test closed)."""
+    saved = structlog.get_config()
+    configure_logging("warning", json=True)
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture
