@@ -32,8 +32,12 @@ ROUND_SIZE = 2000
 PARKED = timedelta(days=3650)
 
 
+#: Longest pause before a value the marketplace refused for a passing reason is sent again.
+MAX_BACKOFF_SECONDS = 60
+
+
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(2 ** min(attempts, 12), 900))
+    return timedelta(seconds=min(2 ** min(attempts, 6), MAX_BACKOFF_SECONDS))
 
 
 def _stock_item(payload: dict[str, Any]) -> StockPush:

@@ -167,6 +167,10 @@ async def _label_url(ozon: OzonApi, task_id: Any) -> str:
     raise TransientError("ozon: labels are not ready yet")
 
 
+#: The substatus of a posting that a carriage (the day's act) includes already.
+IN_CARRIAGE = "posting_in_carriage"
+
+
 async def hand_over(ozon: OzonApi, numbers: Sequence[str]) -> HandOverResult:
     """A carriage per delivery method of the given postings, approved, with its act as PDF."""
     if not numbers:
@@ -174,9 +178,14 @@ async def hand_over(ozon: OzonApi, numbers: Sequence[str]) -> HandOverResult:
     methods: list[int] = []
     for number in numbers:
         answer = await ozon.call(api.POSTING_GET, {"posting_number": number})
-        method = delivery_method_id(obj(answer.get("result"), f"posting {number}"))
+        posting = obj(answer.get("result"), f"posting {number}")
+        if posting.get("substatus") == IN_CARRIAGE or posting.get("status") != "awaiting_deliver":
+            continue  # a carriage made for other postings of the day took it already
+        method = delivery_method_id(posting)
         if method not in methods:
             methods.append(method)
+    if not methods:
+        return HandOverResult(external_id=IN_CARRIAGE)
     carriage_ids: list[str] = []
     writer = PdfWriter()
     today = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

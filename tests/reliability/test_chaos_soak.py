@@ -1,0 +1,221 @@
+"""Chaos soak: faults everywhere, workers killed at random, and still nothing lost, nothing twice.
+
+The sandboxes answer 5 % of calls with 5xx, 5 % slowly with a gateway timeout, 2 % with 429
+and 2 % with broken bodies; pushes are duplicated and reordered; a webhook subscriber fails
+one delivery in ten; and two worker processes are SIGKILLed and restarted at random moments
+while buyers place orders on every marketplace and cancel some of them. When the chaos stops
+and the hub settles: every order exists exactly once with the marketplace's status, the
+reservations match the open orders, every sandbox holds the stock the hub computes, and every
+event reached the subscriber at least once (deduplicated by its id).
+
+MB_SOAK_ORDERS sets the number of orders (`make soak` runs 10,000; CI a bounded number).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+
+from marketbridge.api.webhooks import verify
+from marketbridge.demo.catalog import build_catalog
+from marketbridge.model import EventType
+from marketbridge.demo.world import World, open_world, wait_for
+from marketbridge.runtime.serving import serve_in_loop
+from marketbridge.store.db import Database
+from marketbridge.store.tables import Event, Order, OrderLine, Reservation
+from tests.conftest import redis_url
+from tests.support.workers import WorkerProcess, worker_env
+from tests.sync.conftest import flush_redis, redis_hub
+
+pytestmark = pytest.mark.reliability
+
+EVENT_TYPES = [t.value for t in EventType]
+ORDERS = int(os.environ.get("MB_SOAK_ORDERS", "40"))
+CHAOS = {
+    "error_rate": 0.05,
+    "timeout_rate": 0.05,
+    "timeout_seconds": 1.0,
+    "rate_limit_rate": 0.02,
+    "malformed_rate": 0.02,
+    "seed": 7,
+}
+
+
+class Subscriber:
+    def __init__(self, secret: str, fail_rate: float = 0.1) -> None:
+        self.secret = secret
+        self.fail_rate = fail_rate
+        self.delivered: Counter[str] = Counter()
+        self.bad_signatures = 0
+        self.rng = random.Random(3)
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/hook")
+        async def hook(request: Request) -> JSONResponse:
+            body = await request.body()
+            if self.rng.random() < self.fail_rate:
+                return JSONResponse({"ok": False}, status_code=503)
+            h = request.headers
+            if not verify(self.secret, h.get("webhook-timestamp", ""), body, h.get("webhook-signature", "")):
+                self.bad_signatures += 1
+                return JSONResponse({"ok": False}, status_code=400)
+            self.delivered[h["webhook-id"]] += 1
+            return JSONResponse({"ok": True})
+
+        return app
+
+
+async def _killer(env: dict[str, str], logs: Path, workers: list[WorkerProcess], stop: asyncio.Event) -> int:
+    rng, kills = random.Random(11), 0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), rng.uniform(2.0, 5.0))
+        if stop.is_set():
+            break
+        victim = rng.randrange(len(workers))
+        workers[victim].kill()
+        kills += 1
+        workers[victim] = WorkerProcess(env, logs / f"worker-{victim}-{kills}.log").start()
+    return kills
+
+
+async def test_chaos_soak(db: Database, tmp_path: Path) -> None:
+    url = redis_url()
+    if not url:
+        pytest.skip("MB_TEST_REDIS_URL is not set: the soak needs Redis (scripts/test-services.sh)")
+    await flush_redis(url)
+    key = Fernet.generate_key()
+    catalog = build_catalog(products=max(ORDERS // 20, 20), seed=13, bundles=2)
+    for levels in catalog.stock.values():
+        for wh in levels:
+            levels[wh] = ORDERS * 2  # buyers never run out
+    secret = "soak-webhook-secret-0123456789"
+    subscriber = Subscriber(secret)
+    async with (
+        serve_in_loop(subscriber.app()) as hook_url,
+        open_world(catalog, db, start_worker=False, hub_factory=lambda d: redis_hub(d, url, key)) as world,
+    ):
+        env = worker_env(db.url, key.decode(), url, lease_ttl=2.0)
+        workers = [WorkerProcess(env, tmp_path / f"worker-{n}.log").start() for n in range(2)]
+        stop = asyncio.Event()
+        killer = asyncio.create_task(_killer(env, tmp_path, workers, stop))
+        try:
+            await _play(world, hook_url, secret, stop)
+            kills = await killer
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await killer
+            for worker in workers:
+                worker.stop()
+        survivor = WorkerProcess(env, tmp_path / "survivor.log").start()
+        try:
+            await _settled(world, subscriber)
+        finally:
+            survivor.stop()
+    assert kills >= 1
+    assert subscriber.bad_signatures == 0
+
+
+async def _play(world: World, hook_url: str, secret: str, stop: asyncio.Event) -> None:
+    async with httpx.AsyncClient(
+        base_url=f"{world.hub_url}/api/v1", headers={"Authorization": f"Bearer {world.api_key}"}, timeout=30
+    ) as api:
+        answer = await api.post(
+            "/webhooks", json={"url": f"{hook_url}/hook", "secret": secret, "event_types": EVENT_TYPES}
+        )
+        assert answer.status_code == 201, answer.text
+    await wait_for(world.stocks_settled, timeout=120, every=0.5)
+    for market in world.markets.values():
+        (await market.control.put("/faults", json=CHAOS)).raise_for_status()
+        push = (await market.control.get("/push")).json()
+        if push["url"]:
+            body = {"url": push["url"], "duplicate_rate": 0.2, "reorder_rate": 0.2}
+            (await market.control.put("/push", json=body)).raise_for_status()
+    rng = random.Random(5)
+    kinds = sorted(world.markets)
+    skus = [o.sku for o in world.catalog.offers if not o.requires_marking]
+    world.expected_orders = {}  # type: ignore[attr-defined]
+    for n in range(ORDERS):
+        kind = kinds[n % len(kinds)]
+        market = world.markets[kind]
+        whs = await world.warehouse_ids(kind)
+        placed = await market.control.post(
+            "/orders",
+            json={"lines": [{"offer_code": rng.choice(skus), "quantity": 1}], "warehouse_id": whs[0]},
+        )
+        placed.raise_for_status()
+        for external in placed.json()["ids"]:
+            status = "new"
+            if rng.random() < 0.3:
+                moved = await market.control.post(f"/orders/{external}/move", json={"status": "cancelled"})
+                moved.raise_for_status()
+                status = "cancelled"
+            world.expected_orders[(market.connection_id, str(external))] = status  # type: ignore[attr-defined]
+        await asyncio.sleep(0.05)
+    stop.set()
+    for market in world.markets.values():
+        (await market.control.put("/faults", json={})).raise_for_status()
+
+
+async def _settled(world: World, subscriber: Subscriber) -> None:
+    expected: dict[tuple[int, str], str] = world.expected_orders  # type: ignore[attr-defined]
+
+    async def orders_right() -> bool:
+        async with world.hub.db.session() as s:
+            rows = (await s.execute(select(Order.connection_id, Order.external_id, Order.status))).all()
+        return {(c, e): st for c, e, st in rows} == expected
+
+    try:
+        await wait_for(orders_right, timeout=180, every=1.0)
+    except TimeoutError:
+        async with world.hub.db.session() as s:
+            rows = (await s.execute(select(Order.connection_id, Order.external_id, Order.status))).all()
+        got = {(c, e): st for c, e, st in rows}
+        missing = sorted(k for k in expected if k not in got)
+        wrong = sorted((k, got[k], v) for k, v in expected.items() if k in got and got[k] != v)
+        extra = sorted(k for k in got if k not in expected)
+        raise AssertionError(
+            f"missing {missing[:10]} ({len(missing)}), wrong {wrong[:10]} ({len(wrong)}), extra {extra[:10]}"
+        ) from None
+    async with world.hub.db.session() as s:
+        rows = (await s.execute(select(Order.connection_id, Order.external_id))).all()
+        assert len(rows) == len(set(rows)) == len(expected)  # exactly once each
+        open_units = (
+            await s.execute(
+                select(func.coalesce(func.sum(OrderLine.quantity), 0))
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(Order.status != "cancelled")
+            )
+        ).scalar_one()
+        held = (
+            await s.execute(
+                select(func.coalesce(func.sum(Reservation.quantity), 0)).where(
+                    Reservation.released_at.is_(None), Reservation.consumed_at.is_(None)
+                )
+            )
+        ).scalar_one()
+    assert held == open_units
+    await wait_for(world.stocks_settled, timeout=300, every=1.0)
+
+    async def webhooks_out() -> bool:
+        async with world.hub.db.session() as s:
+            ids = {r[0] for r in (await s.execute(select(Event.id))).all()}
+        return ids <= set(subscriber.delivered)
+
+    await wait_for(webhooks_out, timeout=240, every=1.0)
+    print(json.dumps({"orders": len(expected), "webhook_events": len(subscriber.delivered)}))
