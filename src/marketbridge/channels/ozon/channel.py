@@ -53,6 +53,7 @@ CAPABILITIES = Capabilities(
     max_price_batch=api.MAX_PRICE_BATCH,
     max_card_batch=api.MAX_CARD_BATCH,
     push_signed=False,
+    stock_items_per_second=80 / 60 * api.MAX_STOCK_BATCH,  # Ozon's 80 stock calls a minute, 100 pairs each
 )
 #: Per-item error codes worth trying again later.
 RETRYABLE_CODES = frozenset({"TOO_MANY_REQUESTS", "PRICE_IS_NOT_SENT", "product_is_not_created"})
