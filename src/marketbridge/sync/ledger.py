@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.store.tables import (
@@ -42,6 +42,10 @@ def stock_key(external_id: str, warehouse_id: str) -> str:
     return f"{external_id}@{warehouse_id}"
 
 
+#: The listing status of an offer taken off sale on one channel: its stock there is 0.
+DELISTED = "delisted"
+
+
 @dataclass(frozen=True)
 class OfferLink:
     connection_id: int
@@ -49,6 +53,7 @@ class OfferLink:
     external_id: str
     offer_code: str
     barcode: str | None
+    delisted: bool = False
 
 
 async def _offer_links(
@@ -57,7 +62,14 @@ async def _offer_links(
     out: list[OfferLink] = []
     for part in chunks(list(offer_ids)):
         query = (
-            select(Link.connection_id, Link.entity_id, Link.external_id, Link.external_code, Link.extra)
+            select(
+                Link.connection_id,
+                Link.entity_id,
+                Link.external_id,
+                Link.external_code,
+                Link.extra,
+                Link.status,
+            )
             .join(Connection, Connection.id == Link.connection_id)
             .where(
                 Link.account_id == account_id,
@@ -68,8 +80,12 @@ async def _offer_links(
         )
         if connection_id is not None:
             query = query.where(Link.connection_id == connection_id)
-        for conn_id, offer_id, ext, code, extra in (await session.execute(query)).all():
-            out.append(OfferLink(conn_id, offer_id, ext, code or "", (extra or {}).get("barcode")))
+        for conn_id, offer_id, ext, code, extra, status in (await session.execute(query)).all():
+            out.append(
+                OfferLink(
+                    conn_id, offer_id, ext, code or "", (extra or {}).get("barcode"), status == DELISTED
+                )
+            )
     return out
 
 
@@ -163,7 +179,7 @@ async def stock_targets(
     out: list[tuple[int, str, dict[str, Any]]] = []
     for link in links:
         for ext_wh, hub_whs in whmap.get(link.connection_id, {}).items():
-            qty = avail(link.offer_id, hub_whs)
+            qty = 0 if link.delisted else avail(link.offer_id, hub_whs)
             payload = {
                 "external_id": link.external_id,
                 "offer_code": link.offer_code,
@@ -319,3 +335,31 @@ async def price_changed(
     targets = await price_targets(session, account_id, offer_ids, connection_id)
     await queue(session, account_id, PRICE, targets, force=force)
     return {t[0] for t in targets}
+
+
+async def set_listed(
+    session: AsyncSession, account_id: int, connection_id: int, offer_ids: Iterable[int], listed: bool
+) -> int:
+    """Take offers off sale on one channel (their stock there becomes 0) or put them back; returns links changed."""
+    ids = sorted(set(offer_ids))
+    changed = 0
+    for part in chunks(ids):
+        condition = (
+            (Link.account_id == account_id)
+            & (Link.connection_id == connection_id)
+            & (Link.entity_kind == "offer")
+            & Link.entity_id.in_(part)
+        )
+        if listed:
+            result = await session.execute(
+                update(Link).where(condition, Link.status == DELISTED).values(status="active")
+            )
+        else:
+            result = await session.execute(
+                update(Link)
+                .where(condition, (Link.status != DELISTED) | Link.status.is_(None))
+                .values(status=DELISTED)
+            )
+        changed += int(getattr(result, "rowcount", 0) or 0)
+    await stock_changed(session, account_id, ids, connection_id=connection_id)
+    return changed

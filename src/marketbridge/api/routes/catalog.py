@@ -20,7 +20,7 @@ from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath, IdQuery
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.problems import FieldError, Problem
-from marketbridge.api.scoped import channel_of, owned
+from marketbridge.api.scoped import channel_of, linked_offer_ids, owned
 from marketbridge.store import catalog
 from marketbridge.store.tables import Barcode, BundleComponent, Link, Offer, Product
 from marketbridge.store.types import utcnow
@@ -298,8 +298,12 @@ class ListIn(BaseModel):
 
 
 class ListOut(BaseModel):
-    task_id: str = Field(description="the marketplace's task; moderation is followed in the background")
+    task_id: str | None = Field(
+        description="the marketplace's card task (moderation is followed in the background); "
+        "null when every offer was on the channel already and is only put back on sale"
+    )
     offers: int
+    relisted: int = Field(default=0, description="offers already on the channel, put back on sale")
 
 
 @router.post(
@@ -314,6 +318,39 @@ async def list_on_channel(connection_id: IdPath, body: ListIn, hub: HubDep, who:
     errors = ItemErrors()
     errors.unknown(((n, sku, sku) for n, sku in enumerate(body.offer_skus)), set(found), "offer_sku", "offer")
     errors.raise_if_any()
-    task_id = await sync_catalog.export_cards(hub.db, conn, channel, sorted(v[0] for v in found.values()))
-    await hub.dispatcher.kick(connection_id, JobKind.MODERATION)
-    return ListOut(task_id=task_id, offers=len(found))
+    offer_ids = sorted(v[0] for v in found.values())
+    async with hub.db.session() as s:  # offers on the channel already are only put back on sale
+        relisted = await ledger.set_listed(s, who.account_id, connection_id, offer_ids, listed=True)
+        on_channel = set(await linked_offer_ids(s, connection_id))
+    new = [o for o in offer_ids if o not in on_channel]
+    task_id = await sync_catalog.export_cards(hub.db, conn, channel, new) if new else None
+    if task_id is not None:
+        await hub.dispatcher.kick(connection_id, JobKind.MODERATION)
+    await hub.dispatcher.kick(connection_id, JobKind.STOCKS)
+    return ListOut(task_id=task_id, offers=len(found), relisted=relisted)
+
+
+class DelistOut(BaseModel):
+    delisted: int = Field(
+        description="listings taken off sale by this call (already delisted ones are not counted)"
+    )
+
+
+@router.post(
+    "/listings/{connection_id}/delist",
+    summary="Take offers off sale on a channel: their stock there is pushed as 0 until they are listed again",
+)
+async def delist_on_channel(connection_id: IdPath, body: ListIn, hub: HubDep, who: Writer) -> DelistOut:
+    await channel_of(hub, connection_id, who.account_id)
+    async with hub.db.session() as s:
+        found = await catalog.ids_by_sku(s, Offer, who.account_id, body.offer_skus)
+        errors = ItemErrors()
+        errors.unknown(
+            ((n, sku, sku) for n, sku in enumerate(body.offer_skus)), set(found), "offer_sku", "offer"
+        )
+        errors.raise_if_any()
+        changed = await ledger.set_listed(
+            s, who.account_id, connection_id, [v[0] for v in found.values()], listed=False
+        )
+    await hub.dispatcher.kick(connection_id, JobKind.STOCKS)
+    return DelistOut(delisted=changed)
