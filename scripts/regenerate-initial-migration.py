@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,4 +27,7 @@ text = re.sub(r"    # ### .*###\n", "", text)
 text = re.sub(r"Create Date: .*", "Create Date: 2026-11-23", text)
 text = text.replace("Revises: \n", "Revises:\n")
 target.write_text(text)
+ruff = Path(sys.executable).parent / "ruff"
+subprocess.run([str(ruff), "check", "--fix", "-q", str(target)], check=False)
+subprocess.run([str(ruff), "format", "-q", str(target)], check=False)
 print(f"wrote {target.name}")

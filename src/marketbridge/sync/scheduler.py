@@ -163,7 +163,9 @@ class Scheduler:
             await s.execute(
                 update(SyncRun)
                 .where(SyncRun.status == "running", SyncRun.heartbeat_at < silent)
-                .values(status="failed", finished_at=now, error="the worker running it stopped (no heartbeat)")
+                .values(
+                    status="failed", finished_at=now, error="the worker running it stopped (no heartbeat)"
+                )
             )
 
     async def run(self, stop: asyncio.Event) -> None:
