@@ -38,6 +38,16 @@ def _background() -> list[Background]:
     return [deliver_due]
 
 
+async def _require_migrated(hub: Hub) -> None:
+    """Stop with a clear message (exit 2) when the database is behind the code's schema."""
+    try:
+        await hub.db.check_migrated()
+    except NotMigratedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        await hub.aclose()
+        raise typer.Exit(2) from exc
+
+
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="address to bind (default MB_HOST, 127.0.0.1)"),
@@ -53,12 +63,7 @@ def serve(
     hub = _hub()
 
     async def run() -> None:
-        try:
-            await hub.db.check_migrated()
-        except NotMigratedError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            await hub.aclose()
-            raise typer.Exit(2) from exc
+        await _require_migrated(hub)
         if worker:
             await hub.start_worker(_background())
         config = uvicorn.Config(
@@ -83,12 +88,7 @@ def worker_command() -> None:
     hub = _hub()
 
     async def run() -> None:
-        try:
-            await hub.db.check_migrated()
-        except NotMigratedError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            await hub.aclose()
-            raise typer.Exit(2) from exc
+        await _require_migrated(hub)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import World, wait_for
 from marketbridge.model import Box, BoxLine, OrderStatus
+from marketbridge.runtime.pdf import merge_pdfs
 from marketbridge.store.tables import Connection, Link, Order, OrderLine, PendingChange, Reservation, Return
 from marketbridge.sync import fulfilment, returns
 from marketbridge.sync.dispatch import JobKind
-from marketbridge.sync.fulfilment import merge_pdfs
 
 
 @dataclass

@@ -8,11 +8,9 @@ retries (marketplaces prepare them some time after packing) and merged into one 
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pypdf import PdfReader, PdfWriter
 from sqlalchemy import delete, select
 
 from marketbridge.channels.base import Channel, PackBox, PackLine, RemoteOrder, RemoteOrderLine
@@ -20,6 +18,7 @@ from marketbridge.channels.errors import TransientError
 from marketbridge.model import Box, LabelFormat, OrderStatus, can_transition
 from marketbridge.model import Order as CanonicalOrder
 from marketbridge.model import OrderLine as CanonicalLine
+from marketbridge.runtime.pdf import merge_pdfs
 from marketbridge.store.tables import Box as BoxRow
 from marketbridge.store.tables import Connection, Label, Link, Offer, Order, OrderLine
 from marketbridge.store.upsert import insert_for
@@ -216,16 +215,6 @@ async def fetch_labels(
             await asyncio.sleep(pause)
             pause = min(pause * 2, LABEL_MAX_PAUSE)
     raise AssertionError("unreachable")
-
-
-def merge_pdfs(files: Sequence[bytes]) -> bytes:
-    writer = PdfWriter()
-    for content in files:
-        for page in PdfReader(io.BytesIO(content)).pages:
-            writer.add_page(page)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 async def labels_pdf(hub: Hub, account_id: int, order_id: int) -> bytes:

@@ -9,12 +9,9 @@ WB has no push for orders: they are polled (new tasks + every task of the window
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from pypdf import PdfReader, PdfWriter
 
 from marketbridge.channels.base import (
     Capabilities,
@@ -48,6 +45,7 @@ from marketbridge.model import (
     OrderStatus,
     money,
 )
+from marketbridge.runtime.pdf import merge_pdfs
 from marketbridge.runtime.ratelimit import Limiter
 
 ORDERS_PAGE = 1000
@@ -343,7 +341,7 @@ class WildberriesChannel:
                 if value == supply:
                     del self.supplies.open[key]
             pdfs.append(await fulfilment.supply_qr_pdf(self.api, supply))
-        document = pdfs[0] if len(pdfs) == 1 else _merge_pdfs(pdfs)
+        document = pdfs[0] if len(pdfs) == 1 else merge_pdfs(pdfs)
         return HandOverResult(",".join(supply_ids), document=document, document_format=LabelFormat.PDF)
 
     async def cancel(self, external_id: str, reason: str) -> None:
@@ -457,13 +455,3 @@ class WildberriesChannel:
                 "message": "Wildberries sends no push notifications; orders are polled",
             },
         )
-
-
-def _merge_pdfs(pdfs: Sequence[bytes]) -> bytes:
-    writer = PdfWriter()
-    for pdf in pdfs:
-        for page in PdfReader(io.BytesIO(pdf)).pages:
-            writer.add_page(page)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
