@@ -23,6 +23,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/connections/{connection_id}/price-mappings"): {"items": []},
     ("PUT", "/api/v1/catalog/products/{product_id}/images"): {"images": []},
     ("POST", "/api/v1/catalog/listings/{connection_id}"): {"offer_skus": ["O-b"]},
+    ("POST", "/api/v1/catalog/listings/{connection_id}/delist"): {"offer_skus": ["O-b"]},
     ("POST", "/api/v1/orders/{order_id}/pack"): {
         "boxes": [{"number": 1, "lines": [{"offer_sku": "x", "quantity": 1}]}]
     },
