@@ -35,6 +35,7 @@ from marketbridge.model import EventType
 from marketbridge.runtime.serving import serve_in_loop
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Event, Order, OrderLine, Reservation
+from marketbridge.sync.dispatch import JobKind
 from tests.conftest import redis_url
 from tests.support.workers import WorkerProcess, worker_env
 from tests.sync.conftest import flush_redis, redis_hub
@@ -216,6 +217,10 @@ async def _settled(world: World, subscriber: Subscriber) -> None:
             )
         ).scalar_one()
     assert held == open_units
+    # A buyer's order and its cancellation also move the marketplace's own stock, out of the hub's
+    # sight; the periodic reconcile (every 15 minutes by default) repairs that: run it now.
+    for market in world.markets.values():
+        await world.hub.dispatcher.kick(market.connection_id, JobKind.RECONCILE)
     await wait_for(world.stocks_settled, timeout=300, every=1.0)
 
     async def webhooks_out() -> bool:
