@@ -16,6 +16,7 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 from marketbridge.api.deps import HubDep
 from marketbridge.api.fields import IdPath
@@ -73,7 +74,10 @@ async def receive(
         row = await s.get(Connection, connection_id)
     if row is None or row.kind != kind or not hmac.compare_digest(row.push_secret.encode(), secret.encode()):
         raise not_found("push endpoint")
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:  # the marketplace gave up before sending the whole body: nothing to store
+        return Response(status_code=400)
     if len(body) > MAX_BODY:
         raise Problem(413, "payload_too_large", f"a notification is at most {MAX_BODY} bytes")
     try:
