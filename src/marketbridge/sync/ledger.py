@@ -306,10 +306,19 @@ async def queue(
     return len(rows)
 
 
+#: Payload fields that are the hub's own bookkeeping, not part of the value the marketplace holds.
+LOCAL_FIELDS = frozenset({"offer_id", "barcode"})
+
+
+def marketplace_value(payload: dict[str, Any]) -> dict[str, Any]:
+    """The part of a pending change that the marketplace holds once it is pushed."""
+    return {k: v for k, v in payload.items() if k not in LOCAL_FIELDS}
+
+
 def _same(pushed: dict[str, Any] | None, payload: dict[str, Any]) -> bool:
     if pushed is None:
         return False
-    return all(pushed.get(k) == v for k, v in payload.items() if k not in ("offer_id", "barcode"))
+    return all(pushed.get(k) == v for k, v in marketplace_value(payload).items())
 
 
 async def stock_changed(

@@ -23,7 +23,7 @@ from marketbridge.store.events import emit
 from marketbridge.store.tables import Connection, PendingChange, PushedValue
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import chunks, insert_for
-from marketbridge.sync.ledger import PRICE, STOCK
+from marketbridge.sync.ledger import PRICE, STOCK, marketplace_value
 from marketbridge.sync.runs import RunRecorder
 
 #: Rows read per round; the channel splits them into its own batches.
@@ -159,7 +159,7 @@ async def _settle(
                         "connection_id": conn.id,
                         "kind": kind,
                         "key": r.key,
-                        "value": _pushed(r.payload),
+                        "value": marketplace_value(r.payload),
                         "pushed_at": now,
                     }
                     for r in part
@@ -209,10 +209,6 @@ async def _settle(
             )
     recorder.count("pushed", len(done))
     recorder.count("refused", len(failed))
-
-
-def _pushed(payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in payload.items() if k not in ("offer_id", "barcode")}
 
 
 __all__ = ["PARKED", "has_due", "push_pending"]
