@@ -34,13 +34,9 @@ async def seed_hub(session: AsyncSession, account_id: int, catalog: DemoCatalog)
         )
     }
     _, offer_counts = await upsert_products(session, account_id, catalog.products)
-    offers = {sku: ident for sku, ident in offer_counts.ids.items()}
+    offers = dict(offer_counts.ids)
     if catalog.bundles:
-        kit_counts = await upsert_bundles(session, account_id, catalog.bundles)
-        offers.update(
-            {sku: ident[0] if isinstance(ident, tuple) else ident for sku, ident in kit_counts.ids.items()}
-        )
-    offers = {sku: ident[0] if isinstance(ident, tuple) else ident for sku, ident in offers.items()}
+        offers.update((await upsert_bundles(session, account_id, catalog.bundles)).ids)
     now = utcnow()
     rows = [
         {

@@ -26,11 +26,6 @@ MAX_ATTEMPTS = 10
 ORDER_KINDS = ("order_created", "order_status", "order_cancelled")
 
 
-async def pending_count(hub: Hub) -> int:
-    async with hub.db.session() as s:
-        return len(list(await s.execute(select(InboxItem.id).where(InboxItem.status == "new").limit(1))))
-
-
 async def process_inbox(hub: Hub, limit: int = 200) -> int:
     """Process up to `limit` new inbox items; returns how many were handled (done or failed)."""
     async with hub.db.session() as s:

@@ -230,38 +230,6 @@ async def poll_orders(db: Database, conn: Connection, channel: Channel, recorder
     return touched_connections
 
 
-async def refresh_open_orders(
-    db: Database, conn: Connection, channel: Channel, recorder: RunRecorder, older_than: datetime
-) -> set[int]:
-    """Ask the marketplace for the current state of open orders the window no longer covers."""
-    async with db.session() as s:
-        open_ids = [
-            r[0]
-            for r in await s.execute(
-                select(Order.external_id).where(
-                    Order.connection_id == conn.id,
-                    Order.status.in_(
-                        [
-                            OrderStatus.NEW.value,
-                            OrderStatus.CONFIRMED.value,
-                            OrderStatus.PACKED.value,
-                            OrderStatus.SHIPPED.value,
-                        ]
-                    ),
-                    Order.updated_at < older_than,
-                )
-            )
-        ]
-    touched: set[int] = set()
-    for external_id in open_ids:
-        remote = await channel.get_order(external_id)
-        applied, conns = await apply_and_propagate(db, conn, remote)
-        touched |= conns
-        if applied.changed:
-            recorder.count("refreshed")
-    return touched
-
-
 async def set_cursor(db: Database, connection_id: int, kind: str, value: datetime) -> None:
     async with db.session() as s:
         stmt = insert_for(s, SyncCursor).values(connection_id=connection_id, kind=kind, value=value)
