@@ -274,24 +274,19 @@ def router(shop: Shop) -> APIRouter:
             raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
         ascending = bool(sort.get("ascending", False))
         text = str(flt.get("textSearch") or "").lower()
-        cards = list(state.cards.values())
-        if text:
-            cards = [
-                c
-                for c in cards
-                if text in c.vendor_code.lower()
-                or text == str(c.nm_id)
-                or any(text == sku for s in c.sizes for sku in s.skus)
-            ]
-        cards = [c for c in cards if _matches(c, flt)]
-        cards.sort(key=lambda c: (c.updated_at, c.nm_id), reverse=not ascending)
-        if after_time is not None and after_nm is not None:
-            mark = (after_time, after_nm)
-            if ascending:
-                cards = [c for c in cards if (c.updated_at, c.nm_id) > mark]
-            else:
-                cards = [c for c in cards if (c.updated_at, c.nm_id) < mark]
-        page = cards[:limit]
+        mark = (after_time, after_nm) if after_time is not None and after_nm is not None else None
+        page: list[Card] = []
+        for card in state.cards_after(mark, ascending):
+            if text and not (
+                text in card.vendor_code.lower()
+                or text == str(card.nm_id)
+                or any(text == sku for s in card.sizes for sku in s.skus)
+            ):
+                continue
+            if _matches(card, flt):
+                page.append(card)
+                if len(page) == limit:
+                    break
         last = page[-1] if page else None
         reply_cursor: dict[str, Any] = {"total": len(page)}
         if last is not None:

@@ -6,8 +6,10 @@ of assembly tasks stay fast. Handlers change it; the control API reads it back.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -305,18 +307,48 @@ class ShopState:
         self.by_chrt: dict[int, tuple[Card, Size]] = {}
         self.by_sku: dict[str, int] = {}
         self.by_vendor: dict[str, Card] = {}
+        #: (updatedAt, nmID) of every card, ascending: the cards list pages by bisecting it
+        self.card_order: list[tuple[datetime, int]] = []
+        self._card_key: dict[int, tuple[datetime, int]] = {}
         self.order_seq = itertools.count(int(time.time()) % 100_000 * 1000 + 10_000_000)
 
     def next_id(self, base: int) -> int:
         return base + next(self._ids)
 
     def add_card(self, card: Card) -> None:
+        """Store a new card, or re-index one whose fields (and updatedAt) were just changed."""
         self.cards[card.nm_id] = card
+        self._index_card(card)
         self.by_vendor[card.vendor_code] = card
         for size in card.sizes:
             self.by_chrt[size.chrt_id] = (card, size)
             for sku in size.skus:
                 self.by_sku[sku] = size.chrt_id
+
+    def _index_card(self, card: Card) -> None:
+        key = (card.updated_at, card.nm_id)
+        old = self._card_key.get(card.nm_id)
+        if old == key:
+            return
+        if old is not None:
+            del self.card_order[bisect.bisect_left(self.card_order, old)]
+        self._card_key[card.nm_id] = key
+        if not self.card_order or key > self.card_order[-1]:
+            self.card_order.append(key)  # the usual case: the newest change
+        else:
+            bisect.insort(self.card_order, key)
+
+    def cards_after(self, mark: tuple[datetime, int] | None, ascending: bool) -> Iterator[Card]:
+        """Cards in (updatedAt, nmID) order, strictly after `mark` in that direction."""
+        order = self.card_order
+        if ascending:
+            start = 0 if mark is None else bisect.bisect_right(order, mark)
+            positions: Iterable[int] = range(start, len(order))
+        else:
+            end = len(order) if mark is None else bisect.bisect_left(order, mark)
+            positions = range(end - 1, -1, -1)
+        for at in positions:
+            yield self.cards[order[at][1]]
 
     def size_of(self, chrt_id: int) -> tuple[Card, Size] | None:
         return self.by_chrt.get(chrt_id)
