@@ -42,14 +42,12 @@ from tests.sync.conftest import flush_redis, redis_hub
 
 pytestmark = [
     pytest.mark.reliability,
-    pytest.mark.skipif(
-        "MB_SOAK_ORDERS" not in os.environ,
-        reason="the chaos soak runs with `make soak` (MB_SOAK_ORDERS); it does not settle yet under chaos",
-    ),
 ]
 
 EVENT_TYPES = [t.value for t in EventType]
 ORDERS = int(os.environ.get("MB_SOAK_ORDERS", "40"))
+BUYERS = 4  # buyers placing orders at the same time
+SETTLE = 180 + ORDERS / 20  # seconds each part of the settling may take
 CHAOS = {
     "error_rate": 0.05,
     "timeout_rate": 0.05,
@@ -153,27 +151,36 @@ async def _play(world: World, hook_url: str, secret: str, stop: asyncio.Event) -
         if push["url"]:
             body = {"url": push["url"], "duplicate_rate": 0.2, "reorder_rate": 0.2}
             (await market.control.put("/push", json=body)).raise_for_status()
-    rng = random.Random(5)
     kinds = sorted(world.markets)
     skus = [o.sku for o in world.catalog.offers if not o.requires_marking]
-    world.expected_orders = {}  # type: ignore[attr-defined]
-    for n in range(ORDERS):
-        kind = kinds[n % len(kinds)]
-        market = world.markets[kind]
-        whs = await world.warehouse_ids(kind)
-        placed = await market.control.post(
-            "/orders",
-            json={"lines": [{"offer_code": rng.choice(skus), "quantity": 1}], "warehouse_id": whs[0]},
-        )
-        placed.raise_for_status()
-        for external in placed.json()["ids"]:
-            status = "new"
-            if rng.random() < 0.3:
-                moved = await market.control.post(f"/orders/{external}/move", json={"status": "cancelled"})
-                moved.raise_for_status()
-                status = "cancelled"
-            world.expected_orders[(market.connection_id, str(external))] = status  # type: ignore[attr-defined]
-        await asyncio.sleep(0.05)
+    warehouses = {kind: (await world.warehouse_ids(kind))[0] for kind in kinds}
+    expected: dict[tuple[int, str], str] = {}
+    world.expected_orders = expected  # type: ignore[attr-defined]
+
+    async def buyer(number: int) -> None:
+        rng = random.Random(5 + number)
+        for n in range(number, ORDERS, BUYERS):
+            market = world.markets[kinds[n % len(kinds)]]
+            placed = await market.control.post(
+                "/orders",
+                json={
+                    "lines": [{"offer_code": rng.choice(skus), "quantity": 1}],
+                    "warehouse_id": warehouses[market.kind],
+                },
+            )
+            placed.raise_for_status()
+            for external in placed.json()["ids"]:
+                status = "new"
+                if rng.random() < 0.3:
+                    moved = await market.control.post(
+                        f"/orders/{external}/move", json={"status": "cancelled"}
+                    )
+                    moved.raise_for_status()
+                    status = "cancelled"
+                expected[(market.connection_id, str(external))] = status
+            await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(buyer(number) for number in range(BUYERS)))
     stop.set()
     for market in world.markets.values():
         (await market.control.put("/faults", json={})).raise_for_status()
@@ -188,7 +195,7 @@ async def _settled(world: World, subscriber: Subscriber) -> None:
         return {(c, e): st for c, e, st in rows} == expected
 
     try:
-        await wait_for(orders_right, timeout=180, every=1.0)
+        await wait_for(orders_right, timeout=SETTLE, every=1.0)
     except TimeoutError:
         async with world.hub.db.session() as s:
             rows = (await s.execute(select(Order.connection_id, Order.external_id, Order.status))).all()
@@ -221,12 +228,12 @@ async def _settled(world: World, subscriber: Subscriber) -> None:
     # sight; the periodic reconcile (every 15 minutes by default) repairs that: run it now.
     for market in world.markets.values():
         await world.hub.dispatcher.kick(market.connection_id, JobKind.RECONCILE)
-    await wait_for(world.stocks_settled, timeout=300, every=1.0)
+    await wait_for(world.stocks_settled, timeout=SETTLE + 120, every=1.0)
 
     async def webhooks_out() -> bool:
         async with world.hub.db.session() as s:
             ids = {r[0] for r in (await s.execute(select(Event.id))).all()}
         return ids <= set(subscriber.delivered)
 
-    await wait_for(webhooks_out, timeout=240, every=1.0)
+    await wait_for(webhooks_out, timeout=SETTLE + 60, every=1.0)
     print(json.dumps({"orders": len(expected), "webhook_events": len(subscriber.delivered)}))
