@@ -11,7 +11,7 @@ from marketbridge.demo.catalog import DemoCatalog
 from marketbridge.store.catalog import upsert_bundles, upsert_products
 from marketbridge.store.tables import OfferPrice, PriceType, StockLevel, Warehouse
 from marketbridge.store.types import utcnow
-from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.store.upsert import insert_for
 
 PRICE_TYPES = {"base": "Base price", "old": "Strike-through price"}
 
@@ -50,12 +50,13 @@ async def seed_hub(session: AsyncSession, account_id: int, catalog: DemoCatalog)
         for sku, levels in catalog.stock.items()
         for code, qty in levels.items()
     ]
-    for part in chunks(rows, 500):
-        stmt = insert_for(session, StockLevel).values(part)
+    if rows:
+        stmt = insert_for(session, StockLevel)
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["offer_id", "warehouse_id"], set_={"on_hand": stmt.excluded.on_hand}
-            )
+            ),
+            rows,
         )
     for code, name in PRICE_TYPES.items():
         stmt = insert_for(session, PriceType).values(
@@ -87,11 +88,12 @@ async def seed_hub(session: AsyncSession, account_id: int, catalog: DemoCatalog)
                     "amount": old,
                 }
             )
-    for part in chunks(price_rows, 500):
-        stmt = insert_for(session, OfferPrice).values(part)
+    if price_rows:
+        stmt = insert_for(session, OfferPrice)
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["offer_id", "price_type_id"], set_={"amount": stmt.excluded.amount}
-            )
+            ),
+            price_rows,
         )
     return HubIds(warehouses=warehouses, offers=offers, price_types=types)

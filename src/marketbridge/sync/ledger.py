@@ -289,8 +289,8 @@ async def queue(
                 PendingChange.connection_id == conn_id, PendingChange.kind == kind, PendingChange.key == key
             )
         )
-    for part in chunks(rows, 500):
-        stmt = insert_for(session, PendingChange).values(part)
+    if rows:
+        stmt = insert_for(session, PendingChange)
         stmt = stmt.on_conflict_do_update(
             index_elements=["connection_id", "kind", "key"],
             set_={
@@ -302,7 +302,7 @@ async def queue(
                 "last_error": None,
             },
         )
-        await session.execute(stmt)
+        await session.execute(stmt, rows)  # executemany: one cached statement, batched VALUES
     return len(rows)
 
 

@@ -138,11 +138,11 @@ async def link_offers(
         }
         for unit, offer_id in pairs
     ]
-    for part in chunks(rows, 500):
-        stmt = insert_for(session, Link).values(part)
-        await session.execute(
-            stmt.on_conflict_do_nothing(index_elements=["connection_id", "entity_kind", "external_id"])
+    if rows:
+        stmt = insert_for(session, Link).on_conflict_do_nothing(
+            index_elements=["connection_id", "entity_kind", "external_id"]
         )
+        await session.execute(stmt, rows)
 
 
 async def _create_offer(session: AsyncSession, account_id: int, unit: UnitInfo) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.store.tables import StockLevel
 from marketbridge.store.types import utcnow
-from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.store.upsert import insert_for
 from marketbridge.sync import ledger
 
 
@@ -32,12 +32,13 @@ async def set_on_hand(
         }
         for (offer_id, wh), qty in levels.items()
     ]
-    for part in chunks(rows, 500):
-        stmt = insert_for(session, StockLevel).values(part)
+    if rows:
+        stmt = insert_for(session, StockLevel)
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["offer_id", "warehouse_id"],
                 set_={"on_hand": stmt.excluded.on_hand, "updated_at": stmt.excluded.updated_at},
-            )
+            ),
+            rows,
         )
     return await ledger.stock_changed(session, account_id, {offer_id for offer_id, _ in levels})
