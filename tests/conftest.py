@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from marketbridge.runtime.logging import configure as configure_logging
 from marketbridge.store.db import Database
 from tests.support.databases import drop_postgres_database, postgres_database, sqlite_database
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The hub's own log set-up (JSON lines, masked secrets, plain tracebacks), as in production."""
+    configure_logging("info", json=True)
 
 
 def postgres_url() -> str | None:
