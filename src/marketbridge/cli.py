@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
+import structlog
 import typer
 
 from marketbridge.runtime.logging import configure as configure_logging
@@ -19,6 +21,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema: apply migrations, show the revision.", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts (tenants) and their API keys.", no_args_is_help=True)
 T = TypeVar("T")
+log = structlog.get_logger()
 app.add_typer(db_app, name="db")
 sync_app = typer.Typer(help="Sync runs: run one now, list recent ones.", no_args_is_help=True)
 app.add_typer(account_app, name="account")
@@ -38,14 +41,30 @@ def _background() -> list[Background]:
     return [deliver_due]
 
 
-async def _require_migrated(hub: Hub) -> None:
-    """Stop with a clear message (exit 2) when the database is behind the code's schema."""
-    try:
-        await hub.db.check_migrated()
-    except NotMigratedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        await hub.aclose()
-        raise typer.Exit(2) from exc
+async def _require_migrated(hub: Hub, patience: float = 120.0) -> None:
+    """Stop with a clear message (exit 2) when the database is behind the code's schema.
+
+    A database that is busy or not reachable yet (a locked SQLite file, PostgreSQL still
+    starting) is waited for, up to `patience` seconds, instead of ending the process.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            await hub.db.check_migrated()
+            return
+        except NotMigratedError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            await hub.aclose()
+            raise typer.Exit(2) from exc
+        except (DBAPIError, OSError) as exc:
+            if time.monotonic() > deadline:
+                typer.echo(f"error: the database did not answer for {patience:.0f} s: {exc}", err=True)
+                await hub.aclose()
+                raise typer.Exit(1) from exc
+            log.warning("database_not_ready", error=str(exc).splitlines()[0][:200])
+            await asyncio.sleep(1.0)
 
 
 @app.command()
