@@ -2,15 +2,18 @@
 
 Sizes come from the environment so that a quick run is possible:
 MB_BENCH_SIZE_<NAME> (e.g. MB_BENCH_SIZE_STOCK_THROUGHPUT=20000); the defaults are the
-full sizes. Each benchmark's JSON is also written to bench/results/<name>.json.
+full sizes. Each benchmark runs in a process of its own (`marketbridge bench NAME`), so
+that what one leaves in memory does not count against the next; its JSON is also written to
+bench/results/<name>.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,11 +24,9 @@ from marketbridge.benchmarks.registry import BENCHMARKS
 RESULTS = Path("bench/results")
 
 
-def _size_kwargs(name: str) -> dict[str, int]:
+def _size(name: str) -> int | None:
     value = os.environ.get("MB_BENCH_SIZE_" + name.upper().replace("-", "_"))
-    if not value:
-        return {}
-    return {("orders" if name == "order-ingest" else "offers"): int(value)}
+    return int(value) if value else None
 
 
 def _rows(result: dict[str, Any]) -> list[str]:
@@ -55,7 +56,7 @@ def _rows(result: dict[str, Any]) -> list[str]:
         for kind, r in result["results"].items():
             rows.append(
                 f"| catalog-import | {kind} | {result['offers']} offers | {r['seconds']} s "
-                f"({r['offers_per_second']} offers/s); peak RSS {result['peak_rss_mb']} MB | {result['target']} |"
+                f"({r['offers_per_second']} offers/s); peak RSS of the import {r['peak_rss_mb']} MB | {result['target']} |"
             )
     elif name == "api-bulk":
         rows.append(
@@ -85,15 +86,26 @@ def write_markdown(results: list[dict[str, Any]], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-async def main(names: list[str], write: Path | None) -> None:
+def run_one(name: str) -> dict[str, Any]:
+    """One benchmark in a fresh process; its JSON line (the last thing it prints)."""
+    command = [sys.executable, "-m", "marketbridge.cli", "bench", name]
+    size = _size(name)
+    if size is not None:
+        command += ["--size", str(size)]
+    started = time.monotonic()
+    done = subprocess.run(command, stdout=subprocess.PIPE, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    result["wall_seconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
+def main(names: list[str], write: Path | None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = []
     for name in names:
-        started = time.monotonic()
-        result = await BENCHMARKS[name](**_size_kwargs(name))
-        result["wall_seconds"] = round(time.monotonic() - started, 1)
+        result = run_one(name)
         (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-        print(json.dumps(result))
+        print(json.dumps(result), flush=True)
         results.append(result)
     if write:
         write_markdown(results, write)
@@ -104,4 +116,4 @@ if __name__ == "__main__":
     parser.add_argument("names", nargs="*", default=list(BENCHMARKS))
     parser.add_argument("--write", type=Path, default=None, help="write the Markdown table here")
     args = parser.parse_args()
-    asyncio.run(main(args.names, args.write))
+    main(args.names, args.write)
