@@ -45,6 +45,7 @@ from marketbridge.model import (
     OrderStatus,
     money,
 )
+from marketbridge.runtime.lru import LruDict
 from marketbridge.runtime.pdf import merge_pdfs
 from marketbridge.runtime.ratelimit import Limiter
 
@@ -57,6 +58,9 @@ SUBJECTS_PAGE = 1000
 SGTIN_BATCH = 100
 #: Up to this many unknown cards in a page of tasks are looked up one by one.
 SEARCH_AT_MOST = 5
+#: How many sizes' articles and whole cards the connector remembers (a bound on its memory).
+UNITS_REMEMBERED = 200_000
+CARDS_REMEMBERED = 5_000
 SGTIN_LENGTH = (16, 135)
 
 CAPABILITIES = Capabilities(
@@ -108,10 +112,11 @@ class WildberriesChannel:
             poll_timeout=_setting_seconds(settings, "price_poll_timeout", 120.0),
         )
         self.supplies = fulfilment.Supplies(self.api)
-        self.unit_codes: dict[str, str] = {}  # chrtID -> offer code
+        self.unit_codes: LruDict[str, str] = LruDict(UNITS_REMEMBERED)  # chrtID -> offer code
         self.tasks: dict[str, dict[str, Any]] = {}  # task id -> last raw task seen
         self._looked_up: set[str] = set()  # chrtIDs already sought in the catalog
-        self.cards_by_vendor: dict[str, dict[str, Any]] = {}  # vendorCode -> card as last imported
+        # vendorCode -> card as last seen
+        self.cards_by_vendor: LruDict[str, dict[str, Any]] = LruDict(CARDS_REMEMBERED)
 
     async def aclose(self) -> None:
         await self.api.aclose()
@@ -133,11 +138,21 @@ class WildberriesChannel:
 
     # --- catalog -----------------------------------------------------------------------
 
-    async def iter_offers(self) -> AsyncIterator[list[RemoteOffer]]:
+    async def _card_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        """The whole catalog, a page of cards at a time, by the (updatedAt, nmID) cursor."""
         cursor: dict[str, Any] = {"limit": CARDS_PAGE}
         while True:
             body = await self.api.cards_list(cursor)
             cards = mapping.dicts(body, "cards")
+            if cards:
+                yield cards
+            reply = mapping.guarded("cards cursor", lambda b: dict(b["cursor"]), body)
+            if len(cards) < CARDS_PAGE or not reply.get("nmID"):
+                return
+            cursor = {"limit": CARDS_PAGE, "updatedAt": reply["updatedAt"], "nmID": reply["nmID"]}
+
+    async def iter_offers(self) -> AsyncIterator[list[RemoteOffer]]:
+        async for cards in self._card_pages():
             page: list[RemoteOffer] = []
             for card in cards:
                 page.extend(mapping.card_offers(card, self.sizes_as_products))
@@ -146,10 +161,6 @@ class WildberriesChannel:
                 self.unit_codes[offer.external_id] = offer.offer_code
             if page:
                 yield page
-            reply = mapping.guarded("cards cursor", lambda b: dict(b["cursor"]), body)
-            if len(cards) < CARDS_PAGE or not reply.get("nmID"):
-                return
-            cursor = {"limit": CARDS_PAGE, "updatedAt": reply["updatedAt"], "nmID": reply["nmID"]}
 
     async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]:
         return await push_stocks(self.api, items)
@@ -220,18 +231,12 @@ class WildberriesChannel:
             str(r.get("chrtId")) for r in unknown
         )  # a size gone from the catalog is sought once
         try:
-            if len(articles) > SEARCH_AT_MOST:
-                # Many unknown cards: one pass over the catalog is cheaper than a search each.
-                async for _ in self.iter_offers():
-                    pass
-                return
-            for article in sorted(articles):
-                body = await self.api.cards_list({"limit": CARDS_PAGE}, text=article)
-                for card in mapping.dicts(body, "cards"):
-                    for offer in mapping.card_offers(card, self.sizes_as_products):
-                        self.unit_codes[offer.external_id] = offer.offer_code
+            cards = await self._find_cards(articles)
         except AuthError:
             return  # a token without the content category: lines keep the card's vendorCode
+        for card in cards.values():
+            for offer in mapping.card_offers(card, self.sizes_as_products):
+                self.unit_codes[offer.external_id] = offer.offer_code
 
     async def _with_statuses(self, raws: list[dict[str, Any]]) -> list[RemoteOrder]:
         for raw in raws:
@@ -441,8 +446,29 @@ class WildberriesChannel:
         ]
 
     async def export_cards(self, cards: Sequence[CardDraft]) -> str:
-        """New cards are uploaded; cards this connection has imported are updated."""
-        return await card_export.export(self.api, cards, self.cards_by_vendor)
+        """New cards are uploaded; cards the marketplace already has (by vendorCode) are updated."""
+        vendors = {d.product_code or d.offer_code for d in cards}
+        known = {v: self.cards_by_vendor[v] for v in vendors if v in self.cards_by_vendor}
+        known.update(await self._find_cards(vendors - set(known)))
+        return await card_export.export(self.api, cards, known)
+
+    async def _find_cards(self, vendors: set[str]) -> dict[str, dict[str, Any]]:
+        """Cards not remembered, by vendorCode: a search each when few, else one catalog pass."""
+        found: dict[str, dict[str, Any]] = {}
+        if len(vendors) <= SEARCH_AT_MOST:
+            for vendor in sorted(vendors):
+                body = await self.api.cards_list({"limit": CARDS_PAGE}, text=vendor)
+                found.update(
+                    (vendor, c) for c in mapping.dicts(body, "cards") if c.get("vendorCode") == vendor
+                )
+        elif vendors:
+            async for page in self._card_pages():
+                found.update((v, c) for c in page if (v := str(c.get("vendorCode"))) in vendors)
+                if len(found) == len(vendors):
+                    break
+        for vendor, card in found.items():
+            self.cards_by_vendor[vendor] = card
+        return found
 
     async def card_export_status(self, task_id: str) -> list[CardResult] | None:
         return await card_export.status(self.api, task_id)
