@@ -29,6 +29,10 @@ def _size(name: str) -> int | None:
     return int(value) if value else None
 
 
+def _of(ceiling: float | None) -> str:
+    return f" of a {ceiling} ceiling set by the marketplace's limits" if ceiling else ""
+
+
 def _rows(result: dict[str, Any]) -> list[str]:
     name = result["benchmark"]
     rows = []
@@ -55,8 +59,9 @@ def _rows(result: dict[str, Any]) -> list[str]:
     elif name == "catalog-import":
         for kind, r in result["results"].items():
             rows.append(
-                f"| catalog-import | {kind} | {result['offers']} offers | {r['seconds']} s "
-                f"({r['offers_per_second']} offers/s); peak RSS of the import {r['peak_rss_mb']} MB | {result['target']} |"
+                f"| catalog-import | {kind} | {r['offers']} offers | {r['seconds']} s "
+                f"({r['offers_per_second']} offers/s{_of(r.get('ceiling_offers_per_second'))}); "
+                f"peak RSS of the import {r['peak_rss_mb']} MB | {result['target']} |"
             )
     elif name == "api-bulk":
         rows.append(

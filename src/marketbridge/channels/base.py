@@ -61,6 +61,9 @@ class Capabilities:
     max_card_batch: int
     push_signed: bool = False  # pushes carry a verifiable signature
     stock_items_per_second: float = 0.0  # the most stock values its limits let through (0: unknown)
+    catalog_offers_per_second: float = (
+        0.0  # the most offers its limits let a catalog import read (0: no bound)
+    )
 
 
 @dataclass(frozen=True)
@@ -351,6 +354,7 @@ class ChannelSpec:
     credential_fields: tuple[str, ...]
     host_aliases: tuple[str, ...]
     factory: Any  # Callable[[ConnectionConfig, Limiter], Channel]
+    capabilities: Capabilities
 
     def create(self, config: ConnectionConfig, limiter: Limiter) -> Channel:
         missing = [f for f in self.credential_fields if not config.credentials.get(f)]

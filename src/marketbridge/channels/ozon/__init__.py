@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketbridge.channels.base import ChannelSpec, ConnectionConfig
-from marketbridge.channels.ozon.channel import OzonChannel
+from marketbridge.channels.ozon.channel import CAPABILITIES, OzonChannel
 from marketbridge.channels.registry import register
 from marketbridge.runtime.ratelimit import Limiter
 
@@ -19,6 +19,7 @@ SPEC = register(
         credential_fields=("client_id", "api_key"),
         host_aliases=("default",),
         factory=create_channel,
+        capabilities=CAPABILITIES,
     )
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marketbridge.channels.base import ChannelSpec, ConnectionConfig
 from marketbridge.channels.registry import register
-from marketbridge.channels.wildberries.channel import WildberriesChannel
+from marketbridge.channels.wildberries.channel import CAPABILITIES, WildberriesChannel
 from marketbridge.runtime.ratelimit import Limiter
 
 HOST_ALIASES = ("marketplace", "content", "prices", "common", "returns", "statistics")
@@ -21,6 +21,7 @@ SPEC = register(
         credential_fields=("token",),
         host_aliases=HOST_ALIASES,
         factory=create_channel,
+        capabilities=CAPABILITIES,
     )
 )
 

@@ -77,6 +77,7 @@ CAPABILITIES = Capabilities(
     max_price_batch=1000,
     max_card_batch=card_export.CARDS_PER_UPLOAD,
     stock_items_per_second=300 / 60 * 1000,  # WB's 300 stock calls a minute, 1,000 items each
+    catalog_offers_per_second=100 / 60 * CARDS_PAGE,  # 100 content calls a minute, 100 cards each
 )
 
 
