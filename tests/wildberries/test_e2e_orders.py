@@ -124,7 +124,7 @@ async def test_pack_labels_and_hand_over_through_a_supply(
     supply = sandbox.api("GET", f"/api/v3/supplies/{result.external_id}").json()
     assert supply["done"] is True
 
-    later = _buy(sandbox, ("CAP", 1))
+    later = _buy(sandbox, ("MUG", 1))
     more = await _poll(channel)
     await channel.pack(more[later[0]], _box(more[later[0]]))
     creates = [e for e in sandbox.journal() if e["method"] == "POST" and e["path"] == "/api/v3/supplies"]

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from marketbridge.benchmarks import api_bulk, catalog_import, order_ingest, stock_latency, stock_throughput
+from marketbridge.benchmarks import (
+    api_bulk,
+    catalog_import,
+    order_ingest,
+    oversell,
+    stock_latency,
+    stock_throughput,
+)
 
 Runner = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
 
@@ -15,4 +22,5 @@ BENCHMARKS: dict[str, Runner] = {
     "order-ingest": order_ingest.run,
     "catalog-import": catalog_import.run,
     "api-bulk": api_bulk.run,
+    "oversell": oversell.run,
 }

@@ -133,7 +133,7 @@ class WildberriesBackend:
             return int(code)
         if code in self.state.by_sku:
             return self.state.by_sku[code]
-        for card in self.state.cards.values():
+        for card in list(self.state.cards.values()):
             for size in card.sizes:
                 if unit_code(card, size) == code:
                     return size.chrt_id
@@ -203,6 +203,13 @@ class WildberriesBackend:
             warehouse = int(order.warehouse_id)
         else:
             warehouse = next(iter(state.warehouses))
+        wanted: dict[int, int] = {}
+        for line in order.lines:
+            chrt = self.resolve(line.offer_code)
+            wanted[chrt] = wanted.get(chrt, 0) + line.quantity
+        for chrt, quantity in wanted.items():
+            if state.stocks.get((warehouse, chrt), 0) < quantity:  # buyers do not see what is not there
+                raise ValueError(f"not enough stock of {chrt} at warehouse {warehouse} for this order")
         order_uid = f"{state.next_id(100_000_000)}_{uuid.uuid4().hex}"
         ids: list[str] = []
         for line in order.lines:
@@ -286,7 +293,7 @@ class WildberriesBackend:
 
     def stocks(self) -> list[dict[str, Any]]:
         out = []
-        for (warehouse, chrt), amount in self.state.stocks.items():
+        for (warehouse, chrt), amount in list(self.state.stocks.items()):
             found = self.state.size_of(chrt)
             if found:
                 out.append(
@@ -302,7 +309,7 @@ class WildberriesBackend:
     def prices(self) -> list[dict[str, Any]]:
         process_price_tasks(self.state)
         out = []
-        for card in self.state.cards.values():
+        for card in list(self.state.cards.values()):
             for size in card.sizes:
                 final = Decimal(size.price * (100 - card.discount)) / 100
                 out.append(
@@ -328,7 +335,7 @@ class WildberriesBackend:
                 "errors": [],
                 "sizes": [s.as_json() for s in card.sizes],
             }
-            for card in self.state.cards.values()
+            for card in list(self.state.cards.values())
         ]
         out.extend(
             {
@@ -344,7 +351,7 @@ class WildberriesBackend:
 
     def orders(self) -> list[dict[str, Any]]:
         out = []
-        for order in self.state.orders.values():
+        for order in list(self.state.orders.values()):
             found = self.state.size_of(order.chrt_id)
             out.append(
                 {

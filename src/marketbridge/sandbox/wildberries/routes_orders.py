@@ -113,7 +113,7 @@ def router(shop: Shop) -> APIRouter:
                 "requiredMeta": list(o.required_meta),
                 "optionalMeta": [],
             }
-            for o in state.orders.values()
+            for o in list(state.orders.values())
             if o.supplier_status == "new" and o.wb_status == "waiting"
         ]
         return {"orders": rows}
@@ -130,7 +130,7 @@ def router(shop: Shop) -> APIRouter:
         picked = sorted(
             (
                 o
-                for o in state.orders.values()
+                for o in list(state.orders.values())
                 if o.id > after and date_from <= int(o.created_at.timestamp()) <= date_to
             ),
             key=lambda o: o.id,

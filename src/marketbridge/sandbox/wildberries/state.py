@@ -2,6 +2,9 @@
 
 Plain dataclasses and dicts keyed by the marketplace's ids, so 10,000 sizes and thousands
 of assembly tasks stay fast. Handlers change it; the control API reads it back.
+Route handlers run both on the event loop and in the thread pool (plain `def` routes), so a
+loop over one of these dicts goes over a snapshot — `list(d.values())`, taken at once under
+the GIL — never over the live dict that another request may be growing.
 """
 
 from __future__ import annotations
