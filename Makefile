@@ -33,7 +33,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 soak: $(STAMP)
-	MB_SOAK_ORDERS=10000 $(BIN)/pytest -q -m reliability tests/reliability
+	MB_SOAK_ORDERS=10000 MB_SOAK_SQLITE_ORDERS=1000 $(BIN)/pytest -q -m reliability tests/reliability
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all --write docs/performance.md

@@ -63,6 +63,19 @@ def _rows(result: dict[str, Any]) -> list[str]:
                 f"({r['offers_per_second']} offers/s{_of(r.get('ceiling_offers_per_second'))}); "
                 f"peak RSS of the import {r['peak_rss_mb']} MB | {result['target']} |"
             )
+    elif name == "oversell":
+        for band in result["bands_seconds"]:
+            cells = []
+            for mode, label in (
+                ("marketbridge", "marketbridge"),
+                ("polling_every_5_minutes", "5-minute polling"),
+            ):
+                r = result["results"][mode][band]
+                cells.append(f"{label} {r['oversold']}/{r['trials']}")
+            rows.append(
+                f"| oversell | both | last unit bought on both, {band} apart | oversold: {'; '.join(cells)} | "
+                f"{result['target']} |"
+            )
     elif name == "api-bulk":
         rows.append(
             f"| api-bulk | — | {result['offers']} offers + stocks | {result['offers_per_second']} offers/s, "

@@ -8,7 +8,9 @@ and the hub settles: every order exists exactly once with the marketplace's stat
 reservations match the open orders, every sandbox holds the stock the hub computes, and every
 event reached the subscriber at least once (deduplicated by its id).
 
-MB_SOAK_ORDERS sets the number of orders (`make soak` runs 10,000; CI a bounded number).
+MB_SOAK_ORDERS sets the number of orders (`make soak` runs 10,000; CI a bounded number);
+MB_SOAK_SQLITE_ORDERS, when set, the number for the SQLite case: SQLite is the single-machine
+default, and `make soak` runs its multi-process case at 1,000 orders.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ pytestmark = [
 
 EVENT_TYPES = [t.value for t in EventType]
 ORDERS = int(os.environ.get("MB_SOAK_ORDERS", "40"))
+SQLITE_ORDERS = int(os.environ.get("MB_SOAK_SQLITE_ORDERS", str(ORDERS)))
 BUYERS = 4  # buyers placing orders at the same time
-SETTLE = 180 + ORDERS / 20  # seconds each part of the settling may take
 CHAOS = {
     "error_rate": 0.05,
     "timeout_rate": 0.05,
@@ -104,10 +106,11 @@ async def test_chaos_soak(db: Database, tmp_path: Path) -> None:
         pytest.skip("MB_TEST_REDIS_URL is not set: the soak needs Redis (scripts/test-services.sh)")
     await flush_redis(url)
     key = Fernet.generate_key()
-    catalog = build_catalog(products=max(ORDERS // 20, 20), seed=13, bundles=2)
+    orders = SQLITE_ORDERS if db.url.startswith("sqlite") else ORDERS
+    catalog = build_catalog(products=max(orders // 20, 20), seed=13, bundles=2)
     for levels in catalog.stock.values():
         for wh in levels:
-            levels[wh] = ORDERS * 2  # buyers never run out
+            levels[wh] = orders * 2  # buyers never run out
     secret = "soak-webhook-secret-0123456789"
     subscriber = Subscriber(secret)
     async with (
@@ -119,7 +122,7 @@ async def test_chaos_soak(db: Database, tmp_path: Path) -> None:
         stop = asyncio.Event()
         killer = asyncio.create_task(_killer(env, tmp_path, workers, stop))
         try:
-            await _play(world, hook_url, secret, stop)
+            await _play(world, hook_url, secret, stop, orders)
             kills = await killer
         finally:
             stop.set()
@@ -136,7 +139,7 @@ async def test_chaos_soak(db: Database, tmp_path: Path) -> None:
     assert subscriber.bad_signatures == 0
 
 
-async def _play(world: World, hook_url: str, secret: str, stop: asyncio.Event) -> None:
+async def _play(world: World, hook_url: str, secret: str, stop: asyncio.Event, orders: int) -> None:
     async with httpx.AsyncClient(
         base_url=f"{world.hub_url}/api/v1", headers={"Authorization": f"Bearer {world.api_key}"}, timeout=30
     ) as api:
@@ -159,7 +162,7 @@ async def _play(world: World, hook_url: str, secret: str, stop: asyncio.Event) -
 
     async def buyer(number: int) -> None:
         rng = random.Random(5 + number)
-        for n in range(number, ORDERS, BUYERS):
+        for n in range(number, orders, BUYERS):
             market = world.markets[kinds[n % len(kinds)]]
             placed = await market.control.post(
                 "/orders",
@@ -187,6 +190,7 @@ async def _play(world: World, hook_url: str, secret: str, stop: asyncio.Event) -
 
 
 async def _settled(world: World, subscriber: Subscriber) -> None:
+    settle = 180 + len(world.expected_orders) / 20  # type: ignore[attr-defined]  # seconds per part
     expected: dict[tuple[int, str], str] = world.expected_orders  # type: ignore[attr-defined]
 
     async def orders_right() -> bool:
@@ -195,7 +199,7 @@ async def _settled(world: World, subscriber: Subscriber) -> None:
         return {(c, e): st for c, e, st in rows} == expected
 
     try:
-        await wait_for(orders_right, timeout=SETTLE, every=1.0)
+        await wait_for(orders_right, timeout=settle, every=1.0)
     except TimeoutError:
         async with world.hub.db.session() as s:
             rows = (await s.execute(select(Order.connection_id, Order.external_id, Order.status))).all()
@@ -228,12 +232,12 @@ async def _settled(world: World, subscriber: Subscriber) -> None:
     # sight; the periodic reconcile (every 15 minutes by default) repairs that: run it now.
     for market in world.markets.values():
         await world.hub.dispatcher.kick(market.connection_id, JobKind.RECONCILE)
-    await wait_for(world.stocks_settled, timeout=SETTLE + 120, every=1.0)
+    await wait_for(world.stocks_settled, timeout=settle + 120, every=1.0)
 
     async def webhooks_out() -> bool:
         async with world.hub.db.session() as s:
             ids = {r[0] for r in (await s.execute(select(Event.id))).all()}
         return ids <= set(subscriber.delivered)
 
-    await wait_for(webhooks_out, timeout=SETTLE + 60, every=1.0)
+    await wait_for(webhooks_out, timeout=settle + 60, every=1.0)
     print(json.dumps({"orders": len(expected), "webhook_events": len(subscriber.delivered)}))
