@@ -29,12 +29,32 @@ def _size(name: str) -> int | None:
     return int(value) if value else None
 
 
+READING = [
+    "How to read the table:",
+    "",
+    "- Each benchmark runs in a process of its own; catalog-import runs the import itself in one",
+    "  more process (`marketbridge sync run`), so its peak RSS is the import's alone.",
+    "- stock-latency starts 31 s after the initial export: Ozon takes one value per offer and",
+    "  warehouse every 30 s, and the figures are for steady state, not for that window.",
+    "- stock-throughput's ceiling is what the marketplace's limits let through (calls per second",
+    "  of the stock method × items per call); the hub's own share is what falls short of it.",
+    "- catalog-import on Wildberries is bounded by its content API (100 calls a minute, 100",
+    "  cards each): it runs at the size that limit reads in ten minutes, not at a million.",
+    "- oversell: one unit per offer, bought on one marketplace and then on the other after the",
+    "  gap shown; an oversell is both orders accepted. The baseline is the same hub reading",
+    "  orders and sending stocks every 5 minutes, as hosted hubs do. Within 100 ms no hub can",
+    "  help: the first order has reached nobody yet.",
+]
+
+
 def _of(ceiling: float | None) -> str:
     return f" of a {ceiling} ceiling set by the marketplace's limits" if ceiling else ""
 
 
 def _rows(result: dict[str, Any]) -> list[str]:
     name = result["benchmark"]
+    if "failed" in result:
+        return [f"| {name} | — | — | did not finish ({result['failed']}); its output is above | — |"]
     rows = []
     if name == "stock-latency":
         for kind, p in result["latency_seconds"].items():
@@ -100,7 +120,7 @@ def write_markdown(results: list[dict[str, Any]], path: Path) -> None:
     ]
     for result in results:
         lines += _rows(result)
-    lines += ["", "Raw results: bench/results/*.json (not committed)."]
+    lines += ["", "Raw results: bench/results/*.json (not committed).", "", *READING]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -111,8 +131,12 @@ def run_one(name: str) -> dict[str, Any]:
     if size is not None:
         command += ["--size", str(size)]
     started = time.monotonic()
-    done = subprocess.run(command, stdout=subprocess.PIPE, check=True)
-    result: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    done = subprocess.run(command, stdout=subprocess.PIPE, check=False)
+    lines = done.stdout.decode().strip().splitlines()
+    if done.returncode != 0 or not lines:
+        result: dict[str, Any] = {"benchmark": name, "failed": f"exit status {done.returncode}"}
+    else:
+        result = json.loads(lines[-1])
     result["wall_seconds"] = round(time.monotonic() - started, 1)
     return result
 

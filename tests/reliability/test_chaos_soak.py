@@ -136,6 +136,7 @@ async def test_chaos_soak(db: Database, tmp_path: Path) -> None:
         finally:
             survivor.stop()
     assert kills >= 1
+    print(json.dumps({"worker_kills": kills}))
     assert subscriber.bad_signatures == 0
 
 
@@ -240,4 +241,4 @@ async def _settled(world: World, subscriber: Subscriber) -> None:
         return ids <= set(subscriber.delivered)
 
     await wait_for(webhooks_out, timeout=settle + 60, every=1.0)
-    print(json.dumps({"orders": len(expected), "webhook_events": len(subscriber.delivered)}))
+    print(json.dumps({"orders": len(expected), "events": len(subscriber.delivered)}))

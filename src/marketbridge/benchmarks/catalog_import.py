@@ -18,6 +18,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -33,20 +34,41 @@ from marketbridge.store.tables import Link
 from marketbridge.wiring import Hub
 
 
+def _high_water_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (VmHWM: of its own image, since exec)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def _import_in_child(database_url: str, key: str, connection_id: int) -> tuple[float, float]:
-    """Run the catalog job in a child process; its wall seconds and its own peak RSS in MB."""
+    """Run the catalog job in a child process; its wall seconds and its own peak RSS in MB.
+
+    The peak is read from the child's VmHWM while it runs (a high-water mark, so reading it
+    every half second loses nothing but the last moments): the rusage of a waited child
+    would also count the pages it shared with this process between fork and exec.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
     env.update({"MB_DATABASE_URL": database_url, "MB_SECRET_KEY": key, "MB_LOG_LEVEL": "warning"})
     command = [sys.executable, "-m", "marketbridge.cli", "sync", "run"]
     command += ["--connection", str(connection_id), "--kind", "catalog"]
-    started = time.monotonic()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        message = child.stderr.read().decode(errors="replace")[-2000:] if child.stderr else ""
-        raise RuntimeError(f"the catalog import failed: {message}")
-    return seconds, usage.ru_maxrss / 1024  # Linux reports KiB
+    with tempfile.TemporaryFile() as errors:
+        started = time.monotonic()
+        child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        peak = 0.0
+        while child.poll() is None:
+            peak = max(peak, _high_water_mb(child.pid) or 0.0)
+            time.sleep(0.5)
+        seconds = time.monotonic() - started
+        if child.returncode != 0:
+            errors.seek(0)
+            raise RuntimeError(f"the catalog import failed: {errors.read().decode(errors='replace')[-2000:]}")
+    return seconds, peak
 
 
 async def run(offers: int = 1_000_000, kind: str | None = None, budget: float = 600.0) -> dict[str, Any]:
