@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 
 from marketbridge.channels.base import Channel, ItemResult, PricePush, StockPush
 from marketbridge.channels.errors import BadResponse, ChannelError
@@ -22,7 +22,7 @@ from marketbridge.store.db import Database
 from marketbridge.store.events import emit
 from marketbridge.store.tables import Connection, PendingChange, PushedValue
 from marketbridge.store.types import utcnow
-from marketbridge.store.upsert import chunks, insert_for
+from marketbridge.store.upsert import insert_for
 from marketbridge.sync.ledger import PRICE, STOCK, marketplace_value
 from marketbridge.sync.runs import RunRecorder
 
@@ -119,20 +119,34 @@ async def push_pending(
         await recorder.heartbeat()
 
 
+def _retry_later(row: PendingChange, message: str, retryable: bool, now: datetime) -> dict[str, Any]:
+    """Parameters for RETRY_LATER: one more attempt counted, the error kept, the next try set."""
+    return {
+        "row_id": row.id,
+        "row_version": row.version,
+        "error": message[:1000],
+        "next_at": now + (backoff(row.attempts + 1) if retryable else PARKED),
+    }
+
+
+_PENDING = cast(Table, PendingChange.__table__)
+#: Compare-and-set on the row version: a value changed meanwhile is left for the next round.
+RETRY_LATER = (
+    update(_PENDING)
+    .where(_PENDING.c.id == bindparam("row_id"), _PENDING.c.version == bindparam("row_version"))
+    .values(
+        attempts=_PENDING.c.attempts + 1, last_error=bindparam("error"), next_attempt_at=bindparam("next_at")
+    )
+)
+SENT = delete(_PENDING).where(
+    _PENDING.c.id == bindparam("row_id"), _PENDING.c.version == bindparam("row_version")
+)
+
+
 async def _record_failure(db: Database, rows: Sequence[PendingChange], exc: ChannelError) -> None:
     now = utcnow()
     async with db.session() as s:
-        for part in chunks(list(rows), 500):
-            for row in part:
-                await s.execute(
-                    update(PendingChange)
-                    .where(PendingChange.id == row.id, PendingChange.version == row.version)
-                    .values(
-                        attempts=PendingChange.attempts + 1,
-                        last_error=str(exc)[:1000],
-                        next_attempt_at=now + (backoff(row.attempts + 1) if exc.retryable else PARKED),
-                    )
-                )
+        await s.execute(RETRY_LATER, [_retry_later(r, str(exc), exc.retryable, now) for r in rows])
 
 
 async def _settle(
@@ -147,42 +161,40 @@ async def _settle(
     done = [r for r, res in zip(rows, results, strict=True) if res.ok]
     failed = [(r, res) for r, res in zip(rows, results, strict=True) if not res.ok]
     async with db.session() as s:
-        for part in chunks(done, 400):
-            await s.execute(
-                delete(PendingChange).where(
-                    or_(*(and_(PendingChange.id == r.id, PendingChange.version == r.version) for r in part))
-                )
+        if done:
+            await s.execute(SENT, [{"row_id": r.id, "row_version": r.version} for r in done])
+            stmt = insert_for(s, PushedValue)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["connection_id", "kind", "key"],
+                set_={"value": stmt.excluded.value, "pushed_at": stmt.excluded.pushed_at},
             )
-            stmt = insert_for(s, PushedValue).values(
+            values = [
+                {
+                    "connection_id": conn.id,
+                    "kind": kind,
+                    "key": r.key,
+                    "value": marketplace_value(r.payload),
+                    "pushed_at": now,
+                }
+                for r in done
+            ]
+            await s.execute(stmt, values)
+        if failed:
+            await s.execute(
+                RETRY_LATER,
                 [
-                    {
-                        "connection_id": conn.id,
-                        "kind": kind,
-                        "key": r.key,
-                        "value": marketplace_value(r.payload),
-                        "pushed_at": now,
-                    }
-                    for r in part
-                ]
-            )
-            await s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["connection_id", "kind", "key"],
-                    set_={"value": stmt.excluded.value, "pushed_at": stmt.excluded.pushed_at},
-                )
+                    _retry_later(
+                        row,
+                        f"{res.code or ''} {res.message or res.code or 'refused'}".strip(),
+                        res.retryable,
+                        now,
+                    )
+                    for row, res in failed
+                ],
             )
         for row, res in failed:
             message = res.message or res.code or "refused"
             recorder.item_error(row.key, message, res.code)
-            await s.execute(
-                update(PendingChange)
-                .where(PendingChange.id == row.id, PendingChange.version == row.version)
-                .values(
-                    attempts=PendingChange.attempts + 1,
-                    last_error=f"{res.code or ''} {message}".strip()[:1000],
-                    next_attempt_at=now + (backoff(row.attempts + 1) if res.retryable else PARKED),
-                )
-            )
             if kind == PRICE and not res.retryable:
                 await emit(
                     s,
