@@ -34,9 +34,20 @@ class _StderrLogger:
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
 
+class _StderrHandler(logging.Handler):
+    """The standard library's records, to whatever sys.stderr is at that moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(ValueError):
+            print(self.format(record), file=sys.stderr, flush=True)
+
+
 def configure(level: str = "info", json: bool = True) -> None:
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
-    for noisy in ("alembic", "httpx", "httpcore", "taskiq"):
+    root = logging.getLogger()
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        root.addHandler(_StderrHandler())
+    root.setLevel(level.upper())
+    for noisy in ("alembic", "httpx", "httpcore", "taskiq", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     # Tracebacks are plain text: no local variables (they may hold credentials), and cheap to
     # render — a busy worker logging many errors must not spend its time colouring them.
