@@ -30,6 +30,9 @@ async def test_sync_run_imports_orders_and_prints_counts(tmp_path: Path) -> None
         db,
         serve_api=False,
         hub_factory=lambda d: Hub(settings=Settings(), db=d, box=SecretBox([key])),
+        # the in-process worker pushes stock so the buyer sees it, but never polls orders:
+        # only the command line may import the order this test places
+        connection_settings={"schedule": {"orders": 0}},
     ) as world:
         kind = sorted(world.markets)[0]
         market = world.markets[kind]

@@ -47,7 +47,7 @@ def configure(level: str = "info", json: bool = True) -> None:
     if not any(isinstance(h, _StderrHandler) for h in root.handlers):
         root.addHandler(_StderrHandler())
     root.setLevel(level.upper())
-    for noisy in ("alembic", "httpx", "httpcore", "taskiq", "aiosqlite"):
+    for noisy in ("alembic", "asyncio", "httpx", "httpcore", "taskiq", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
     # Tracebacks are plain text: no local variables (they may hold credentials), and cheap to
     # render — a busy worker logging many errors must not spend its time colouring them.
