@@ -61,9 +61,8 @@ class Capabilities:
     max_card_batch: int
     push_signed: bool = False  # pushes carry a verifiable signature
     stock_items_per_second: float = 0.0  # the most stock values its limits let through (0: unknown)
-    catalog_offers_per_second: float = (
-        0.0  # the most offers its limits let a catalog import read (0: no bound)
-    )
+    #: the most offers its limits let a catalog import read per second (0: no bound)
+    catalog_offers_per_second: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,21 @@ def _mask(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[st
     return event
 
 
+def _to_stderr(line: str) -> None:
+    """Write to whatever sys.stderr is at that moment (it may be swapped, e.g. by pytest)."""
+    # a stream closed under us (a test's capture ended): drop the line rather than crash
+    with contextlib.suppress(ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
 class _StderrLogger:
-    """Writes each line to whatever sys.stderr is at that moment (it may be swapped, e.g. by pytest)."""
+    """structlog's output: each rendered line to the current stderr."""
 
     def __init__(self, *_: Any) -> None:
         pass
 
     def msg(self, message: str) -> None:
-        # a stream closed under us (a test's capture ended): drop the line rather than crash
-        with contextlib.suppress(ValueError):
-            print(message, file=sys.stderr, flush=True)
+        _to_stderr(message)
 
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 
@@ -38,8 +43,7 @@ class _StderrHandler(logging.Handler):
     """The standard library's records, to whatever sys.stderr is at that moment."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        with contextlib.suppress(ValueError):
-            print(self.format(record), file=sys.stderr, flush=True)
+        _to_stderr(self.format(record))
 
 
 def configure(level: str = "info", json: bool = True) -> None:

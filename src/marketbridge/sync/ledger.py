@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.store.tables import (
@@ -236,6 +236,15 @@ async def price_targets(
     return out
 
 
+#: The pending changes as a Core table, for executemany statements with bound parameters.
+PENDING_TABLE = cast(Table, PendingChange.__table__)
+DROP_PENDING = delete(PENDING_TABLE).where(
+    PENDING_TABLE.c.connection_id == bindparam("stale_connection"),
+    PENDING_TABLE.c.kind == bindparam("stale_kind"),
+    PENDING_TABLE.c.key == bindparam("stale_key"),
+)
+
+
 async def queue(
     session: AsyncSession,
     account_id: int,
@@ -262,33 +271,28 @@ async def queue(
                 ):
                     pushed[(conn_id, key)] = value
     now = utcnow()
-    rows = [
-        {
-            "account_id": account_id,
-            "connection_id": conn_id,
-            "kind": kind,
-            "key": key,
-            "payload": payload,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-            "attempts": 0,
-            "next_attempt_at": now,
-        }
-        for conn_id, key, payload in targets
-        if force or not _same(pushed.get((conn_id, key)), payload)
-    ]
-    stale = [
-        (conn_id, key)
-        for conn_id, key, payload in targets
-        if not force and _same(pushed.get((conn_id, key)), payload)
-    ]
-    for conn_id, key in stale:  # the marketplace has it already: drop an older pending value
-        await session.execute(
-            delete(PendingChange).where(
-                PendingChange.connection_id == conn_id, PendingChange.kind == kind, PendingChange.key == key
-            )
+    rows: list[dict[str, Any]] = []
+    stale: list[dict[str, Any]] = []
+    for conn_id, key, payload in targets:
+        if not force and _same(pushed.get((conn_id, key)), payload):
+            stale.append({"stale_connection": conn_id, "stale_kind": kind, "stale_key": key})
+            continue
+        rows.append(
+            {
+                "account_id": account_id,
+                "connection_id": conn_id,
+                "kind": kind,
+                "key": key,
+                "payload": payload,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
         )
+    if stale:  # the marketplace has these values already: drop any older pending value
+        await session.execute(DROP_PENDING, stale)
     if rows:
         stmt = insert_for(session, PendingChange)
         stmt = stmt.on_conflict_do_update(

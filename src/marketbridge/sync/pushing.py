@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from marketbridge.channels.base import Channel, ItemResult, PricePush, StockPush
 from marketbridge.channels.errors import BadResponse, ChannelError
@@ -23,7 +23,7 @@ from marketbridge.store.events import emit
 from marketbridge.store.tables import Connection, PendingChange, PushedValue
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import insert_for
-from marketbridge.sync.ledger import PRICE, STOCK, marketplace_value
+from marketbridge.sync.ledger import PENDING_TABLE, PRICE, STOCK, marketplace_value
 from marketbridge.sync.runs import RunRecorder
 
 #: Rows read per round; the channel splits them into its own batches.
@@ -129,17 +129,18 @@ def _retry_later(row: PendingChange, message: str, retryable: bool, now: datetim
     }
 
 
-_PENDING = cast(Table, PendingChange.__table__)
 #: Compare-and-set on the row version: a value changed meanwhile is left for the next round.
 RETRY_LATER = (
-    update(_PENDING)
-    .where(_PENDING.c.id == bindparam("row_id"), _PENDING.c.version == bindparam("row_version"))
+    update(PENDING_TABLE)
+    .where(PENDING_TABLE.c.id == bindparam("row_id"), PENDING_TABLE.c.version == bindparam("row_version"))
     .values(
-        attempts=_PENDING.c.attempts + 1, last_error=bindparam("error"), next_attempt_at=bindparam("next_at")
+        attempts=PENDING_TABLE.c.attempts + 1,
+        last_error=bindparam("error"),
+        next_attempt_at=bindparam("next_at"),
     )
 )
-SENT = delete(_PENDING).where(
-    _PENDING.c.id == bindparam("row_id"), _PENDING.c.version == bindparam("row_version")
+SENT = delete(PENDING_TABLE).where(
+    PENDING_TABLE.c.id == bindparam("row_id"), PENDING_TABLE.c.version == bindparam("row_version")
 )
 
 
@@ -179,22 +180,11 @@ async def _settle(
                 for r in done
             ]
             await s.execute(stmt, values)
-        if failed:
-            await s.execute(
-                RETRY_LATER,
-                [
-                    _retry_later(
-                        row,
-                        f"{res.code or ''} {res.message or res.code or 'refused'}".strip(),
-                        res.retryable,
-                        now,
-                    )
-                    for row, res in failed
-                ],
-            )
+        retries: list[dict[str, Any]] = []
         for row, res in failed:
             message = res.message or res.code or "refused"
             recorder.item_error(row.key, message, res.code)
+            retries.append(_retry_later(row, f"{res.code or ''} {message}".strip(), res.retryable, now))
             if kind == PRICE and not res.retryable:
                 await emit(
                     s,
@@ -207,6 +197,8 @@ async def _settle(
                         "message": message,
                     },
                 )
+        if retries:
+            await s.execute(RETRY_LATER, retries)
         zero = [r for r in done if kind == STOCK and int(r.payload.get("quantity", 1)) == 0]
         for row in zero:
             await emit(

@@ -203,19 +203,18 @@ class WildberriesBackend:
             warehouse = int(order.warehouse_id)
         else:
             warehouse = next(iter(state.warehouses))
+        lines = [(self.resolve(line.offer_code), line.quantity) for line in order.lines]
         wanted: dict[int, int] = {}
-        for line in order.lines:
-            chrt = self.resolve(line.offer_code)
-            wanted[chrt] = wanted.get(chrt, 0) + line.quantity
+        for chrt, quantity in lines:
+            wanted[chrt] = wanted.get(chrt, 0) + quantity
         for chrt, quantity in wanted.items():
             if state.stocks.get((warehouse, chrt), 0) < quantity:  # buyers do not see what is not there
                 raise ValueError(f"not enough stock of {chrt} at warehouse {warehouse} for this order")
         order_uid = f"{state.next_id(100_000_000)}_{uuid.uuid4().hex}"
         ids: list[str] = []
-        for line in order.lines:
-            chrt = self.resolve(line.offer_code)
+        for chrt, quantity in lines:
             card, size = state.by_chrt[chrt]
-            for _ in range(line.quantity):
+            for _ in range(quantity):
                 task = self._new_task(card, size, warehouse, order_uid, order.buyer_city or "Москва")
                 ids.append(str(task.id))
         return ids
