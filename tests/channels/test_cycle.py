@@ -56,7 +56,7 @@ async def _reserved(world: World, sku: str) -> int:
 async def _boxes_for(world: World, order: Order) -> list[Box]:
     async with world.hub.db.session() as s:
         lines = list((await s.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars())
-    multi = world.hub.channels.get(await _conn(world)).capabilities.multi_box
+    multi = bool(getattr(world.hub.channels.get(await _conn(world)), "multi_box", False))
     if multi and len(lines) > 1:
         return [
             Box(number=n + 1, lines=[BoxLine(offer_sku=line.offer_code, quantity=line.quantity)])

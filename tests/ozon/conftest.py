@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from marketbridge.channels.base import ConnectionConfig, PushMessage
-from marketbridge.channels.ozon import OzonChannel, create_channel
+from marketbridge.channels.ozon import OzonChannel
+from marketbridge.channels.roles import ConnectionConfig, PushMessage
 from marketbridge.runtime.ratelimit import MemoryLimiter
 from marketbridge.sandbox.ozon import create_app
 from tests.support.servers import ThreadedServer, serve_app
@@ -100,7 +100,7 @@ def make_channel(url: str, api_key: str = API_KEY) -> OzonChannel:
         base_urls={"default": url},
         credentials={"client_id": CLIENT_ID, "api_key": api_key},
     )
-    return create_channel(config, MemoryLimiter())
+    return OzonChannel(config, MemoryLimiter())
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
-from marketbridge.channels.base import (
+from marketbridge.channels.errors import RequestRejected
+from marketbridge.channels.ozon import OzonChannel
+from marketbridge.channels.roles import (
     CardDraft,
     PackBox,
     PackLine,
@@ -26,8 +28,6 @@ from marketbridge.channels.base import (
     RemoteOrder,
     StockPush,
 )
-from marketbridge.channels.errors import RequestRejected
-from marketbridge.channels.ozon import OzonChannel
 from marketbridge.model import LabelFormat, ListingStatus, OrderStatus
 from tests.ozon.conftest import PushReceiver, Sandbox
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from marketbridge.channels.base import PushKind
 from marketbridge.channels.ozon import OzonChannel
+from marketbridge.channels.roles import PushKind
 from tests.ozon.conftest import PushReceiver, Sandbox
 from tests.ozon.cycle import run_cycle
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from marketbridge.channels.base import PackBox, PackLine, PushKind
 from marketbridge.channels.errors import NotSupported, TransientError
 from marketbridge.channels.ozon import OzonChannel, fulfilment
+from marketbridge.channels.roles import PackBox, PackLine, PushKind
 from marketbridge.model import LabelFormat
 from tests.ozon.conftest import PushReceiver, Sandbox
 from tests.ozon.cycle import pdf_pages, wait_for

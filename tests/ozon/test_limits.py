@@ -10,7 +10,7 @@ import asyncio
 import time
 from decimal import Decimal
 
-from marketbridge.channels.base import PricePush, StockPush
+from marketbridge.channels.roles import PricePush, StockPush
 from tests.ozon.conftest import Sandbox, make_channel
 
 OFFERS = 600

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from marketbridge.channels.base import CardDraft, PushKind, StockPush
 from marketbridge.channels.errors import AuthError, BadResponse, TransientError
 from marketbridge.channels.ozon import OzonChannel
 from marketbridge.channels.ozon import client as api
+from marketbridge.channels.roles import CardDraft, PushKind, StockPush
 from marketbridge.model import ListingStatus, OrderStatus
 from tests.ozon.conftest import PushReceiver, Sandbox, make_channel
 from tests.ozon.cycle import collect_orders, wait_for

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from marketbridge.channels.base import PushKind
 from marketbridge.channels.ozon.push import handle_push
+from marketbridge.channels.roles import PushKind
 from tests.support.specs import load_json
 
 EXPECTED = {

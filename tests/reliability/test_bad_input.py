@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from marketbridge.api.app import create_app
 from marketbridge.channels import registry
-from marketbridge.channels.base import ChannelSpec, ConnectionConfig
-from marketbridge.runtime.ratelimit import MemoryLimiter
+from marketbridge.channels.roles import PushHandler, has_role
+from marketbridge.channels.spec import ChannelSpec
 from marketbridge.runtime.serving import ThreadedServer
 from marketbridge.runtime.settings import Settings
 from marketbridge.store import accounts
@@ -36,12 +36,7 @@ pytestmark = pytest.mark.reliability
 
 
 def _pushes(spec: ChannelSpec) -> bool:
-    config = ConnectionConfig(
-        connection_id="probe",
-        base_urls={a: "http://127.0.0.1:9" for a in spec.host_aliases},
-        credentials={f: "x" for f in spec.credential_fields},
-    )
-    return spec.create(config, MemoryLimiter()).capabilities.order_push
+    return has_role(spec.channel_class, PushHandler)
 
 
 KINDS = sorted(k for k, spec in registry.load_all().items() if _pushes(spec))

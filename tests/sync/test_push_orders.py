@@ -12,22 +12,17 @@ import pytest
 from sqlalchemy import select
 
 from marketbridge.channels import registry
-from marketbridge.channels.base import ChannelSpec, ConnectionConfig
+from marketbridge.channels.roles import PushHandler, has_role
+from marketbridge.channels.spec import ChannelSpec
 from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import open_world, wait_for
-from marketbridge.runtime.ratelimit import MemoryLimiter
 from marketbridge.store.db import Database
 from marketbridge.store.tables import InboxItem, Order
 
 
 def _pushes_orders(spec: ChannelSpec) -> bool:
-    config = ConnectionConfig(
-        connection_id="probe",
-        base_urls={alias: "http://127.0.0.1:9" for alias in spec.host_aliases},
-        credentials={name: "x" for name in spec.credential_fields},
-    )
-    return spec.create(config, MemoryLimiter()).capabilities.order_push
+    return has_role(spec.channel_class, PushHandler)
 
 
 PUSH_KINDS = sorted(kind for kind, spec in registry.load_all().items() if _pushes_orders(spec))

@@ -25,7 +25,7 @@ async def _multi_box_kind(world: World) -> str:
         async with world.hub.db.session() as s:
             conn = await s.get(Connection, market.connection_id)
         assert conn is not None
-        if world.hub.channels.get(conn).capabilities.multi_box:
+        if getattr(world.hub.channels.get(conn), "multi_box", False):
             return kind
     raise AssertionError("no registered marketplace packs one order into several boxes")
 

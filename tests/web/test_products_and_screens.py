@@ -12,7 +12,7 @@ from playwright.async_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from marketbridge import model
-from marketbridge.channels.base import CategoryAttribute
+from marketbridge.channels.roles import CardExporter, CategoryAttribute, has_role
 from marketbridge.demo.world import World, wait_for
 from marketbridge.model import EventType
 from marketbridge.runtime.serving import free_port
@@ -33,7 +33,7 @@ async def _required_attribute(world: World, kind: str) -> tuple[str, CategoryAtt
         conn = await s.get(Connection, world.markets[kind].connection_id)
     assert conn is not None
     channel = world.hub.channels.get(conn)
-    if not channel.capabilities.card_export:
+    if not has_role(channel, CardExporter):
         return None
     for category in (c for c in await channel.categories() if c.leaf):
         required = [a for a in await channel.category_attributes(category.id) if a.required]

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from marketbridge.channels.base import ConnectionConfig
+from marketbridge.channels.roles import ConnectionConfig
 from marketbridge.channels.wildberries import HOST_ALIASES, WildberriesChannel
 from marketbridge.runtime.ratelimit import MemoryLimiter
 from marketbridge.sandbox.wildberries import create_app, make_credentials

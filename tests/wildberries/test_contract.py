@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from marketbridge.channels.base import CardDraft, PackBox, PackLine, PricePush, StockPush
+from marketbridge.channels.roles import CardDraft, PackBox, PackLine, PricePush, StockPush
 from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.model import LabelFormat
 from marketbridge.sandbox.wildberries.endpoints import ENDPOINTS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from marketbridge.channels.base import CardDraft, PricePush, RemoteOffer, StockPush
+from marketbridge.channels.roles import CardDraft, PricePush, RemoteOffer, StockPush
 from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.model import ListingStatus
 from tests.wildberries.harness import Sandbox, make_channel, seed_shop

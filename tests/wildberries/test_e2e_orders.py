@@ -11,13 +11,21 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from marketbridge.channels.base import PackBox, PackLine, PricePush, RemoteOrder, StockPush
 from marketbridge.channels.errors import (
     AuthError,
     BadResponse,
     NotFoundError,
     RequestRejected,
     TransientError,
+)
+from marketbridge.channels.roles import (
+    PackBox,
+    PackLine,
+    PricePush,
+    PushHandler,
+    RemoteOrder,
+    StockPush,
+    has_role,
 )
 from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.model import LabelFormat, OrderStatus, ReturnStatus
@@ -172,9 +180,8 @@ async def test_a_return_claim(sandbox: Sandbox, channel: WildberriesChannel) -> 
 
 def test_no_push_for_orders(sandbox: Sandbox) -> None:
     channel = make_channel(sandbox)
-    assert channel.capabilities.order_push is False
-    reply = channel.handle_push({}, b"{}")
-    assert reply.status == 404 and reply.message is None
+    assert not has_role(channel, PushHandler)
+    assert not hasattr(channel, "handle_push")
 
 
 async def test_tokens_categories_and_read_only(sandbox: Sandbox) -> None:

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import respx
 
-from marketbridge.channels.base import ConnectionConfig, StockPush
 from marketbridge.channels.errors import BadResponse, RateLimited
+from marketbridge.channels.roles import ConnectionConfig, StockPush
 from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.channels.wildberries.client import LIMITS, SENDING_LIMITS, parse_error
 from marketbridge.channels.wildberries.mapping import (

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.api.problems import Problem, not_found
-from marketbridge.channels.base import Channel
+from marketbridge.channels.roles import Channel
 from marketbridge.store.tables import Connection, Link
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.wiring import Hub

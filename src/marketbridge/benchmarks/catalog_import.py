@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog
 from marketbridge.channels import registry as channel_registry
+from marketbridge.channels.roles import CatalogSource, has_role
 from marketbridge.runtime.settings import Settings
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
@@ -74,7 +75,8 @@ def _import_in_child(database_url: str, key: str, connection_id: int) -> tuple[f
 async def run(offers: int = 1_000_000, kind: str | None = None, budget: float = 600.0) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name in [kind] if kind else sorted(channel_registry.load_all()):
-        ceiling = channel_registry.get(name).capabilities.catalog_offers_per_second
+        connector = channel_registry.get(name).channel_class
+        ceiling = connector.catalog_offers_per_second if has_role(connector, CatalogSource) else 0.0
         size = min(offers, int(ceiling * budget) // 1000 * 1000) if ceiling else offers
         results[name] = await _import(name, size)
         results[name]["ceiling_offers_per_second"] = round(ceiling, 1) if ceiling else None

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog
+from marketbridge.channels.roles import StockSink, require
 from marketbridge.store.tables import Connection
 from marketbridge.sync.dispatch import JobKind
 
@@ -29,13 +30,13 @@ async def run(offers: int = 100_000) -> dict[str, Any]:
             async with world.hub.db.session() as s:
                 conn = await s.get(Connection, market.connection_id)
             assert conn is not None
-            capabilities = world.hub.channels.get(conn).capabilities
+            sink = require(world.hub.channels.get(conn), StockSink)
             started = time.monotonic()
             await world.run(market.connection_id, JobKind.STOCKS)
             seconds = time.monotonic() - started
             held = await world.sandbox_stocks(kind)
             limits = (await market.control.get("/limits")).json()
-            ceiling = capabilities.stock_items_per_second
+            ceiling = sink.stock_items_per_second
             achieved = offers / seconds
             results[kind] = {
                 "seconds": round(seconds, 1),

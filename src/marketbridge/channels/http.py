@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import structlog
 
+from marketbridge.channels.endpoints import Endpoint
 from marketbridge.channels.errors import (
     AuthError,
     BadResponse,
@@ -93,6 +94,8 @@ class ApiClient:
     error_parser: ErrorParser = _default_error_parser
     retry_after_headers: Sequence[str] = ("Retry-After",)
     transport: httpx.AsyncBaseTransport | None = None
+    #: What the limiter enforces per rate-limit group, for calls made with `send`.
+    limits: Mapping[str, RateLimit] = field(default_factory=dict)
     _client: httpx.AsyncClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
@@ -175,6 +178,34 @@ class ApiClient:
                 await asyncio.sleep(self.retry.backoff(attempt))
         assert last is not None
         raise last
+
+    async def send(
+        self,
+        endpoint: Endpoint,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        cost: int = 1,
+        accept: Collection[int] = (),
+    ) -> httpx.Response:
+        """`request` for a declared endpoint: its host, group, limit and retry safety."""
+        try:
+            limit = self.limits[endpoint.group]
+        except KeyError as exc:
+            raise ChannelError(f"{self.channel}: no limit for group {endpoint.group!r}") from exc
+        return await self.request(
+            endpoint.method,
+            endpoint.format(**(path_params or {})),
+            group=endpoint.group,
+            limit=limit,
+            host=endpoint.host,
+            json=json,
+            params=params,
+            cost=cost,
+            idempotent=endpoint.retry_safe,
+            accept=accept,
+        )
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """`request` and then the decoded JSON body (None for an empty body)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from marketbridge.channels.base import ChannelSpec
+from marketbridge.channels.spec import ChannelSpec
 
 _SPECS: dict[str, ChannelSpec] = {}
 

@@ -16,6 +16,7 @@ from typing import Any
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from marketbridge.channels.roles import Fulfilment, has_role, require
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import World, wait_for
 from marketbridge.model import Box, BoxLine, OrderStatus
@@ -181,7 +182,8 @@ class Play:
             lines = list((await s.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars())
             conn = await s.get(Connection, order.connection_id)
         assert conn is not None
-        if self.world.hub.channels.get(conn).capabilities.multi_box and len(lines) > 1:
+        channel = self.world.hub.channels.get(conn)
+        if has_role(channel, Fulfilment) and require(channel, Fulfilment).multi_box and len(lines) > 1:
             return [
                 Box(number=n + 1, lines=[BoxLine(offer_sku=line.offer_code, quantity=line.quantity)])
                 for n, line in enumerate(lines)

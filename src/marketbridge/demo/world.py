@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from marketbridge.channels import registry as channel_registry
+from marketbridge.channels.roles import PushHandler, has_role
 from marketbridge.demo.catalog import DemoCatalog, seed_offers
 from marketbridge.demo.seed import HubIds, seed_hub
 from marketbridge.runtime.serving import ThreadedServer, free_port, serve_in_loop
@@ -281,7 +282,7 @@ async def open_world(
                 async with hub.db.session() as s:
                     conn = await s.get(Connection, market.connection_id)
                     assert conn is not None
-                if hub.channels.get(conn).capabilities.order_push:
+                if has_role(hub.channels.get(conn), PushHandler):
                     push_url = f"{world.hub_url}/push/{market.kind}/{conn.id}/{conn.push_secret}"
                     (await market.control.put("/push", json={"url": push_url})).raise_for_status()
         if import_catalog:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketbridge.channels.base import ConnectionConfig
+from marketbridge.channels.roles import ConnectionConfig
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.tables import Connection
 

@@ -14,7 +14,15 @@ from decimal import Decimal
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketbridge.channels.base import CardDraft, Channel, RemoteOffer
+from marketbridge.channels.roles import (
+    CardDraft,
+    CardExporter,
+    CatalogSource,
+    Channel,
+    PriceSource,
+    RemoteOffer,
+    require,
+)
 from marketbridge.model import EventType, ListingStatus
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
@@ -38,7 +46,7 @@ from marketbridge.sync.runs import RunRecorder
 
 async def import_catalog(db: Database, conn: Connection, channel: Channel, recorder: RunRecorder) -> None:
     create_missing = bool(conn.settings.get("create_missing", True))
-    async for page in channel.iter_offers():
+    async for page in require(channel, CatalogSource).iter_offers():
         units = [
             UnitInfo(
                 external_id=o.external_id,
@@ -165,7 +173,7 @@ async def export_cards(db: Database, conn: Connection, channel: Channel, offer_i
                         weight_g=offer.weight_g,
                     )
                 )
-    task_id = await channel.export_cards(drafts)
+    task_id = await require(channel, CardExporter).export_cards(drafts)
     async with db.session() as s:
         s.add(
             CardExport(
@@ -190,7 +198,7 @@ async def follow_moderation(db: Database, conn: Connection, channel: Channel, re
         )
     still_open = 0
     for export in open_exports:
-        results = await channel.card_export_status(export.task_id)
+        results = await require(channel, CardExporter).card_export_status(export.task_id)
         if results is None:
             still_open += 1
             continue
@@ -270,7 +278,7 @@ async def import_prices(db: Database, conn: Connection, channel: Channel, record
     if "price" not in mapping:
         recorder.item_error("mapping", "no price type is mapped to this connection's price")
         return
-    async for page in channel.iter_prices():
+    async for page in require(channel, PriceSource).iter_prices():
         async with db.session() as s:
             offers = await linked_offers(s, conn.id, [p.external_id for p in page])
             for remote in page:

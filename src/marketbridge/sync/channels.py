@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from marketbridge.channels import registry
-from marketbridge.channels.base import Channel
+from marketbridge.channels.roles import Channel
 from marketbridge.runtime.ratelimit import Limiter
 from marketbridge.store.connections import channel_config
 from marketbridge.store.crypto import SecretBox

@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
-from marketbridge.channels.base import Channel, PackBox, PackLine, RemoteOrder, RemoteOrderLine
 from marketbridge.channels.errors import TransientError
+from marketbridge.channels.roles import (
+    Fulfilment,
+    OrderConfirmer,
+    PackBox,
+    PackLine,
+    RemoteOrder,
+    RemoteOrderLine,
+    has_role,
+    require,
+)
 from marketbridge.model import Box, LabelFormat, OrderStatus, can_transition
 from marketbridge.model import Order as CanonicalOrder
 from marketbridge.model import OrderLine as CanonicalLine
@@ -70,11 +79,11 @@ async def _move(
 
 
 async def confirm(hub: Hub, account_id: int, order_id: int) -> None:
-    order, conn, _ = await _load(hub, account_id, order_id)
+    order, conn, lines = await _load(hub, account_id, order_id)
     _require(order, OrderStatus.CONFIRMED)
     channel = hub.channels.get(conn)
-    if channel.capabilities.confirm_step:
-        await channel.confirm(order.external_id)
+    if has_role(channel, OrderConfirmer):
+        await require(channel, OrderConfirmer).confirm(_remote(order, lines))
     await _move(hub, account_id, order_id, OrderStatus.CONFIRMED)
 
 
@@ -141,8 +150,8 @@ async def pack(hub: Hub, account_id: int, order_id: int, boxes: list[Box]) -> li
         canonical.check_boxes(boxes)
     except ValueError as exc:
         raise ActionRefused("boxes_do_not_match", str(exc)) from exc
-    channel = hub.channels.get(conn)
-    if len(boxes) > 1 and not channel.capabilities.multi_box:
+    channel = require(hub.channels.get(conn), Fulfilment)
+    if len(boxes) > 1 and not channel.multi_box:
         raise ActionRefused("multi_box_unsupported", f"{conn.kind} takes one box per order")
     external_by_sku = {
         skus.get(line.offer_id or -1, line.offer_code): line.external_offer_id for line in lines
@@ -202,7 +211,7 @@ async def _shipments(hub: Hub, order: Order) -> list[str]:
 
 
 async def fetch_labels(
-    channel: Channel, shipment_ids: Sequence[str], fmt: LabelFormat
+    channel: Fulfilment, shipment_ids: Sequence[str], fmt: LabelFormat
 ) -> list[tuple[str, bytes]]:
     pause = LABEL_FIRST_PAUSE
     for attempt in range(1, LABEL_ATTEMPTS + 1):
@@ -224,7 +233,7 @@ async def labels_pdf(hub: Hub, account_id: int, order_id: int) -> bytes:
         raise ActionRefused(
             "not_packed", f"order {order.id} is {order.status}: labels exist once it is packed"
         )
-    channel = hub.channels.get(conn)
+    channel = require(hub.channels.get(conn), Fulfilment)
     fetched = await fetch_labels(channel, await _shipments(hub, order), LabelFormat.PDF)
     async with hub.db.session() as s:
         await s.execute(
@@ -248,7 +257,7 @@ async def ship(hub: Hub, account_id: int, order_id: int) -> str:
     _require(order, OrderStatus.SHIPPED)
     if OrderStatus(order.status) != OrderStatus.PACKED:
         raise ActionRefused("not_packed", f"order {order.id} is {order.status}: pack it first")
-    channel = hub.channels.get(conn)
+    channel = require(hub.channels.get(conn), Fulfilment)
     result = await channel.hand_over(await _shipments(hub, order))
     async with hub.db.session() as s:
         row = await s.get(Order, order.id)
@@ -261,6 +270,6 @@ async def ship(hub: Hub, account_id: int, order_id: int) -> str:
 async def cancel(hub: Hub, account_id: int, order_id: int, reason: str) -> None:
     order, conn, _ = await _load(hub, account_id, order_id)
     _require(order, OrderStatus.CANCELLED)
-    channel = hub.channels.get(conn)
+    channel = require(hub.channels.get(conn), Fulfilment)
     await channel.cancel(order.external_id, reason)
     await _move(hub, account_id, order_id, OrderStatus.CANCELLED, reason=reason)

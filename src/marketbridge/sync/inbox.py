@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import select
 
 from marketbridge.channels.errors import ChannelError
+from marketbridge.channels.roles import OrderSource, require
 from marketbridge.store.tables import Connection, InboxItem
 from marketbridge.store.types import utcnow
 from marketbridge.sync.dispatch import JobKind
@@ -47,7 +48,9 @@ async def process_inbox(hub: Hub, limit: int = 200) -> int:
                 if conn is None:
                     error = "connection deleted"
                 else:
-                    remote = await hub.channels.get(conn).get_order(item.order_external_id)
+                    remote = await require(hub.channels.get(conn), OrderSource).get_order(
+                        item.order_external_id
+                    )
                     _, touched = await apply_and_propagate(hub.db, conn, remote)
         except (ChannelError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"

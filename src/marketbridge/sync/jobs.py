@@ -13,6 +13,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from marketbridge.channels.roles import (
+    CardExporter,
+    CatalogSource,
+    OrderSource,
+    PriceSink,
+    PriceSource,
+    ReturnsSource,
+    StockSink,
+    has_role,
+)
 from marketbridge.store import leases
 from marketbridge.store.tables import Connection, Link
 from marketbridge.sync import catalog, ledger, orders, pushing, returns
@@ -21,6 +31,18 @@ from marketbridge.sync.runs import recorded_run
 
 if TYPE_CHECKING:
     from marketbridge.wiring import Hub
+
+
+#: The role a connection's channel must play for a job of each kind to make sense.
+JOB_ROLES: dict[JobKind, type] = {
+    JobKind.STOCKS: StockSink,
+    JobKind.PRICES: PriceSink,
+    JobKind.ORDERS: OrderSource,
+    JobKind.CATALOG: CatalogSource,
+    JobKind.RETURNS: ReturnsSource,
+    JobKind.MODERATION: CardExporter,
+    JobKind.PRICE_IMPORT: PriceSource,
+}
 
 
 def lease_name(connection_id: int, kind: JobKind) -> str:
@@ -64,6 +86,9 @@ async def run_job(hub: Hub, connection_id: int, kind: JobKind, trigger: str = "s
 async def _execute(hub: Hub, conn: Connection, kind: JobKind, trigger: str) -> set[int]:
     channel = hub.channels.get(conn)
     touched: set[int] = set()
+    role = JOB_ROLES.get(kind)
+    if role is not None and not has_role(channel, role):
+        return touched  # the marketplace has no such role: nothing to run, no run recorded
     async with recorded_run(hub.db, conn.account_id, conn.id, kind.value, trigger) as rec:
         if kind == JobKind.STOCKS:
             await pushing.push_pending(hub.db, conn, channel, ledger.STOCK, rec)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketbridge.channels.base import Channel, RemoteOrder
+from marketbridge.channels.roles import Channel, OrderSource, RemoteOrder, require
 from marketbridge.model import EventType, OrderStatus, can_transition
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
@@ -212,7 +212,7 @@ async def poll_orders(db: Database, conn: Connection, channel: Channel, recorder
         ).scalar_one_or_none()
     since = (cursor - POLL_OVERLAP) if cursor else until - FIRST_POLL_LOOKBACK
     touched_connections: set[int] = set()
-    async for page in channel.iter_orders(since, until):
+    async for page in require(channel, OrderSource).iter_orders(since, until):
         for remote in page:
             try:
                 applied, conns = await apply_and_propagate(db, conn, remote)

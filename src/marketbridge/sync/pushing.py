@@ -15,8 +15,16 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 
-from marketbridge.channels.base import Channel, ItemResult, PricePush, StockPush
 from marketbridge.channels.errors import BadResponse, ChannelError
+from marketbridge.channels.roles import (
+    Channel,
+    ItemResult,
+    PricePush,
+    PriceSink,
+    StockPush,
+    StockSink,
+    require,
+)
 from marketbridge.model import EventType
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
@@ -105,9 +113,13 @@ async def push_pending(
             return
         try:
             if kind == STOCK:
-                results = await channel.push_stocks([_stock_item(r.payload) for r in rows])
+                results = await require(channel, StockSink).push_stocks(
+                    [_stock_item(r.payload) for r in rows]
+                )
             else:
-                results = await channel.push_prices([_price_item(r.payload) for r in rows])
+                results = await require(channel, PriceSink).push_prices(
+                    [_price_item(r.payload) for r in rows]
+                )
         except ChannelError as exc:
             await _record_failure(db, rows, exc)
             raise

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketbridge.channels.base import Channel
+from marketbridge.channels.roles import Channel, ReturnsSource, require
 from marketbridge.model import EventType, ReturnStatus
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
@@ -48,7 +48,7 @@ async def import_returns(db: Database, conn: Connection, channel: Channel, recor
             )
         ).scalar_one_or_none()
     since = cursor - RETURNS_OVERLAP if cursor else now - RETURNS_LOOKBACK
-    async for page in channel.iter_returns(since):
+    async for page in require(channel, ReturnsSource).iter_returns(since):
         for remote in page:
             async with db.session() as s:
                 order_id = None

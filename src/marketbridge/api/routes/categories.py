@@ -19,6 +19,7 @@ from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor
 from marketbridge.api.problems import not_found
 from marketbridge.api.scoped import channel_of, owned
+from marketbridge.channels.roles import CatalogSource, require
 from marketbridge.store.tables import CachedCategory, CategoryMapping, Connection
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import chunks, insert_for
@@ -86,7 +87,7 @@ class RefreshOut(BaseModel):
 )
 async def refresh_categories(connection_id: IdPath, hub: HubDep, who: Writer) -> RefreshOut:
     conn, channel = await channel_of(hub, connection_id, who.account_id)
-    tree = await channel.categories()
+    tree = await require(channel, CatalogSource).categories()
     now = utcnow()
     rows = [
         {
@@ -131,7 +132,7 @@ async def category_attributes(
     if cached.attributes is not None:
         return [model.CategoryAttribute.model_validate(a) for a in cached.attributes]
     _, channel = await channel_of(hub, connection_id, who.account_id)
-    fetched = await channel.category_attributes(external_id)
+    fetched = await require(channel, CatalogSource).category_attributes(external_id)
     async with hub.db.session() as s:
         row = await s.get(CachedCategory, cached.id)
         if row is not None:

@@ -21,8 +21,8 @@ from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next
 from marketbridge.api.problems import FieldError, Problem, channel_problem
 from marketbridge.api.scoped import owned
 from marketbridge.channels import registry
-from marketbridge.channels.base import ChannelSpec
 from marketbridge.channels.errors import ChannelError
+from marketbridge.channels.spec import ChannelSpec
 from marketbridge.store.connections import create_connection, set_credentials
 from marketbridge.store.tables import Connection
 from marketbridge.store.types import utcnow

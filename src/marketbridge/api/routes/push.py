@@ -21,7 +21,7 @@ from starlette.requests import ClientDisconnect
 from marketbridge.api.deps import HubDep
 from marketbridge.api.fields import IdPath
 from marketbridge.api.problems import Problem, not_found
-from marketbridge.channels.base import PushMessage
+from marketbridge.channels.roles import PushHandler, PushMessage, has_role, require
 from marketbridge.store.tables import Connection, InboxItem
 from marketbridge.store.upsert import insert_for
 from marketbridge.wiring import Hub
@@ -84,7 +84,9 @@ async def receive(
         channel = hub.channels.get(row)
     except ValueError as exc:  # the connection's credentials cannot build a channel
         raise Problem(503, "connection_unusable", str(exc)) from exc
-    reply = channel.handle_push(dict(request.headers), body)
+    if not has_role(channel, PushHandler):
+        raise not_found("push endpoint")
+    reply = require(channel, PushHandler).handle_push(dict(request.headers), body)
     if reply.message is not None:
         fresh = await _store(hub, row, reply.message, body)
         log.info(

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from marketbridge.channels.base import ChannelSpec, ConnectionConfig
-from marketbridge.channels.ozon.channel import CAPABILITIES, OzonChannel
+from marketbridge.channels.ozon.channel import OzonChannel
+from marketbridge.channels.ozon.client import DEFAULT_BASE_URL
 from marketbridge.channels.registry import register
-from marketbridge.runtime.ratelimit import Limiter
-
-
-def create_channel(config: ConnectionConfig, limiter: Limiter) -> OzonChannel:
-    return OzonChannel(config, limiter)
-
+from marketbridge.channels.spec import ChannelSpec
 
 SPEC = register(
     ChannelSpec(
         kind="ozon",
         title="Ozon",
         credential_fields=("client_id", "api_key"),
-        host_aliases=("default",),
-        factory=create_channel,
-        capabilities=CAPABILITIES,
+        default_hosts={"default": DEFAULT_BASE_URL},
+        channel_class=OzonChannel,
     )
 )
 
-__all__ = ["SPEC", "OzonChannel", "create_channel"]
+__all__ = ["SPEC", "OzonChannel"]

@@ -12,8 +12,12 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marketbridge.channels.base import (
-    Capabilities,
+from marketbridge.channels.errors import BadResponse, ChannelError, NotSupported, RequestRejected
+from marketbridge.channels.ozon import client as api
+from marketbridge.channels.ozon import fulfilment, mapping
+from marketbridge.channels.ozon.client import OzonApi
+from marketbridge.channels.ozon.push import handle_push
+from marketbridge.channels.roles import (
     CardDraft,
     CardResult,
     ConnectionConfig,
@@ -31,30 +35,9 @@ from marketbridge.channels.base import (
     RemoteWarehouse,
     StockPush,
 )
-from marketbridge.channels.errors import BadResponse, ChannelError, NotSupported, RequestRejected
-from marketbridge.channels.ozon import client as api
-from marketbridge.channels.ozon import fulfilment, mapping
-from marketbridge.channels.ozon.client import OzonApi
-from marketbridge.channels.ozon.push import handle_push
 from marketbridge.model import Category, CategoryAttribute, Label, LabelFormat, ListingStatus
 from marketbridge.runtime.ratelimit import Limiter
 
-CAPABILITIES = Capabilities(
-    order_push=True,
-    confirm_step=False,
-    multi_box=True,
-    hand_over=HandOver.ACT,
-    label_formats=frozenset({LabelFormat.PDF}),
-    marking_codes=True,
-    card_export=True,
-    returns=True,
-    price_import=True,
-    max_stock_batch=api.MAX_STOCK_BATCH,
-    max_price_batch=api.MAX_PRICE_BATCH,
-    max_card_batch=api.MAX_CARD_BATCH,
-    push_signed=False,
-    stock_items_per_second=80 / 60 * api.MAX_STOCK_BATCH,  # Ozon's 80 stock calls a minute, 100 pairs each
-)
 #: Per-item error codes worth trying again later.
 RETRYABLE_CODES = frozenset({"TOO_MANY_REQUESTS", "PRICE_IS_NOT_SENT", "product_is_not_created"})
 CACHE_SECONDS = 3600.0
@@ -112,7 +95,12 @@ def _failed(keys: Sequence[str], error: ChannelError) -> list[ItemResult]:
 
 class OzonChannel:
     kind = "ozon"
-    capabilities = CAPABILITIES
+    # roles' facts (see channels/roles): a posting per box, handed over by an act
+    multi_box = True
+    hand_over_by = HandOver.ACT
+    label_formats = frozenset({LabelFormat.PDF})
+    stock_items_per_second = 80 / 60 * api.MAX_STOCK_BATCH  # 80 stock calls a minute, 100 pairs each
+    catalog_offers_per_second = 0.0  # the read limits are far above what a hub needs
 
     def __init__(self, config: ConnectionConfig, limiter: Limiter) -> None:
         base = config.base_urls.get("default") or api.DEFAULT_BASE_URL
@@ -439,10 +427,6 @@ class OzonChannel:
             api.POSTING_GET, {"posting_number": external_id, "with": {"analytics_data": True}}
         )
         return mapping.order(mapping.obj(answer.get("result"), f"posting {external_id}"))
-
-    async def confirm(self, external_id: str) -> None:
-        """Ozon needs no confirmation: a new posting is packed straight away."""
-        return None
 
     async def pack(self, order: RemoteOrder, boxes: Sequence[PackBox]) -> PackResult:
         return await fulfilment.pack(self.api, order, boxes)

@@ -18,11 +18,11 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
-from marketbridge.channels.base import HandOverResult, PackBox, PackResult, RemoteOrder
 from marketbridge.channels.errors import BadResponse, RequestRejected, TransientError
 from marketbridge.channels.ozon import client as api
 from marketbridge.channels.ozon.client import OzonApi
 from marketbridge.channels.ozon.mapping import delivery_method_id, items, obj
+from marketbridge.channels.roles import HandOverResult, PackBox, PackResult, RemoteOrder
 from marketbridge.model import Label, LabelFormat
 
 EXEMPLAR_CHECKS = 10

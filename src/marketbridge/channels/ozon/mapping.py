@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from marketbridge.channels.base import (
+from marketbridge.channels.errors import BadResponse
+from marketbridge.channels.roles import (
     CardDraft,
     RemoteOffer,
     RemoteOrder,
@@ -22,7 +23,6 @@ from marketbridge.channels.base import (
     RemoteReturn,
     RemoteWarehouse,
 )
-from marketbridge.channels.errors import BadResponse
 from marketbridge.model import Category, CategoryAttribute, ListingStatus, OrderStatus, ReturnStatus, money
 
 #: Ozon FBS posting status -> canonical order status.

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marketbridge import __version__ as VERSION
-from marketbridge.channels.base import PushKind, PushMessage, PushReply
 from marketbridge.channels.errors import BadResponse
 from marketbridge.channels.ozon.mapping import when
+from marketbridge.channels.roles import PushKind, PushMessage, PushReply
 
 POSTING_KINDS = {
     "TYPE_NEW_POSTING": PushKind.ORDER_CREATED,

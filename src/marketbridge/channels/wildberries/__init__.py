@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from marketbridge.channels.base import ChannelSpec, ConnectionConfig
 from marketbridge.channels.registry import register
-from marketbridge.channels.wildberries.channel import CAPABILITIES, WildberriesChannel
-from marketbridge.runtime.ratelimit import Limiter
+from marketbridge.channels.spec import ChannelSpec
+from marketbridge.channels.wildberries.channel import WildberriesChannel
+from marketbridge.channels.wildberries.client import DEFAULT_HOSTS
 
-HOST_ALIASES = ("marketplace", "content", "prices", "common", "returns", "statistics")
-
-
-def create_channel(config: ConnectionConfig, limiter: Limiter) -> WildberriesChannel:
-    return WildberriesChannel(config, limiter)
-
+HOST_ALIASES = tuple(DEFAULT_HOSTS)
 
 SPEC = register(
     ChannelSpec(
         kind="wildberries",
         title="Wildberries",
         credential_fields=("token",),
-        host_aliases=HOST_ALIASES,
-        factory=create_channel,
-        capabilities=CAPABILITIES,
+        default_hosts=DEFAULT_HOSTS,
+        channel_class=WildberriesChannel,
     )
 )
 
-__all__ = ["HOST_ALIASES", "SPEC", "WildberriesChannel", "create_channel"]
+__all__ = ["HOST_ALIASES", "SPEC", "WildberriesChannel"]

@@ -15,8 +15,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from marketbridge.channels.base import CardDraft, CardResult
 from marketbridge.channels.errors import ChannelError
+from marketbridge.channels.roles import CardDraft, CardResult
 from marketbridge.channels.wildberries import mapping
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.model import ListingStatus

@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from marketbridge.channels.base import (
-    Capabilities,
+from marketbridge.channels.errors import AuthError, ChannelError, NotFoundError, RequestRejected
+from marketbridge.channels.roles import (
     CardDraft,
     CardResult,
     ConnectionConfig,
@@ -24,7 +24,6 @@ from marketbridge.channels.base import (
     PackBox,
     PackResult,
     PricePush,
-    PushReply,
     RemoteOffer,
     RemoteOrder,
     RemotePrice,
@@ -32,7 +31,6 @@ from marketbridge.channels.base import (
     RemoteWarehouse,
     StockPush,
 )
-from marketbridge.channels.errors import AuthError, ChannelError, NotFoundError, RequestRejected
 from marketbridge.channels.wildberries import card_export, fulfilment, mapping
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.price_push import PricePusher
@@ -63,23 +61,6 @@ UNITS_REMEMBERED = 200_000
 CARDS_REMEMBERED = 5_000
 SGTIN_LENGTH = (16, 135)
 
-CAPABILITIES = Capabilities(
-    order_push=False,
-    confirm_step=False,
-    multi_box=False,
-    hand_over=HandOver.SUPPLY,
-    label_formats=frozenset({LabelFormat.PDF, LabelFormat.PNG, LabelFormat.ZPL, LabelFormat.SVG}),
-    marking_codes=True,
-    card_export=True,
-    returns=True,
-    price_import=True,
-    max_stock_batch=1000,
-    max_price_batch=1000,
-    max_card_batch=card_export.CARDS_PER_UPLOAD,
-    stock_items_per_second=300 / 60 * 1000,  # WB's 300 stock calls a minute, 1,000 items each
-    catalog_offers_per_second=100 / 60 * CARDS_PAGE,  # 100 content calls a minute, 100 cards each
-)
-
 
 def _setting_bool(settings: Mapping[str, Any], name: str) -> bool:
     value = settings.get(name, False)
@@ -101,7 +82,12 @@ def _setting_seconds(settings: Mapping[str, Any], name: str, default: float) -> 
 
 class WildberriesChannel:
     kind = "wildberries"
-    capabilities = CAPABILITIES
+    # roles' facts (see channels/roles): one box per task, handed over in supplies
+    multi_box = False
+    hand_over_by = HandOver.SUPPLY
+    label_formats = frozenset({LabelFormat.PDF, LabelFormat.PNG, LabelFormat.ZPL, LabelFormat.SVG})
+    stock_items_per_second = 300 / 60 * 1000  # WB's 300 stock calls a minute, 1,000 items each
+    catalog_offers_per_second = 100 / 60 * CARDS_PAGE  # 100 content calls a minute, 100 cards each
 
     def __init__(self, config: ConnectionConfig, limiter: Limiter) -> None:
         settings = config.settings
@@ -297,9 +283,6 @@ class WildberriesChannel:
         pairs = await self._statuses(list(external_ids))
         return {i: (mapping.order_status(*p), mapping.raw_status(*p)) for i, p in pairs.items()}
 
-    async def confirm(self, external_id: str) -> None:
-        """WB has no confirmation step: a task is taken into work by packing it into a supply."""
-
     async def pack(self, order: RemoteOrder, boxes: Sequence[PackBox]) -> PackResult:
         """Attach the marking codes given (Честный знак SGTINs), then put the task into a supply."""
         raw = self.tasks.get(order.external_id) or {}
@@ -473,12 +456,3 @@ class WildberriesChannel:
 
     async def card_export_status(self, task_id: str) -> list[CardResult] | None:
         return await card_export.status(self.api, task_id)
-
-    def handle_push(self, headers: Mapping[str, str], body: bytes) -> PushReply:
-        return PushReply(
-            404,
-            {
-                "error": "not_supported",
-                "message": "Wildberries sends no push notifications; orders are polled",
-            },
-        )

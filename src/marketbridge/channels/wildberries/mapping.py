@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from marketbridge.channels.base import RemoteOffer, RemoteOrder, RemoteOrderLine, RemoteReturn
 from marketbridge.channels.errors import BadResponse
+from marketbridge.channels.roles import RemoteOffer, RemoteOrder, RemoteOrderLine, RemoteReturn
 from marketbridge.model import ListingStatus, OrderStatus, ReturnStatus, money
 
 T = TypeVar("T")

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from marketbridge.channels.base import ItemResult, PricePush
 from marketbridge.channels.errors import BadResponse, ChannelError, RequestRejected, TransientError
+from marketbridge.channels.roles import ItemResult, PricePush
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.mapping import MAX_DISCOUNT, dicts, guarded, wb_price
 

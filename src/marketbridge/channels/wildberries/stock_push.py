@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from marketbridge.channels.base import ItemResult, StockPush
 from marketbridge.channels.errors import ChannelError
+from marketbridge.channels.roles import ItemResult, StockPush
 from marketbridge.channels.wildberries.client import CONFLICT_COST, WbApi
 
 BATCH = 1000

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from marketbridge.channels import registry as channel_registry
-from marketbridge.channels.base import Capabilities
 from marketbridge.channels.errors import ChannelError
 from marketbridge.store.tables import Connection
 from marketbridge.sync.errors import ActionRefused, NotFound
@@ -46,11 +46,11 @@ async def account_connections(hub: Hub, account_id: int) -> dict[int, Connection
         return {r.id: ConnectionInfo(r.id, r.name, r.kind, channel_title(r.kind), r.enabled, r) for r in rows}
 
 
-def capabilities(hub: Hub, conn: Connection) -> Capabilities | None:
-    """The marketplace's capabilities, or None when the connection cannot be built (bad credentials)."""
+def connector_class(conn: Connection) -> Any:
+    """The connector class of a connection's marketplace (its roles and their facts), or None."""
     try:
-        return hub.channels.get(conn).capabilities
-    except (ValueError, KeyError):
+        return channel_registry.get(conn.kind).channel_class
+    except KeyError:
         return None
 
 

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from marketbridge.channels.base import RemoteWarehouse
 from marketbridge.channels.errors import ChannelError
+from marketbridge.channels.roles import CatalogSource, RemoteWarehouse, require
 from marketbridge.store.tables import (
     CachedCategory,
     CategoryMapping,
@@ -58,7 +58,7 @@ async def _remote_warehouses(hub: Hub, conn: Connection) -> tuple[list[RemoteWar
 async def _remote_categories(hub: Hub, conn: Connection) -> list[tuple[str, str]]:
     """The marketplace's leaf categories when none are cached yet (empty when it cannot be read)."""
     try:
-        tree = await hub.channels.get(conn).categories()
+        tree = await require(hub.channels.get(conn), CatalogSource).categories()
     except (ChannelError, ValueError):
         return []
     return sorted(((c.id, c.name) for c in tree if c.leaf), key=lambda c: c[1])[:CATEGORY_CHOICES]

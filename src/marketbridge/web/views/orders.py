@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from marketbridge.channels.roles import Fulfilment, OrderConfirmer, has_role
 from marketbridge.model import Box, BoxLine, OrderStatus, can_transition
 from marketbridge.store.tables import Box as BoxRow
 from marketbridge.store.tables import Offer, Order, OrderLine
@@ -23,7 +24,7 @@ from marketbridge.web.session import Viewer
 from marketbridge.web.views.common import (
     ACTION_ERRORS,
     account_connections,
-    capabilities,
+    connector_class,
     failure_text,
 )
 
@@ -137,8 +138,8 @@ async def order_page(request: Request, order_id: IdPath, viewer: Page, boxes: in
     lines = summary.lines
     connections = await account_connections(hub, viewer.account_id)
     conn = connections.get(order.connection_id)
-    caps = capabilities(hub, conn.row) if conn else None
-    multi = bool(caps and caps.multi_box)
+    connector = connector_class(conn.row) if conn else None
+    multi = connector is not None and has_role(connector, Fulfilment) and bool(connector.multi_box)
     units = sum(line.quantity for line in lines)
     count = max(1, min(boxes or 1, MAX_BOXES, units or 1)) if multi else 1
     status = OrderStatus(order.status)
@@ -156,7 +157,9 @@ async def order_page(request: Request, order_id: IdPath, viewer: Page, boxes: in
         max_boxes=min(MAX_BOXES, units or 1),
         box_count=count,
         split=_default_split(lines, count),
-        can_confirm=bool(caps and caps.confirm_step) and status == OrderStatus.NEW,
+        can_confirm=connector is not None
+        and has_role(connector, OrderConfirmer)
+        and status == OrderStatus.NEW,
         can_pack=can_transition(status, OrderStatus.PACKED),
         can_label=status in (OrderStatus.PACKED, OrderStatus.SHIPPED),
         can_ship=status == OrderStatus.PACKED,

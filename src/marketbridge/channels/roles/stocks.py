@@ -1,0 +1,33 @@
+"""Stock sink: available quantities per marketplace warehouse, pushed in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from marketbridge.channels.roles.common import ItemResult
+
+
+@dataclass(frozen=True)
+class StockPush:
+    """One unit's available quantity in one marketplace warehouse.
+
+    `barcode` is optional: the unit's first barcode as seen at import, for marketplaces
+    that key stock by barcode (filled from the link; None where it was never seen).
+    """
+
+    external_id: str
+    offer_code: str
+    warehouse_id: str
+    quantity: int
+    barcode: str | None = None
+
+
+class StockSink(Protocol):
+    """Takes stock values. `stock_items_per_second` is the most values its limits let
+    through per second (0: unknown); the scheduler and the benchmarks read it."""
+
+    stock_items_per_second: float
+
+    async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]: ...
