@@ -1,4 +1,4 @@
-"""JSON Schemas for the Ozon Seller API, taken from ../shared/specs/ozon/swagger.json.
+"""JSON Schemas for the Ozon Seller API, taken from specs/ozon/swagger.json.
 
 The swagger is OpenAPI 3.0: its schemas are turned into JSON Schema (nullable -> null
 allowed, and null allowed for date-times, which the spec's own examples give as null when
