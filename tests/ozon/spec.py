@@ -1,62 +1,22 @@
-"""JSON Schemas for the Ozon Seller API, taken from specs/ozon/swagger.json.
+"""The Ozon Seller API description the contract tests check against: specs/ozon/swagger.json.
 
-The swagger is OpenAPI 3.0: its schemas are turned into JSON Schema (nullable -> null
-allowed, and null allowed for date-times, which the spec's own examples give as null when
-unset; a few non-standard `type` values such as "array of strings" dropped). Methods that
-only the newer Ozon schema has are described by DERIVED schemas below, written from the
-specs README and the newer schema's pages (they are not in swagger.json; marked as such).
+The swagger is read by tests/support/openapi.py with Ozon's quirks: null allowed for
+date-times (the spec's own examples give unset moments as null), Draft 7 validation, and the
+fields where the newer Ozon schema differs from the saved file. Every method is found by its
+path alone (POST, else GET). Methods that only the newer Ozon schema has are described by
+DERIVED schemas below, written from the specs README and the newer schema's pages (they are
+not in swagger.json; marked as such).
 """
 
 from __future__ import annotations
 
-import copy
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import jsonschema
 
-from tests.support.specs import load_json
-
-VALID_TYPES = {"object", "array", "string", "integer", "number", "boolean", "null"}
-
-
-def _sanitize(node: Any) -> Any:
-    """OpenAPI 3.0 schema -> JSON Schema (a `properties` map keeps every field name)."""
-    if isinstance(node, list):
-        return [_sanitize(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in ("example", "examples", "description"):
-            continue
-        if key == "properties" and isinstance(value, dict):
-            out[key] = {name: _sanitize(sub) for name, sub in value.items()}
-        else:
-            out[key] = _sanitize(value)
-    kind = out.get("type")
-    if isinstance(kind, str) and kind not in VALID_TYPES:
-        del out["type"]
-    nullable = out.pop("nullable", False) or out.get("format") == "date-time"
-    if nullable and isinstance(out.get("type"), str):
-        # The spec's own examples answer unset moments as null (e.g. delivering_date in /v3/posting/fbs/get)
-        out["type"] = [out["type"], "null"]
-    return out
-
-
-@lru_cache(maxsize=1)
-def swagger() -> dict[str, Any]:
-    doc: dict[str, Any] = load_json("ozon/swagger.json")
-    return doc
-
-
-@lru_cache(maxsize=1)
-def components() -> dict[str, Any]:
-    schemas = _sanitize(copy.deepcopy(swagger()["components"]["schemas"]))
-    for name, fields in NEWER_SCHEMA_OVERRIDES.items():
-        schemas[name]["properties"].update(fields)
-    return {"schemas": schemas}
-
+from tests.support import openapi
+from tests.support.openapi import OpenAPI, Operation, Quirks
 
 #: Where the newer Ozon schema differs from the saved swagger.json and the sandbox follows the newer
 #: one (a maintained third-party client of the live API reads it so): a posting of the /v3 lists has
@@ -68,31 +28,40 @@ NEWER_SCHEMA_OVERRIDES: dict[str, dict[str, Any]] = {
     }
 }
 
-
-def operation(path: str) -> dict[str, Any] | None:
-    item = swagger()["paths"].get(path)
-    if not item:
-        return None
-    op: dict[str, Any] = item.get("post") or item.get("get")
-    return op
-
-
-def _with_components(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**_sanitize(copy.deepcopy(schema)), "components": components()}
+SPEC = OpenAPI(
+    ("ozon/swagger.json",),
+    Quirks(
+        nullable_formats=frozenset({"date-time"}),
+        extra_properties=NEWER_SCHEMA_OVERRIDES,
+        validator=jsonschema.Draft7Validator,
+    ),
+)
 
 
+def operation(path: str) -> Operation | None:
+    return SPEC.find("POST", path) or SPEC.find("GET", path)
+
+
+def component(name: str) -> dict[str, Any]:
+    """A schema of the swagger's components, as JSON Schema."""
+    schema: dict[str, Any] = SPEC.schema({"$ref": f"#/components/schemas/{name}"})
+    return schema
+
+
+@cache
 def request_schema(path: str) -> dict[str, Any] | None:
     if path in DERIVED_REQUESTS:
         return DERIVED_REQUESTS[path]
     op = operation(path)
     if op is None:
         return None
-    content = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-    if "schema" not in content:
+    schema = (SPEC.request_content(op) or {}).get("application/json")
+    if schema is None:
         return {"type": "object", "maxProperties": 0}  # the method takes no parameters
-    return _with_components(content["schema"])
+    return schema
 
 
+@cache
 def response_schema(path: str, status: int) -> tuple[str, dict[str, Any]] | None:
     """(content type, schema) the spec gives for `status` (or `default`)."""
     if path in DERIVED_RESPONSES and status == 200:
@@ -100,65 +69,29 @@ def response_schema(path: str, status: int) -> tuple[str, dict[str, Any]] | None
     op = operation(path)
     if op is None:
         return None
-    responses = op.get("responses", {})
-    entry = responses.get(str(status)) or (responses.get("default") if status >= 400 else None)
-    if entry is None and status >= 400:
-        return "application/json", _with_components({"$ref": "#/components/schemas/rpcStatus"})
-    if not entry:
+    content = SPEC.response_content(op, status)
+    if content is None and status >= 400:
+        return "application/json", component("rpcStatus")
+    if content is None:
         return None
-    if not entry.get("content"):
+    if not content:
         return "", {}  # an answer without a body
-    content_type, content = next(iter(entry["content"].items()))
-    return content_type, _with_components(content.get("schema", {}))
+    content_type, schema = next(iter(content.items()))
+    return content_type, schema or {}
 
 
 def errors_in(instance: Any, schema: dict[str, Any]) -> list[str]:
-    validator = jsonschema.Draft7Validator(schema)
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in validator.iter_errors(instance)
-    ]
+    return SPEC.errors_in(instance, schema)
 
 
-def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    seen = 0
-    while "$ref" in schema and seen < 20:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        schema = root["components"]["schemas"][name]
-        seen += 1
-    if "allOf" in schema:
-        merged: dict[str, Any] = {"properties": {}}
-        for part in schema["allOf"]:
-            merged["properties"].update(_resolve(part, root).get("properties", {}))
-        return merged
-    return schema
-
-
-def unknown_fields(
-    instance: Any, schema: dict[str, Any], root: dict[str, Any] | None = None, at: str = ""
-) -> list[str]:
+def unknown_fields(instance: Any, schema: dict[str, Any]) -> list[str]:
     """Field names in `instance` that the schema does not declare (the spec allows extra ones silently).
 
     Derived response schemas describe only the fields the connector relies on, so they are skipped.
     """
-    if root is None and any(schema is s for s in DERIVED_RESPONSES.values()):
+    if any(schema is s for s in DERIVED_RESPONSES.values()):
         return []
-    root = root or schema
-    schema = _resolve(schema, root)
-    found: list[str] = []
-    if isinstance(instance, dict) and "properties" in schema:
-        props = schema["properties"]
-        required = set(schema.get("required", []))  # the spec requires some fields it does not declare
-        for key, value in instance.items():
-            if key in required and key not in props:
-                continue
-            if key not in props:
-                found.append(f"{at}/{key}")
-            else:
-                found.extend(unknown_fields(value, props[key], root, f"{at}/{key}"))
-    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
-        for value in instance[:3]:
-            found.extend(unknown_fields(value, schema["items"], root, f"{at}[]"))
-    return found
+    return openapi.unknown_fields(instance, schema)
 
 
 # --- DERIVED schemas: methods of the newer Ozon schema (not in swagger.json) ---------------------
