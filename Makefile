@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest setup soak bench clean
+.PHONY: demo test lint typecheck pytest setup soak bench clean refresh-specs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: lint typecheck pytest
 
 soak: $(STAMP)
 	MB_SOAK_ORDERS=10000 MB_SOAK_SQLITE_ORDERS=1000 $(BIN)/pytest -q -m reliability tests/reliability
+
+# Rewrite specs/ from the full API descriptions (../shared/specs by default, or SPECS_FROM=DIR).
+refresh-specs: $(STAMP)
+	$(BIN)/python scripts/refresh-specs $(if $(SPECS_FROM),--from $(SPECS_FROM))
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all --write docs/performance.md

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from marketbridge.channels.ozon import OzonChannel
-from tests.ozon import spec_schema
 from tests.ozon.conftest import HEADERS, PushReceiver, Sandbox
 from tests.ozon.cycle import run_cycle
+from tests.ozon.spec import component, errors_in, request_schema, response_schema, unknown_fields
 from tests.support.specs import load_json
 
 #: Paths the cycle must exercise (so the contract cannot pass by checking nothing).
@@ -77,7 +77,7 @@ class Recorder(httpx.AsyncBaseTransport):
 
 
 def check_response(path: str, status: int, content_type: str, body: bytes) -> list[str]:
-    spec = spec_schema.response_schema(path, status)
+    spec = response_schema(path, status)
     if spec is None:
         return [f"{path} {status}: the spec has no such answer"]
     spec_type, schema = spec
@@ -87,8 +87,8 @@ def check_response(path: str, status: int, content_type: str, body: bytes) -> li
         ok = content_type.startswith("application/pdf") and body.startswith(b"%PDF")
         return [] if ok else [f"{path}: not a PDF answer"]
     data = json.loads(body)
-    problems = [f"{path} {status}: {e}" for e in spec_schema.errors_in(data, schema)]
-    problems += [f"{path} {status}: undeclared field {f}" for f in spec_schema.unknown_fields(data, schema)]
+    problems = [f"{path} {status}: {e}" for e in errors_in(data, schema)]
+    problems += [f"{path} {status}: undeclared field {f}" for f in unknown_fields(data, schema)]
     return problems
 
 
@@ -106,13 +106,11 @@ async def test_connector_requests_match_the_spec(recorded: Recorder, sandbox: Sa
     assert paths >= EXPECTED_PATHS, f"not exercised: {EXPECTED_PATHS - paths}"
     problems: list[str] = []
     for entry in journal:
-        schema = spec_schema.request_schema(entry["path"])
+        schema = request_schema(entry["path"])
         assert schema is not None, f"{entry['path']} is in neither the spec nor the derived schemas"
         body: Any = entry["body"] if entry["body"] is not None else {}
-        problems += [f"{entry['path']}: {e}" for e in spec_schema.errors_in(body, schema)]
-        problems += [
-            f"{entry['path']}: undeclared field {f}" for f in spec_schema.unknown_fields(body, schema)
-        ]
+        problems += [f"{entry['path']}: {e}" for e in errors_in(body, schema)]
+        problems += [f"{entry['path']}: undeclared field {f}" for f in unknown_fields(body, schema)]
     assert not problems, "\n".join(sorted(set(problems)))
 
 
@@ -189,7 +187,7 @@ def test_other_answers_match_the_spec(shared_demo_sandbox: Sandbox, path: str, b
 
 
 def test_error_answers_have_the_rpc_status_shape(sandbox: Sandbox) -> None:
-    schema = spec_schema._with_components({"$ref": "#/components/schemas/rpcStatus"})
+    schema = component("rpcStatus")
     replies = [
         sandbox.api("/v1/warehouse/list", {}, headers={}),
         sandbox.api("/v1/warehouse/list", {}, headers={**HEADERS, "Api-Key": "wrong"}),
@@ -198,7 +196,7 @@ def test_error_answers_have_the_rpc_status_shape(sandbox: Sandbox) -> None:
     ]
     assert [r.status_code for r in replies] == [401, 404, 404, 400]
     for reply in replies:
-        assert not spec_schema.errors_in(reply.json(), schema)
+        assert not errors_in(reply.json(), schema)
         assert set(reply.json()) == {"code", "message", "details"}
 
 

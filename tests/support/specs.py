@@ -1,4 +1,4 @@
-"""Where the official marketplace API descriptions are: ../shared/specs beside the repository."""
+"""Where the official marketplace API descriptions are: specs/ in the repository (made by scripts/refresh-specs)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SPECS_DIR = REPO_ROOT.parent / "shared" / "specs"
+SPECS_DIR = REPO_ROOT / "specs"
 
 
 @cache

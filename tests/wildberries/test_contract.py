@@ -18,18 +18,18 @@ from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.model import LabelFormat
 from marketbridge.sandbox.wildberries.endpoints import ENDPOINTS
 from tests.wildberries.harness import Sandbox, seed_shop
-from tests.wildberries.openapi import operation, request_schema, required_query, response_schema, validate
+from tests.wildberries.spec import SPEC
 
 
 def check(sandbox: Sandbox, method: str, path: str, expect: int, **kwargs: Any) -> Any:
     """Send one call to the sandbox, and check its status and body against the spec."""
     response = sandbox.api(method, path, **kwargs)
     assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text[:300]}"
-    schema = response_schema(operation(method, path), expect)
+    schema = SPEC.response_schema(SPEC.operation(method, path), expect)
     body = response.json() if response.content else None
     if schema is not None:
         assert body is not None, f"{method} {path}: empty body where the spec has one"
-        validate(body, schema, f"{method} {path} -> {expect}")
+        SPEC.validate(body, schema, f"{method} {path} -> {expect}")
     return body
 
 
@@ -162,7 +162,9 @@ def test_the_429_body_matches_the_spec(demo_sandbox: Sandbox) -> None:
         answers = [client.get("/api/v3/orders/new") for _ in range(30)]
     refused = [a for a in answers if a.status_code == 429]
     assert refused
-    validate(refused[0].json(), response_schema(operation("GET", "/api/v3/orders/new"), 429) or {}, "429")
+    SPEC.validate(
+        refused[0].json(), SPEC.response_schema(SPEC.operation("GET", "/api/v3/orders/new"), 429) or {}, "429"
+    )
 
 
 async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: WildberriesChannel) -> None:
@@ -210,18 +212,18 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
     seen: set[str] = set()
     answers = 0
     for entry in journal:
-        op = operation(entry["method"], entry["path"])
+        op = SPEC.operation(entry["method"], entry["path"])
         seen.add(f"{op.method} {op.template}")
-        missing = required_query(op) - set(entry["query"])
+        missing = SPEC.required_query(op) - set(entry["query"])
         assert not missing, f"{entry['method']} {entry['path']} lacks query {missing}"
-        schema = request_schema(op)
+        schema = SPEC.request_schema(op)
         if schema is not None:
             assert entry["body"] is not None, f"{entry['method']} {entry['path']} sent no body"
-            validate(entry["body"], schema, f"request {entry['method']} {entry['path']}")
+            SPEC.validate(entry["body"], schema, f"request {entry['method']} {entry['path']}")
         # ... and the sandbox's answer to it, whatever its status, is one the spec describes.
-        answer_schema = response_schema(op, entry["status"])
+        answer_schema = SPEC.response_schema(op, entry["status"])
         if answer_schema is not None and "response" in entry:
-            validate(
+            SPEC.validate(
                 entry["response"],
                 answer_schema,
                 f"answer {entry['status']} to {entry['method']} {entry['path']}",
@@ -257,7 +259,7 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
 
 def test_every_sandbox_path_is_in_the_spec_with_its_category() -> None:
     for endpoint in ENDPOINTS:
-        op = operation(endpoint.method, endpoint.path)
+        op = SPEC.operation(endpoint.method, endpoint.path)
         assert op.template == endpoint.path
         category = op.spec.get("x-category")
         expected = sorted(category) if isinstance(category, list) else [category]

@@ -9,7 +9,7 @@ from marketbridge.channels.roles import CardDraft, PricePush, RemoteOffer, Stock
 from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.model import ListingStatus
 from tests.wildberries.harness import Sandbox, make_channel, seed_shop
-from tests.wildberries.openapi import operation, request_schema, validate
+from tests.wildberries.spec import SPEC
 
 
 async def _offers(channel: WildberriesChannel) -> list[RemoteOffer]:
@@ -237,7 +237,11 @@ async def test_a_known_card_is_updated_with_a_new_size(sandbox: Sandbox, channel
     assert after["SHIRT-XL"].barcodes == ["4600000000999"]
     assert after["SHIRT-S"].name == "Рубашка льняная, новая"
     update = next(e for e in sandbox.journal() if e["path"] == "/content/v2/cards/update")
-    validate(update["body"], request_schema(operation("POST", "/content/v2/cards/update")) or {}, "update")
+    SPEC.validate(
+        update["body"],
+        SPEC.request_schema(SPEC.operation("POST", "/content/v2/cards/update")) or {},
+        "update",
+    )
     assert not any(e["path"] == "/content/v2/cards/upload" for e in sandbox.journal())
 
 
