@@ -35,9 +35,9 @@ test: lint typecheck pytest
 soak: $(STAMP)
 	MB_SOAK_ORDERS=10000 MB_SOAK_SQLITE_ORDERS=1000 $(BIN)/pytest -q -m reliability tests/reliability
 
-# Rewrite specs/ from the full API descriptions (../shared/specs by default, or SPECS_FROM=DIR).
+# Rewrite specs/ from the full API descriptions in SPECS_FROM=DIR (one folder per marketplace).
 refresh-specs: $(STAMP)
-	$(BIN)/python scripts/refresh-specs $(if $(SPECS_FROM),--from $(SPECS_FROM))
+	$(BIN)/python scripts/refresh-specs --from $(SPECS_FROM)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all --write docs/performance.md

@@ -86,7 +86,9 @@ class Subscriber:
         return app
 
 
-async def _killer(env: dict[str, str], logs: Path, workers: list[WorkerProcess], stop: asyncio.Event) -> int:
+async def _killer(
+    env: dict[str, str], logs: Path, workers: list[WorkerProcess], stop: asyncio.Event, killed: asyncio.Event
+) -> int:
     rng, kills = random.Random(11), 0
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
@@ -96,6 +98,7 @@ async def _killer(env: dict[str, str], logs: Path, workers: list[WorkerProcess],
         victim = rng.randrange(len(workers))
         workers[victim].kill()
         kills += 1
+        killed.set()
         workers[victim] = WorkerProcess(env, logs / f"worker-{victim}-{kills}.log").start()
     return kills
 
@@ -119,10 +122,13 @@ async def test_chaos_soak(db: Database, tmp_path: Path) -> None:
     ):
         env = worker_env(db.url, key.decode(), url, lease_ttl=2.0)
         workers = [WorkerProcess(env, tmp_path / f"worker-{n}.log").start() for n in range(2)]
-        stop = asyncio.Event()
-        killer = asyncio.create_task(_killer(env, tmp_path, workers, stop))
+        stop, killed = asyncio.Event(), asyncio.Event()
+        killer = asyncio.create_task(_killer(env, tmp_path, workers, stop, killed))
         try:
-            await _play(world, hook_url, secret, stop, orders)
+            await _play(world, hook_url, secret, orders)
+            # the play ends only after a worker died at least once, however fast the buyers were
+            await asyncio.wait_for(killed.wait(), timeout=30)
+            stop.set()
             kills = await killer
         finally:
             stop.set()
@@ -140,7 +146,7 @@ async def test_chaos_soak(db: Database, tmp_path: Path) -> None:
     assert subscriber.bad_signatures == 0
 
 
-async def _play(world: World, hook_url: str, secret: str, stop: asyncio.Event, orders: int) -> None:
+async def _play(world: World, hook_url: str, secret: str, orders: int) -> None:
     async with httpx.AsyncClient(
         base_url=f"{world.hub_url}/api/v1", headers={"Authorization": f"Bearer {world.api_key}"}, timeout=30
     ) as api:
@@ -185,7 +191,6 @@ async def _play(world: World, hook_url: str, secret: str, stop: asyncio.Event, o
             await asyncio.sleep(0.05)
 
     await asyncio.gather(*(buyer(number) for number in range(BUYERS)))
-    stop.set()
     for market in world.markets.values():
         (await market.control.put("/faults", json={})).raise_for_status()
 
