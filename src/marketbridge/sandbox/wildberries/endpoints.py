@@ -11,7 +11,12 @@ authorisation, the server-side rate limits and the shape of error bodies.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.types import DecoratedCallable
 
 from marketbridge.channels.endpoints import Endpoint
 from marketbridge.channels.wildberries import endpoints as ep
@@ -143,3 +148,18 @@ def style_for(path: str) -> Style:
         if pattern.match(path):
             return served.style
     return Style.MARKETPLACE
+
+
+def route(
+    api: APIRouter, endpoint: Endpoint, **options: Any
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """Register a handler of a declared endpoint: its method and path (with the spec's
+    parameter names, which the handler's arguments take)."""
+    return api.api_route(endpoint.path, methods=[endpoint.method], **options)
+
+
+#: Path parameters as the specs name them, read into snake_case handler arguments.
+OrderId = Annotated[str, Path(alias="orderId")]
+SupplyId = Annotated[str, Path(alias="supplyId")]
+WarehouseId = Annotated[str, Path(alias="warehouseId")]
+SubjectId = Annotated[str, Path(alias="subjectId")]

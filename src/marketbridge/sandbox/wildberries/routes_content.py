@@ -15,6 +15,8 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.requests import Request
 
+from marketbridge.channels.wildberries import endpoints as ep
+from marketbridge.sandbox.wildberries.endpoints import SubjectId, route
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.shop import Shop, json_body, query_int
 from marketbridge.sandbox.wildberries.state import Card, CardBatch, CardError, ShopState, Size, now_utc
@@ -214,14 +216,14 @@ def router(shop: Shop) -> APIRouter:
     api = APIRouter()
     state = shop.state
 
-    @api.get("/content/v2/object/parent/all")
+    @route(api, ep.SUBJECT_PARENTS)
     def parents() -> dict[str, Any]:
         seen: dict[int, str] = {}
         for subject in state.subjects.values():
             seen[subject.parent_id] = subject.parent_name
         return _ok([{"id": pid, "name": name, "isVisible": True} for pid, name in sorted(seen.items())])
 
-    @api.get("/content/v2/object/all")
+    @route(api, ep.SUBJECTS)
     def subjects(request: Request) -> dict[str, Any]:
         limit = query_int(request, "limit", default=30, low=1, high=1000)
         offset = query_int(request, "offset", default=0, low=0)
@@ -244,8 +246,8 @@ def router(shop: Shop) -> APIRouter:
             ]
         )
 
-    @api.get("/content/v2/object/charcs/{subject_id}")
-    def charcs(subject_id: str) -> dict[str, Any]:
+    @route(api, ep.CHARCS)
+    def charcs(subject_id: SubjectId) -> dict[str, Any]:
         subject = state.subjects.get(int(subject_id)) if subject_id.isdigit() else None
         if subject is None:
             raise WbError(400, "InvalidSubject", "Invalid subject id")
@@ -253,7 +255,7 @@ def router(shop: Shop) -> APIRouter:
             [{**c, "subjectName": subject.name, "subjectID": subject.subject_id} for c in subject.charcs]
         )
 
-    @api.post("/content/v2/get/cards/list")
+    @route(api, ep.CARDS_LIST)
     async def cards_list(request: Request) -> dict[str, Any]:
         process_card_batches(state)
         body = await json_body(request)
@@ -294,7 +296,7 @@ def router(shop: Shop) -> APIRouter:
             reply_cursor["nmID"] = last.nm_id
         return {"cards": [c.as_json() for c in page], "cursor": reply_cursor}
 
-    @api.post("/content/v2/cards/error/list")
+    @route(api, ep.CARDS_ERRORS)
     async def error_list(request: Request) -> dict[str, Any]:
         process_card_batches(state)
         groups: dict[str, dict[str, Any]] = {}
@@ -315,7 +317,7 @@ def router(shop: Shop) -> APIRouter:
         }
         return _ok({"items": list(groups.values()), "cursor": cursor})
 
-    @api.post("/content/v2/cards/upload")
+    @route(api, ep.CARDS_UPLOAD)
     async def upload(request: Request) -> dict[str, Any]:
         body = await json_body(request)
         if not isinstance(body, list) or not body:
@@ -339,7 +341,7 @@ def router(shop: Shop) -> APIRouter:
         state.card_batches.append(CardBatch(str(uuid.uuid4()), time.monotonic() + state.card_delay, variants))
         return {"data": None, "error": False, "errorText": "", "additionalErrors": {}}
 
-    @api.post("/content/v2/cards/update")
+    @route(api, ep.CARDS_UPDATE)
     async def update(request: Request) -> dict[str, Any]:
         body = await json_body(request)
         if not isinstance(body, list) or not body or len(body) > MAX_UPDATE:
@@ -365,7 +367,7 @@ def router(shop: Shop) -> APIRouter:
                 )
         return {"data": None, "error": False, "errorText": "", "additionalErrors": {}}
 
-    @api.post("/content/v2/barcodes")
+    @route(api, ep.BARCODES)
     async def barcodes(request: Request) -> dict[str, Any]:
         body = await json_body(request)
         count = body.get("count") if isinstance(body, dict) else None
