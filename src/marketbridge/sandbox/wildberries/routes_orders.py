@@ -101,9 +101,8 @@ def add_to_supply(state: ShopState, supply: Supply, order: Order) -> bool:
     return True
 
 
-def router(shop: Shop) -> APIRouter:
-    api = APIRouter()
-    state = shop.state
+def _task_reads(api: APIRouter, state: ShopState) -> None:
+    """Assembly task lists, statuses and metadata."""
 
     @route(api, ep.ORDERS_NEW)
     def new_orders() -> dict[str, Any]:
@@ -153,6 +152,15 @@ def router(shop: Shop) -> APIRouter:
         ]
         return {"orders": rows}
 
+    @route(api, ep.ORDERS_META)
+    async def orders_meta(request: Request) -> dict[str, Any]:
+        ids = int_list(await json_body(request), "orders", high=MAX_PAGE)
+        return {"orders": [{"id": i, "meta": state.orders[i].meta_json()} for i in ids if i in state.orders]}
+
+
+def _task_changes(api: APIRouter, state: ShopState) -> None:
+    """Cancelling a task, its marking codes and its stickers."""
+
     @route(api, ep.ORDER_CANCEL)
     def cancel(order_id: OrderId) -> Response:
         order = _order(state, order_id)
@@ -184,11 +192,6 @@ def router(shop: Shop) -> APIRouter:
         order.updated_at = now_utc()
         return Response(status_code=204)
 
-    @route(api, ep.ORDERS_META)
-    async def orders_meta(request: Request) -> dict[str, Any]:
-        ids = int_list(await json_body(request), "orders", high=MAX_PAGE)
-        return {"orders": [{"id": i, "meta": state.orders[i].meta_json()} for i in ids if i in state.orders]}
-
     @route(api, ep.STICKERS)
     async def stickers(request: Request) -> dict[str, Any]:
         kind, size = _sticker_params(request)
@@ -212,6 +215,10 @@ def router(shop: Shop) -> APIRouter:
                 }
             )
         return {"stickers": out}
+
+
+def _supply_reads(api: APIRouter, state: ShopState) -> None:
+    """Creating, reading and deleting supplies."""
 
     @route(api, ep.SUPPLY_CREATE, status_code=201)
     async def create_supply(request: Request) -> dict[str, Any]:
@@ -243,6 +250,19 @@ def router(shop: Shop) -> APIRouter:
         del state.supplies[supply_id]
         return Response(status_code=204)
 
+    @route(api, ep.SUPPLY_ORDER_IDS)
+    def order_ids(supply_id: SupplyId) -> dict[str, Any]:
+        return {"orderIds": list(_supply(state, supply_id).order_ids)}
+
+    @route(api, ep.SUPPLY_ORDERS)
+    def supply_orders(supply_id: SupplyId) -> dict[str, Any]:
+        found = _supply(state, supply_id)
+        return {"orders": [state.orders[i].as_json() for i in found.order_ids if i in state.orders]}
+
+
+def _supply_changes(api: APIRouter, state: ShopState) -> None:
+    """Tasks into supplies, delivery and the supply QR code."""
+
     def _add(supply_id: str, order_ids: list[int]) -> Response:
         found = _supply(state, supply_id)
         tasks = [state.orders.get(i) for i in order_ids]
@@ -262,15 +282,6 @@ def router(shop: Shop) -> APIRouter:
     @route(api, ep.SUPPLY_ADD_ONE)
     def add_order(supply_id: SupplyId, order_id: OrderId) -> Response:
         return _add(supply_id, [_order(state, order_id).id])
-
-    @route(api, ep.SUPPLY_ORDER_IDS)
-    def order_ids(supply_id: SupplyId) -> dict[str, Any]:
-        return {"orderIds": list(_supply(state, supply_id).order_ids)}
-
-    @route(api, ep.SUPPLY_ORDERS)
-    def supply_orders(supply_id: SupplyId) -> dict[str, Any]:
-        found = _supply(state, supply_id)
-        return {"orders": [state.orders[i].as_json() for i in found.order_ids if i in state.orders]}
 
     @route(api, ep.SUPPLY_DELIVER)
     def deliver(supply_id: SupplyId) -> Response:
@@ -302,4 +313,9 @@ def router(shop: Shop) -> APIRouter:
         lines = [found.id, found.name, f"{len(found.order_ids)} tasks"]
         return {"barcode": found.id, "file": render(lines, kind, size)}
 
+
+def router(shop: Shop) -> APIRouter:
+    api = APIRouter()
+    for add_routes in (_task_reads, _task_changes, _supply_reads, _supply_changes):
+        add_routes(api, shop.state)
     return api

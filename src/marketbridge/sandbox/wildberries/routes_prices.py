@@ -146,9 +146,8 @@ def _history_good(state: ShopState, good: PriceGood) -> dict[str, Any]:
     }
 
 
-def router(shop: Shop) -> APIRouter:
-    api = APIRouter()
-    state = shop.state
+def _upload_routes(api: APIRouter, state: ShopState) -> None:
+    """Price and discount upload tasks, per good and per size."""
 
     async def _upload(request: Request, by_size: bool) -> Any:
         body = await json_body(request)
@@ -194,6 +193,10 @@ def router(shop: Shop) -> APIRouter:
     async def upload_sizes(request: Request) -> Any:
         return await _upload(request, by_size=True)
 
+
+def _task_routes(api: APIRouter, state: ShopState) -> None:
+    """Upload tasks and their goods, processed (history) or waiting (buffer)."""
+
     def _task(request: Request, processed: bool) -> PriceTask:
         process_price_tasks(state)
         upload_id = query_int(request, "uploadID", low=0)
@@ -236,26 +239,31 @@ def router(shop: Shop) -> APIRouter:
     def buffer_goods(request: Request) -> Any:
         return _goods(request, processed=False)
 
-    def _good_json(card: Card) -> dict[str, Any]:
-        return {
-            "nmID": card.nm_id,
-            "vendorCode": card.vendor_code,
-            "sizes": [
-                {
-                    "sizeID": s.chrt_id,
-                    "price": s.price,
-                    "discountedPrice": _final(s.price, card.discount),
-                    "clubDiscountedPrice": _final(s.price, card.discount),
-                    "techSizeName": s.tech_size,
-                }
-                for s in card.sizes
-            ],
-            "currencyIsoCode4217": "RUB",
-            "discount": card.discount,
-            "clubDiscount": 0,
-            "editableSizePrice": card.editable_size_price,
-            "isBadTurnover": False,
-        }
+
+def _good_json(card: Card) -> dict[str, Any]:
+    return {
+        "nmID": card.nm_id,
+        "vendorCode": card.vendor_code,
+        "sizes": [
+            {
+                "sizeID": s.chrt_id,
+                "price": s.price,
+                "discountedPrice": _final(s.price, card.discount),
+                "clubDiscountedPrice": _final(s.price, card.discount),
+                "techSizeName": s.tech_size,
+            }
+            for s in card.sizes
+        ],
+        "currencyIsoCode4217": "RUB",
+        "discount": card.discount,
+        "clubDiscount": 0,
+        "editableSizePrice": card.editable_size_price,
+        "isBadTurnover": False,
+    }
+
+
+def _goods_routes(api: APIRouter, state: ShopState) -> None:
+    """Goods with their prices and sizes."""
 
     @route(api, ep.GOODS)
     def goods_filter(request: Request) -> Any:
@@ -295,4 +303,9 @@ def router(shop: Shop) -> APIRouter:
         ]
         return _ok({"listGoods": rows})
 
+
+def router(shop: Shop) -> APIRouter:
+    api = APIRouter()
+    for add_routes in (_upload_routes, _task_routes, _goods_routes):
+        add_routes(api, shop.state)
     return api

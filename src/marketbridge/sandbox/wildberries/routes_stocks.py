@@ -60,9 +60,8 @@ def _items(body: Any, key: str = "stocks") -> list[dict[str, Any]]:
     return rows
 
 
-def router(shop: Shop) -> APIRouter:
-    api = APIRouter()
-    state = shop.state
+def _warehouse_routes(api: APIRouter, state: ShopState) -> None:
+    """Seller warehouses, WB offices and the stock update."""
 
     @route(api, ep.WAREHOUSES)
     def warehouses() -> list[dict[str, Any]]:
@@ -100,6 +99,10 @@ def router(shop: Shop) -> APIRouter:
         for chrt, amount in updates.items():
             state.stocks[(warehouse, chrt)] = amount
         return Response(status_code=204)
+
+
+def _stock_routes(api: APIRouter, state: ShopState) -> None:
+    """Reading and deleting stocks."""
 
     @route(api, ep.STOCKS_GET)
     async def get_stocks(warehouse_id: WarehouseId, request: Request) -> dict[str, Any]:
@@ -140,4 +143,9 @@ def router(shop: Shop) -> APIRouter:
             state.stocks.pop((warehouse, chrt), None)
         return Response(status_code=204)
 
+
+def router(shop: Shop) -> APIRouter:
+    api = APIRouter()
+    for add_routes in (_warehouse_routes, _stock_routes):
+        add_routes(api, shop.state)
     return api
