@@ -26,6 +26,9 @@ SEARCH_AT_MOST = 5
 #: How many sizes' articles and whole cards the connector remembers (a bound on its memory).
 UNITS_REMEMBERED = 200_000
 CARDS_REMEMBERED = 5_000
+#: How many assembly tasks it remembers: the recent ones a pack, hand-over or claim needs;
+#: an older one is read again (get_order reads the last 30 days).
+TASKS_REMEMBERED = 50_000
 
 
 def _setting_bool(settings: Mapping[str, Any], name: str) -> bool:
@@ -62,7 +65,9 @@ class WbChannelBase:
         )
         self.supplies = fulfilment.Supplies(self.api)
         self.unit_codes: LruDict[str, str] = LruDict(UNITS_REMEMBERED)  # chrtID -> offer code
-        self.tasks: dict[str, dict[str, Any]] = {}  # task id -> last raw task seen
+        self.tasks: LruDict[str, dict[str, Any]] = LruDict(TASKS_REMEMBERED)  # task id -> last raw task
+        # a task's rid (what claims name it by) -> (task id, chrtID)
+        self.task_of_rid: LruDict[str, tuple[str, str]] = LruDict(TASKS_REMEMBERED)
         self._looked_up: set[str] = set()  # chrtIDs already sought in the catalog
         # vendorCode -> card as last seen
         self.cards_by_vendor: LruDict[str, dict[str, Any]] = LruDict(CARDS_REMEMBERED)
@@ -84,6 +89,16 @@ class WbChannelBase:
             )
             for w in rows
         ]
+
+    def _remember_task(self, raw: dict[str, Any]) -> None:
+        task_id = mapping.guarded("task", lambda r: str(int(r["id"])), raw)
+        self.tasks[task_id] = raw
+        if raw.get("rid"):
+            self.task_of_rid[str(raw["rid"])] = (task_id, str(raw.get("chrtId")))
+
+    def _warehouse_of(self, task_id: str) -> str | None:
+        raw = self.tasks.get(task_id)
+        return None if raw is None else str(raw.get("warehouseId"))
 
     async def _card_pages(self) -> AsyncIterator[list[dict[str, Any]]]:
         """The whole catalog, a page of cards at a time, by the (updatedAt, nmID) cursor."""

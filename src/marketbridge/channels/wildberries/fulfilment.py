@@ -12,7 +12,7 @@ import asyncio
 import base64
 import binascii
 import io
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,7 +71,9 @@ class Supplies:
         body = await self.api.supply(supply_id)
         return isinstance(body, dict) and body.get("done") is False
 
-    async def _find_open(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str | None:
+    async def _find_open(
+        self, warehouse: str, cargo: int, warehouse_of: Callable[[str], str | None]
+    ) -> str | None:
         async def fetch(next_: Hashable) -> Page[dict[str, Any]]:
             assert isinstance(next_, int)
             body = await self.api.supplies(limit=SUPPLY_PAGE, next_=next_)
@@ -86,20 +88,20 @@ class Supplies:
                     continue
                 ids = await self.api.supply_order_ids(str(supply["id"]))
                 order_ids = guarded("supply tasks", lambda i: [str(x) for x in i["orderIds"]], ids)
-                if not order_ids or task_warehouse.get(order_ids[0]) == warehouse:
+                if not order_ids or warehouse_of(order_ids[0]) == warehouse:
                     return str(supply["id"])
         return None
 
-    async def supply_for(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
+    async def supply_for(self, warehouse: str, cargo: int, warehouse_of: Callable[[str], str | None]) -> str:
         async with self._lock:
-            return await self._supply_for(warehouse, cargo, task_warehouse)
+            return await self._supply_for(warehouse, cargo, warehouse_of)
 
-    async def _supply_for(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
+    async def _supply_for(self, warehouse: str, cargo: int, warehouse_of: Callable[[str], str | None]) -> str:
         key = (warehouse, cargo)
         cached = self.open.get(key)
         if cached and await self._is_open(cached):
             return cached
-        found = await self._find_open(warehouse, cargo, task_warehouse)
+        found = await self._find_open(warehouse, cargo, warehouse_of)
         if found is None:
             stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
             body = await self.api.create_supply(f"marketbridge {warehouse} {stamp}")
@@ -107,8 +109,10 @@ class Supplies:
         self.open[key] = found
         return found
 
-    async def add(self, task_id: str, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
-        supply = await self.supply_for(warehouse, cargo, task_warehouse)
+    async def add(
+        self, task_id: str, warehouse: str, cargo: int, warehouse_of: Callable[[str], str | None]
+    ) -> str:
+        supply = await self.supply_for(warehouse, cargo, warehouse_of)
         try:
             await self.api.add_to_supply(supply, [int(task_id)])
         except ChannelError as exc:
@@ -116,7 +120,7 @@ class Supplies:
                 raise
             # The remembered supply may have closed meanwhile: look again once.
             self.open.pop((warehouse, cargo), None)
-            supply = await self.supply_for(warehouse, cargo, task_warehouse)
+            supply = await self.supply_for(warehouse, cargo, warehouse_of)
             await self.api.add_to_supply(supply, [int(task_id)])
         self.of_task[task_id] = supply
         return supply

@@ -42,7 +42,7 @@ class OrderRoles(WbChannelBase):
 
     async def _with_statuses(self, raws: list[dict[str, Any]]) -> list[RemoteOrder]:
         for raw in raws:
-            self.tasks[mapping.guarded("task", lambda r: str(int(r["id"])), raw)] = raw
+            self._remember_task(raw)
         await self._learn_units(raws)
         statuses = await self._statuses([str(r["id"]) for r in raws])
         return [mapping.task_order(r, statuses.get(str(r["id"])), self.unit_codes) for r in raws]

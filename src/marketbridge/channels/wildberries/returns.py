@@ -21,28 +21,22 @@ CLAIMS_PAGE = 200
 class ReturnRoles(OrderRoles):
     """ReturnsSource over WB's claims API (open claims, then archived ones)."""
 
-    def _tasks_by_rid(self) -> dict[str, tuple[str, str]]:
-        return {
-            str(raw.get("rid")): (task_id, str(raw.get("chrtId")))
-            for task_id, raw in self.tasks.items()
-            if raw.get("rid")
-        }
-
     async def _find_claimed_tasks(self, claims: list[dict[str, Any]]) -> None:
-        """Load the tasks of claims whose task is not known yet, around each claim's order time.
+        """Load the tasks of claims whose task is not known yet, around each claim's order time,
+        and the offer codes of their sizes.
 
         The time is read with a day's margin either side, since WB does not say its time zone.
         """
-        known = self._tasks_by_rid()
         for claim in claims:
-            if str(claim.get("srid") or "") in known or not claim.get("order_dt"):
+            if str(claim.get("srid") or "") in self.task_of_rid or not claim.get("order_dt"):
                 continue
             ordered = mapping.guarded("claim", lambda c: mapping.parse_time(c["order_dt"]), claim)
             async for raws in self._task_pages(ordered - timedelta(days=1), ordered + timedelta(days=1)):
                 for raw in raws:
-                    self.tasks[str(raw.get("id"))] = raw
-            known = self._tasks_by_rid()
-        await self._learn_units([raw for raw in self.tasks.values() if str(raw.get("rid")) in known])
+                    self._remember_task(raw)
+        claimed = [self.task_of_rid.get(str(c.get("srid") or "")) for c in claims]
+        tasks = [self.tasks.get(found[0]) for found in claimed if found]
+        await self._learn_units([raw for raw in tasks if raw])
 
     async def iter_returns(self, since: datetime) -> AsyncIterator[list[RemoteReturn]]:
         for archived in (False, True):
@@ -63,5 +57,4 @@ class ReturnRoles(OrderRoles):
 
             async for claims in paginate(fetch, 0, what="wildberries claims"):
                 await self._find_claimed_tasks(claims)
-                by_rid = self._tasks_by_rid()
-                yield [mapping.claim_return(c, archived, by_rid, self.unit_codes) for c in claims]
+                yield [mapping.claim_return(c, archived, self.task_of_rid, self.unit_codes) for c in claims]

@@ -39,8 +39,7 @@ class ShippingRoles(OrderRoles):
             raise RequestRejected(f"wildberries: marking codes must have 16..135 characters: {bad[0]!r}")
         for chunk in batched(codes, SGTIN_BATCH):
             await self.api.set_sgtins(int(order.external_id), chunk)
-        task_warehouse = {k: str(v.get("warehouseId")) for k, v in self.tasks.items()}
-        await self.supplies.add(order.external_id, warehouse, cargo, task_warehouse)
+        await self.supplies.add(order.external_id, warehouse, cargo, self._warehouse_of)
         return PackResult(
             shipment_ids=[order.external_id], box_shipments={b.number: order.external_id for b in boxes}
         )
