@@ -15,12 +15,12 @@ from marketbridge.channels.errors import AuthError
 from marketbridge.channels.paging import Page, paginate, token_page
 from marketbridge.channels.roles import ConnectionConfig, RemoteWarehouse
 from marketbridge.channels.wildberries import card_export, fulfilment, mapping
+from marketbridge.channels.wildberries.card_export import CARDS_PAGE
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.price_push import PricePusher
 from marketbridge.runtime.lru import LruDict
 from marketbridge.runtime.ratelimit import Limiter
 
-CARDS_PAGE = 100
 #: Up to this many unknown cards are looked up one by one, more by one catalog pass.
 SEARCH_AT_MOST = 5
 #: How many sizes' articles and whole cards the connector remembers (a bound on its memory).

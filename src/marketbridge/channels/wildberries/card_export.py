@@ -24,6 +24,7 @@ from marketbridge.model import ListingStatus
 
 CARDS_PER_UPLOAD = 100
 CARDS_PER_UPDATE = 100
+#: The most cards a page of the cards list holds.
 CARDS_PAGE = 100
 
 

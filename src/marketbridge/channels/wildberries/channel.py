@@ -16,22 +16,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from marketbridge.channels.roles import ItemResult, PricePush, StockPush
-from marketbridge.channels.wildberries.base import CARDS_PAGE
+from marketbridge.channels.wildberries import stock_push
+from marketbridge.channels.wildberries.card_export import CARDS_PAGE
 from marketbridge.channels.wildberries.catalog import CatalogRoles
+from marketbridge.channels.wildberries.endpoints import CARDS_LIST, LIMITS, STOCKS_PUT
 from marketbridge.channels.wildberries.returns import ReturnRoles
 from marketbridge.channels.wildberries.shipping import ShippingRoles
-from marketbridge.channels.wildberries.stock_push import push_stocks
 
 
 class WildberriesChannel(CatalogRoles, ShippingRoles, ReturnRoles):
     """Every role Wildberries plays: CatalogSource, CardExporter, StockSink, PriceSink,
     PriceSource, OrderSource, Fulfilment and ReturnsSource."""
 
-    stock_items_per_second = 300 / 60 * 1000  # WB's 300 stock calls a minute, 1,000 items each
-    catalog_offers_per_second = 100 / 60 * CARDS_PAGE  # 100 content calls a minute, 100 cards each
+    # WB's published rate of stock calls (1,000 items each) and of content calls (100 cards each)
+    stock_items_per_second = stock_push.BATCH / LIMITS[STOCKS_PUT.group].interval
+    catalog_offers_per_second = CARDS_PAGE / LIMITS[CARDS_LIST.group].interval
 
     async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]:
-        return await push_stocks(self.api, items)
+        return await stock_push.push_stocks(self.api, items)
 
     async def push_prices(self, items: Sequence[PricePush]) -> list[ItemResult]:
         return await self.prices.push(items)
