@@ -2,10 +2,11 @@
 only a sandbox needs to know of each method.
 
 The paths, versions, hosts, rate-limit groups and limit figures come from
-`channels.wildberries.endpoints` (named there once). This table adds each method's token
-category (`x-category` of the specs), whether a read-only token is refused (`write`) and
-the error style of the service that owns it (read off its host), so that one table drives
-authorisation, the server-side rate limits and the shape of error bodies.
+`channels.wildberries.endpoints` (named there once); handlers are registered with `route`
+from the same endpoints. This table adds each method's token category (`x-category` of
+the specs), whether a read-only token is refused (`write`) and the error style of the
+service that owns it (read off its host), so that one table drives authorisation, the
+server-side rate limits and the shape of error bodies.
 """
 
 from __future__ import annotations
