@@ -83,26 +83,11 @@ def _moderate(state: ShopState, batch_uuid: str, variant: dict[str, Any]) -> Non
     state.add_card(card)
 
 
-def update_card(state: ShopState, body: dict[str, Any]) -> list[str]:
-    """Overwrite a card as WB's update does; returns the errors that keep it unchanged.
-
-    Sizes given with their chrtID are kept (their barcodes may only grow), sizes without one
-    are added, sizes left out are dropped. Prices of existing sizes do not change.
-    """
-    card = state.cards.get(body["nmID"])
-    if card is None:
-        return [f"Карточка {body['nmID']} не найдена"]
-    vendor = str(body["vendorCode"])
-    other = state.by_vendor.get(vendor)
-    errors: list[str] = []
-    if other is not None and other is not card:
-        errors.append("Артикул продавца уже используется в другой карточке")
-    title = str(body.get("title") or "")
-    if len(title) > MAX_TITLE:
-        errors.append(f"Наименование длиннее {MAX_TITLE} символов")
+def _updated_sizes(state: ShopState, card: Card, raws: list[Any], errors: list[str]) -> list[Size]:
+    """The sizes an update gives the card; what is wrong with them goes to `errors`."""
     current = {s.chrt_id: s for s in card.sizes}
     new_sizes: list[Size] = []
-    for raw in body.get("sizes") or []:
+    for raw in raws:
         skus = [str(x) for x in raw.get("skus") or []]
         chrt = raw.get("chrtID")
         clash = [x for x in skus if x in state.by_sku and state.by_sku[x] != chrt]
@@ -134,10 +119,11 @@ def update_card(state: ShopState, body: dict[str, Any]) -> list[str]:
                     int(raw.get("price") or 0),
                 )
             )
-    if not new_sizes:
-        errors.append("Карточка должна иметь хотя бы один размер")
-    if errors:
-        return errors
+    return new_sizes
+
+
+def _overwrite(state: ShopState, card: Card, body: dict[str, Any], new_sizes: list[Size]) -> None:
+    """Put the updated card in place of the old one, in every index of the state."""
     for size in card.sizes:
         state.by_chrt.pop(size.chrt_id, None)
         for sku in size.skus:
@@ -146,8 +132,8 @@ def update_card(state: ShopState, body: dict[str, Any]) -> list[str]:
     for size in new_sizes:
         if size.chrt_id == 0:
             size.chrt_id = state.next_id(400_000_000)
-    card.vendor_code = vendor
-    card.title = title or card.title
+    card.vendor_code = str(body["vendorCode"])
+    card.title = str(body.get("title") or "") or card.title
     card.description = str(body.get("description") or card.description)
     card.brand = str(body.get("brand") or "")
     card.characteristics = list(body.get("characteristics") or [])
@@ -155,6 +141,31 @@ def update_card(state: ShopState, body: dict[str, Any]) -> list[str]:
     card.editable_size_price = card.editable_size_price or len(new_sizes) > 1
     card.updated_at = now_utc()
     state.add_card(card)
+
+
+def update_card(state: ShopState, body: dict[str, Any]) -> list[str]:
+    """Overwrite a card as WB's update does; returns the errors that keep it unchanged.
+
+    Sizes given with their chrtID are kept (their barcodes may only grow), sizes without one
+    are added, sizes left out are dropped. Prices of existing sizes do not change.
+    """
+    card = state.cards.get(body["nmID"])
+    if card is None:
+        return [f"Карточка {body['nmID']} не найдена"]
+    vendor = str(body["vendorCode"])
+    other = state.by_vendor.get(vendor)
+    errors: list[str] = []
+    if other is not None and other is not card:
+        errors.append("Артикул продавца уже используется в другой карточке")
+    title = str(body.get("title") or "")
+    if len(title) > MAX_TITLE:
+        errors.append(f"Наименование длиннее {MAX_TITLE} символов")
+    new_sizes = _updated_sizes(state, card, body.get("sizes") or [], errors)
+    if not new_sizes:
+        errors.append("Карточка должна иметь хотя бы один размер")
+    if errors:
+        return errors
+    _overwrite(state, card, body, new_sizes)
     return []
 
 
