@@ -10,7 +10,7 @@ from decimal import Decimal
 import httpx
 
 from marketbridge.channels.roles import PricePush, StockPush
-from marketbridge.channels.wildberries.client import LIMITS
+from marketbridge.channels.wildberries.endpoints import LIMITS
 from marketbridge.sandbox.wildberries.endpoints import LIMIT_GROUPS
 from tests.wildberries.harness import Sandbox, make_channel, start_sandbox
 

@@ -14,7 +14,8 @@ import respx
 from marketbridge.channels.errors import BadResponse, RateLimited
 from marketbridge.channels.roles import ConnectionConfig, StockPush
 from marketbridge.channels.wildberries import WildberriesChannel
-from marketbridge.channels.wildberries.client import LIMITS, SENDING_LIMITS, parse_error
+from marketbridge.channels.wildberries.client import parse_error
+from marketbridge.channels.wildberries.endpoints import LIMITS, SENDING_LIMITS
 from marketbridge.channels.wildberries.mapping import (
     card_offers,
     claim_return,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marketbridge.channels.registry import register
 from marketbridge.channels.spec import ChannelSpec
 from marketbridge.channels.wildberries.channel import WildberriesChannel
-from marketbridge.channels.wildberries.client import DEFAULT_HOSTS
+from marketbridge.channels.wildberries.endpoints import DEFAULT_HOSTS
 
 HOST_ALIASES = tuple(DEFAULT_HOSTS)
 

@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from marketbridge.channels.batching import batched
 from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.roles import CardDraft, CardResult
 from marketbridge.channels.wildberries import mapping
@@ -23,6 +24,7 @@ from marketbridge.model import ListingStatus
 
 CARDS_PER_UPLOAD = 100
 CARDS_PER_UPDATE = 100
+#: The most cards a page of the cards list holds.
 CARDS_PAGE = 100
 
 
@@ -103,11 +105,17 @@ async def export(api: WbApi, drafts: Sequence[CardDraft], known: Mapping[str, Ma
     uploads = [mapping.guarded("draft", new_card, g) for v, g in groups.items() if v not in known]
     updates = [mapping.guarded("card", updated_card, known[v], g) for v, g in groups.items() if v in known]
     before = {v: str(known[v].get("updatedAt")) for v in groups if v in known}
-    for start in range(0, len(uploads), CARDS_PER_UPLOAD):
-        await api.cards_upload(uploads[start : start + CARDS_PER_UPLOAD])
-    for start in range(0, len(updates), CARDS_PER_UPDATE):
-        await api.cards_update(updates[start : start + CARDS_PER_UPDATE])
+    for batch in batched(uploads, CARDS_PER_UPLOAD):
+        await api.cards_upload(batch)
+    for batch in batched(updates, CARDS_PER_UPDATE):
+        await api.cards_update(batch)
     return json.dumps({"codes": codes, "updated": before}, ensure_ascii=False, sort_keys=True)
+
+
+async def search_card(api: WbApi, vendor: str) -> dict[str, Any] | None:
+    """The card with this vendorCode, found by WB's text search (None when there is none)."""
+    body = await api.cards_list({"limit": CARDS_PAGE}, text=vendor)
+    return next((c for c in mapping.dicts(body, "cards") if c.get("vendorCode") == vendor), None)
 
 
 async def _errors(api: WbApi) -> dict[str, list[str]]:
@@ -135,10 +143,9 @@ async def status(api: WbApi, task_id: str) -> list[CardResult] | None:
     errors = await _errors(api)
     cards: dict[str, Mapping[str, Any]] = {}
     for vendor in sorted(set(codes.values())):
-        body = await api.cards_list({"limit": CARDS_PAGE}, text=vendor)
-        found = [c for c in mapping.dicts(body, "cards") if c.get("vendorCode") == vendor]
-        if found:
-            cards[vendor] = found[0]
+        found = await search_card(api, vendor)
+        if found is not None:
+            cards[vendor] = found
     results: list[CardResult] = []
     for offer_code, vendor in codes.items():
         card = cards.get(vendor)

@@ -12,13 +12,15 @@ import asyncio
 import base64
 import binascii
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from marketbridge.channels.batching import batched
 from marketbridge.channels.errors import BadResponse, ChannelError, TransientError
+from marketbridge.channels.paging import Page, paginate, token_page
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.mapping import dicts, guarded
 from marketbridge.model import Label, LabelFormat
@@ -69,32 +71,37 @@ class Supplies:
         body = await self.api.supply(supply_id)
         return isinstance(body, dict) and body.get("done") is False
 
-    async def _find_open(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str | None:
-        next_ = 0
-        while True:
+    async def _find_open(
+        self, warehouse: str, cargo: int, warehouse_of: Callable[[str], str | None]
+    ) -> str | None:
+        async def fetch(next_: Hashable) -> Page[dict[str, Any]]:
+            assert isinstance(next_, int)
             body = await self.api.supplies(limit=SUPPLY_PAGE, next_=next_)
             supplies = dicts(body, "supplies")
+            if len(supplies) < SUPPLY_PAGE:
+                return Page(supplies)
+            return token_page(supplies, guarded("supplies list", lambda b: int(b["next"]), body))
+
+        async for supplies in paginate(fetch, 0, what="wildberries supplies"):
             for supply in supplies:
                 if supply.get("done") or supply.get("cargoType") not in (None, 0, cargo):
                     continue
                 ids = await self.api.supply_order_ids(str(supply["id"]))
                 order_ids = guarded("supply tasks", lambda i: [str(x) for x in i["orderIds"]], ids)
-                if not order_ids or task_warehouse.get(order_ids[0]) == warehouse:
+                if not order_ids or warehouse_of(order_ids[0]) == warehouse:
                     return str(supply["id"])
-            if len(supplies) < SUPPLY_PAGE:
-                return None
-            next_ = guarded("supplies list", lambda b: int(b["next"]), body)
+        return None
 
-    async def supply_for(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
+    async def supply_for(self, warehouse: str, cargo: int, warehouse_of: Callable[[str], str | None]) -> str:
         async with self._lock:
-            return await self._supply_for(warehouse, cargo, task_warehouse)
+            return await self._supply_for(warehouse, cargo, warehouse_of)
 
-    async def _supply_for(self, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
+    async def _supply_for(self, warehouse: str, cargo: int, warehouse_of: Callable[[str], str | None]) -> str:
         key = (warehouse, cargo)
         cached = self.open.get(key)
         if cached and await self._is_open(cached):
             return cached
-        found = await self._find_open(warehouse, cargo, task_warehouse)
+        found = await self._find_open(warehouse, cargo, warehouse_of)
         if found is None:
             stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
             body = await self.api.create_supply(f"marketbridge {warehouse} {stamp}")
@@ -102,8 +109,10 @@ class Supplies:
         self.open[key] = found
         return found
 
-    async def add(self, task_id: str, warehouse: str, cargo: int, task_warehouse: Mapping[str, str]) -> str:
-        supply = await self.supply_for(warehouse, cargo, task_warehouse)
+    async def add(
+        self, task_id: str, warehouse: str, cargo: int, warehouse_of: Callable[[str], str | None]
+    ) -> str:
+        supply = await self.supply_for(warehouse, cargo, warehouse_of)
         try:
             await self.api.add_to_supply(supply, [int(task_id)])
         except ChannelError as exc:
@@ -111,7 +120,7 @@ class Supplies:
                 raise
             # The remembered supply may have closed meanwhile: look again once.
             self.open.pop((warehouse, cargo), None)
-            supply = await self.supply_for(warehouse, cargo, task_warehouse)
+            supply = await self.supply_for(warehouse, cargo, warehouse_of)
             await self.api.add_to_supply(supply, [int(task_id)])
         self.of_task[task_id] = supply
         return supply
@@ -123,8 +132,7 @@ async def stickers(api: WbApi, task_ids: Sequence[str], fmt: LabelFormat) -> lis
     if kind is None:
         raise ChannelError(f"wildberries: no stickers in {fmt}")
     files: dict[str, bytes] = {}
-    for start in range(0, len(task_ids), STICKER_BATCH):
-        chunk = task_ids[start : start + STICKER_BATCH]
+    for chunk in batched(task_ids, STICKER_BATCH):
         body = await api.stickers([int(t) for t in chunk], kind)
         for sticker in dicts(body, "stickers"):
             files[str(guarded("sticker", lambda s: int(s["orderId"]), sticker))] = decode_file(

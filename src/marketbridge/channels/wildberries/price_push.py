@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from marketbridge.channels.batching import batched
 from marketbridge.channels.errors import BadResponse, ChannelError, RequestRejected, TransientError
+from marketbridge.channels.paging import Page, offset_page, paginate
 from marketbridge.channels.roles import ItemResult, PricePush
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.mapping import MAX_DISCOUNT, dicts, guarded, wb_price
@@ -43,20 +45,52 @@ class _Row:
     discount: int
 
 
+async def goods_pages(api: WbApi) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every good of the prices API (with its sizes), a page at a time."""
+
+    async def fetch(offset: Hashable) -> Page[dict[str, Any]]:
+        assert isinstance(offset, int)
+        body = await api.goods(limit=BATCH, offset=offset)
+        return offset_page(dicts(body, "data", "listGoods"), offset, BATCH)
+
+    async for goods in paginate(fetch, 0, what="wildberries goods"):
+        yield goods
+
+
 async def goods_index(api: WbApi) -> dict[str, GoodInfo]:
     """chrtID (WB's sizeID) -> the good it belongs to, from the prices API."""
     index: dict[str, GoodInfo] = {}
-    offset = 0
-    while True:
-        body = await api.goods(limit=BATCH, offset=offset)
-        goods = dicts(body, "data", "listGoods")
+    async for goods in goods_pages(api):
         for good in goods:
             info = guarded("good", lambda g: GoodInfo(int(g["nmID"]), bool(g.get("editableSizePrice"))), good)
             for size in good.get("sizes") or []:
                 index[str(size.get("sizeID"))] = info
-        if len(goods) < BATCH:
-            return index
-        offset += BATCH
+    return index
+
+
+async def _status(api: WbApi, upload_id: int) -> int | None:
+    """The status of a processed task, None while it is still in the buffer."""
+    try:
+        body = await api.price_history(upload_id)
+    except RequestRejected:
+        return None  # not processed yet: the task is still in the buffer
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict) and data.get("status") is not None:
+        return guarded("price task", lambda: int(data["status"]))
+    return None
+
+
+async def _processed(api: WbApi, upload_id: int, *, interval: float, timeout: float) -> int:
+    """Wait for a task to leave the buffer; returns its status. Raises TransientError when it
+    is still in the buffer after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    status = await _status(api, upload_id)
+    while status is None:
+        if time.monotonic() > deadline:
+            raise TransientError(f"wildberries: price task {upload_id} still processing", code="pending")
+        await asyncio.sleep(interval)
+        status = await _status(api, upload_id)
+    return status
 
 
 async def follow_task(
@@ -67,28 +101,19 @@ async def follow_task(
     A refusal of a whole good is keyed (nmID, None). Raises TransientError when the task is
     still in the buffer after `timeout` seconds.
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            body = await api.price_history(upload_id)
-        except RequestRejected:
-            body = None  # not processed yet: the task is still in the buffer
-        data = body.get("data") if isinstance(body, dict) else None
-        if isinstance(data, dict) and data.get("status") is not None:
-            break
-        if time.monotonic() > deadline:
-            raise TransientError(f"wildberries: price task {upload_id} still processing", code="pending")
-        await asyncio.sleep(interval)
-    status = guarded("price task", lambda: int(data["status"]))
+    status = await _processed(api, upload_id, interval=interval, timeout=timeout)
     if status == 3:
         return {}
     if status == 4:
         raise ChannelError(f"wildberries: price task {upload_id} was cancelled", code="TaskCancelled")
-    refused: dict[tuple[int, int | None], str] = {}
-    offset = 0
-    while True:
+
+    async def fetch(offset: Hashable) -> Page[dict[str, Any]]:
+        assert isinstance(offset, int)
         page = await api.price_history_goods(upload_id, limit=BATCH, offset=offset)
-        goods = dicts(page, "data", "historyGoods")
+        return offset_page(dicts(page, "data", "historyGoods"), offset, BATCH)
+
+    refused: dict[tuple[int, int | None], str] = {}
+    async for goods in paginate(fetch, 0, what=f"wildberries price task {upload_id}"):
         for good in goods:
             if good.get("status") == 3 or good.get("errorText"):
                 size_id = good.get("sizeID")
@@ -96,9 +121,7 @@ async def follow_task(
                 refused[(int(good["nmID"]), None)] = text
                 if size_id:
                     refused[(int(good["nmID"]), int(size_id))] = text
-        if len(goods) < BATCH:
-            return refused
-        offset += BATCH
+    return refused
 
 
 def _upload_id(body: Any) -> int:
@@ -190,8 +213,7 @@ class PricePusher:
         results: dict[int, ItemResult],
         items: Sequence[PricePush],
     ) -> None:
-        for start in range(0, len(planned), BATCH):
-            chunk = planned[start : start + BATCH]
+        for chunk in batched(planned, BATCH):
             try:
                 body = await self.api.price_task([row for _, row in chunk], sizes=sizes)
                 refused = await follow_task(

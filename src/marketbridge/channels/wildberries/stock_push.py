@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from marketbridge.channels.batching import batched
 from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.roles import ItemResult, StockPush
-from marketbridge.channels.wildberries.client import CONFLICT_COST, WbApi
+from marketbridge.channels.wildberries.client import WbApi
+from marketbridge.channels.wildberries.endpoints import CONFLICT_COST, STOCKS_PUT
 
 BATCH = 1000
 MAX_AMOUNT = 100_000
@@ -46,7 +48,7 @@ def _refused(body: Any, by_barcode: dict[str, str]) -> tuple[dict[str, tuple[str
     return refused, general
 
 
-async def _push_batch(api: WbApi, warehouse: str, batch: list[StockPush]) -> dict[str, ItemResult]:
+async def _push_batch(api: WbApi, warehouse: str, batch: Sequence[StockPush]) -> dict[str, ItemResult]:
     results: dict[str, ItemResult] = {}
     pending = list(batch)
     by_barcode = {p.barcode: p.external_id for p in batch if p.barcode}
@@ -64,7 +66,7 @@ async def _push_batch(api: WbApi, warehouse: str, batch: list[StockPush]) -> dic
             for p in pending:
                 results[p.external_id] = ItemResult(p.external_id, True)
             return results
-        await api.charge("stocks", CONFLICT_COST - 1)
+        await api.charge(STOCKS_PUT, CONFLICT_COST - 1)
         try:
             body = response.json()
         except ValueError:
@@ -106,9 +108,8 @@ async def push_stocks(api: WbApi, items: Sequence[StockPush]) -> list[ItemResult
         unique: dict[str, StockPush] = {}
         for item in group:
             unique[item.external_id] = item  # the last amount for a size wins
-        batch_items = list(unique.values())
-        for start in range(0, len(batch_items), BATCH):
-            done = await _push_batch(api, warehouse, batch_items[start : start + BATCH])
+        for batch in batched(list(unique.values()), BATCH):
+            done = await _push_batch(api, warehouse, batch)
             for chrt, result in done.items():
                 by_key[(warehouse, chrt)] = result
     missing = ItemResult("", False, "Unknown", "no result", retryable=True)

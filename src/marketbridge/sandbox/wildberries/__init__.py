@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from marketbridge.channels.wildberries.endpoints import DEFAULT_HOSTS
 from marketbridge.sandbox.registry import SandboxSpec, register
 from marketbridge.sandbox.wildberries.app import create_app, default_issuer
 
-HOST_ALIASES = ("marketplace", "content", "prices", "common", "returns", "statistics")
+HOST_ALIASES = tuple(DEFAULT_HOSTS)
 
 
 def make_credentials() -> dict[str, str]:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from marketbridge.channels.wildberries.endpoints import CONFLICT_COST, CONFLICT_COST_GROUPS
 from marketbridge.sandbox.common.control import control_router
 from marketbridge.sandbox.common.faults import fault_middleware
 from marketbridge.sandbox.common.limits import SandboxLimits
@@ -36,13 +37,7 @@ from marketbridge.sandbox.wildberries import (
 )
 from marketbridge.sandbox.wildberries.backend import WildberriesBackend
 from marketbridge.sandbox.wildberries.demo import load_demo
-from marketbridge.sandbox.wildberries.endpoints import (
-    CONFLICT_COST,
-    CONFLICT_COST_GROUPS,
-    LIMIT_GROUPS,
-    match,
-    style_for,
-)
+from marketbridge.sandbox.wildberries.endpoints import LIMIT_GROUPS, match, style_for
 from marketbridge.sandbox.wildberries.errors import (
     Style,
     WbError,

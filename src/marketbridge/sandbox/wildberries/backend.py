@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
-from marketbridge.sandbox.wildberries.routes_content import process_card_batches
+from marketbridge.sandbox.wildberries.moderation import process_card_batches
 from marketbridge.sandbox.wildberries.routes_orders import remove_from_supply
 from marketbridge.sandbox.wildberries.routes_prices import process_price_tasks
 from marketbridge.sandbox.wildberries.shop import Shop

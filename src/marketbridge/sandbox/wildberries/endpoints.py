@@ -1,129 +1,166 @@
-"""Every Wildberries path the sandbox serves, with its token category, limit group and error style.
+"""What the sandbox serves: the connector's declaration of the Wildberries API, plus what
+only a sandbox needs to know of each method.
 
-One table drives authorisation (`x-category` of the specs, read-only tokens refused on
-writes), the server-side rate limits and the shape of error bodies, so the handlers only
-hold the business rules. Limits are the WB figures (token bucket: count per period, burst).
+The paths, versions, hosts, rate-limit groups and limit figures come from
+`channels.wildberries.endpoints` (named there once); handlers are registered with `route`
+from the same endpoints. This table adds each method's token category (`x-category` of
+the specs), whether a read-only token is refused (`write`) and the error style of the
+service that owns it (read off its host), so that one table drives authorisation, the
+server-side rate limits and the shape of error bodies.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Path
+from fastapi.types import DecoratedCallable
+
+from marketbridge.channels.endpoints import Endpoint
+from marketbridge.channels.wildberries import endpoints as ep
 from marketbridge.sandbox.common.limits import BucketSpec
 from marketbridge.sandbox.wildberries.errors import Style
 
-#: Limit groups with the real figures (specs' `description_limit` blocks and the WB limits article).
+#: The published limits as the sandbox's token buckets.
 LIMIT_GROUPS: dict[str, BucketSpec] = {
-    "marketplace": BucketSpec(300, 60, 20),
-    "orders_cancel": BucketSpec(100, 60, 20),
-    "meta": BucketSpec(1000, 60, 20),
-    "stocks": BucketSpec(300, 60, 20),
-    "warehouses": BucketSpec(300, 60, 20),
-    "prices": BucketSpec(10, 6, 5),
-    "content": BucketSpec(100, 60, 5),
-    "cards_upload": BucketSpec(10, 60, 5),
-    "returns": BucketSpec(20, 60, 10),
-    "ping": BucketSpec(3, 30, 3),
-    "common": BucketSpec(1, 60, 10),
+    group: BucketSpec(limit.count, limit.per_seconds, limit.burst) for group, limit in ep.API.limits.items()
+}
+
+#: Error style of the service behind each host alias.
+_HOST_STYLES = {
+    "common": Style.COMMON,
+    "marketplace": Style.MARKETPLACE,
+    "content": Style.CONTENT,
+    "prices": Style.PRICES,
+    "returns": Style.RETURNS,
 }
 
 
-#: Groups where "one request answered 409 counts as 10 requests" (specs' limit notes).
-CONFLICT_COST_GROUPS = frozenset({"marketplace", "orders_cancel", "meta", "stocks", "warehouses"})
-CONFLICT_COST = 10
-
-
 @dataclass(frozen=True)
-class Endpoint:
-    method: str
-    path: str
+class Served:
+    """A declared endpoint with its token category and whether it writes."""
+
+    endpoint: Endpoint
     category: str | tuple[str, ...]
-    style: Style
-    group: str
     write: bool
+
+    @property
+    def method(self) -> str:
+        return self.endpoint.method
+
+    @property
+    def path(self) -> str:
+        return self.endpoint.path
+
+    @property
+    def group(self) -> str:
+        return self.endpoint.group
+
+    @property
+    def style(self) -> Style:
+        return _HOST_STYLES[self.endpoint.host]
 
     @property
     def categories(self) -> tuple[str, ...]:
         return (self.category,) if isinstance(self.category, str) else self.category
 
 
-_M, _C, _P, _R = Style.MARKETPLACE, Style.CONTENT, Style.PRICES, Style.RETURNS
+_MP, _CT, _PR = "marketplace", "content", "discountsandprices"
 
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("GET", "/ping", "all", Style.COMMON, "ping", False),
-    Endpoint("GET", "/api/v1/seller-info", "commonapi", Style.COMMON, "common", False),
+ENDPOINTS: tuple[Served, ...] = (
+    Served(ep.PING, "all", False),
+    Served(ep.SELLER_INFO, "commonapi", False),
     # content
-    Endpoint("GET", "/content/v2/object/parent/all", "content", _C, "content", False),
-    Endpoint("GET", "/content/v2/object/all", "content", _C, "content", False),
-    Endpoint("GET", "/content/v2/object/charcs/{subjectId}", "content", _C, "content", False),
-    Endpoint("POST", "/content/v2/get/cards/list", ("content", "advert"), _C, "content", False),
-    Endpoint("POST", "/content/v2/cards/error/list", "content", _C, "cards_upload", False),
-    Endpoint("POST", "/content/v2/cards/upload", "content", _C, "cards_upload", True),
-    Endpoint("POST", "/content/v2/cards/update", "content", _C, "cards_upload", True),
-    Endpoint("POST", "/content/v2/barcodes", "content", _C, "content", True),
+    Served(ep.SUBJECT_PARENTS, _CT, False),
+    Served(ep.SUBJECTS, _CT, False),
+    Served(ep.CHARCS, _CT, False),
+    Served(ep.CARDS_LIST, ("content", "advert"), False),
+    Served(ep.CARDS_ERRORS, _CT, False),
+    Served(ep.CARDS_UPLOAD, _CT, True),
+    Served(ep.CARDS_UPDATE, _CT, True),
+    Served(ep.BARCODES, _CT, True),
     # prices and discounts
-    Endpoint("POST", "/api/v2/upload/task", "discountsandprices", _P, "prices", True),
-    Endpoint("POST", "/api/v2/upload/task/size", "discountsandprices", _P, "prices", True),
-    Endpoint("GET", "/api/v2/history/tasks", "discountsandprices", _P, "prices", False),
-    Endpoint("GET", "/api/v2/history/goods/task", "discountsandprices", _P, "prices", False),
-    Endpoint("GET", "/api/v2/buffer/tasks", "discountsandprices", _P, "prices", False),
-    Endpoint("GET", "/api/v2/buffer/goods/task", "discountsandprices", _P, "prices", False),
-    Endpoint("GET", "/api/v2/list/goods/filter", "discountsandprices", _P, "prices", False),
-    Endpoint("GET", "/api/v2/list/goods/size/nm", "discountsandprices", _P, "prices", False),
+    Served(ep.PRICE_TASK, _PR, True),
+    Served(ep.PRICE_TASK_SIZE, _PR, True),
+    Served(ep.PRICE_HISTORY, _PR, False),
+    Served(ep.PRICE_HISTORY_GOODS, _PR, False),
+    Served(ep.PRICE_BUFFER, _PR, False),
+    Served(ep.PRICE_BUFFER_GOODS, _PR, False),
+    Served(ep.GOODS, _PR, False),
+    Served(ep.GOODS_SIZES, _PR, False),
     # stocks and warehouses
-    Endpoint("PUT", "/api/v3/stocks/{warehouseId}", "marketplace", _M, "stocks", True),
-    Endpoint("POST", "/api/v3/stocks/{warehouseId}", "marketplace", _M, "stocks", False),
-    Endpoint("DELETE", "/api/v3/stocks/{warehouseId}", "marketplace", _M, "stocks", True),
-    Endpoint("GET", "/api/v3/warehouses", "marketplace", _M, "warehouses", False),
-    Endpoint("GET", "/api/v3/offices", "marketplace", _M, "warehouses", False),
+    Served(ep.STOCKS_PUT, _MP, True),
+    Served(ep.STOCKS_GET, _MP, False),
+    Served(ep.STOCKS_DELETE, _MP, True),
+    Served(ep.WAREHOUSES, _MP, False),
+    Served(ep.OFFICES, _MP, False),
     # FBS orders
-    Endpoint("GET", "/api/v3/orders/new", "marketplace", _M, "marketplace", False),
-    Endpoint("GET", "/api/v3/orders", "marketplace", _M, "marketplace", False),
-    Endpoint("POST", "/api/v3/orders/status", "marketplace", _M, "marketplace", False),
-    Endpoint("PATCH", "/api/v3/orders/{orderId}/cancel", "marketplace", _M, "orders_cancel", True),
-    Endpoint("POST", "/api/v3/orders/stickers", "marketplace", _M, "marketplace", False),
-    Endpoint("PUT", "/api/v3/orders/{orderId}/meta/sgtin", "marketplace", _M, "meta", True),
-    Endpoint("POST", "/api/marketplace/v3/orders/meta", "marketplace", _M, "marketplace", False),
+    Served(ep.ORDERS_NEW, _MP, False),
+    Served(ep.ORDERS, _MP, False),
+    Served(ep.ORDERS_STATUS, _MP, False),
+    Served(ep.ORDER_CANCEL, _MP, True),
+    Served(ep.STICKERS, _MP, False),
+    Served(ep.ORDER_SGTIN, _MP, True),
+    Served(ep.ORDERS_META, _MP, False),
     # supplies
-    Endpoint("POST", "/api/v3/supplies", "marketplace", _M, "marketplace", True),
-    Endpoint("GET", "/api/v3/supplies", "marketplace", _M, "marketplace", False),
-    Endpoint("GET", "/api/v3/supplies/{supplyId}", "marketplace", _M, "marketplace", False),
-    Endpoint("DELETE", "/api/v3/supplies/{supplyId}", "marketplace", _M, "marketplace", True),
-    Endpoint(
-        "PATCH", "/api/marketplace/v3/supplies/{supplyId}/orders", "marketplace", _M, "marketplace", True
-    ),
-    Endpoint("PATCH", "/api/v3/supplies/{supplyId}/orders/{orderId}", "marketplace", _M, "marketplace", True),
-    Endpoint(
-        "GET", "/api/marketplace/v3/supplies/{supplyId}/order-ids", "marketplace", _M, "marketplace", False
-    ),
-    Endpoint("GET", "/api/v3/supplies/{supplyId}/orders", "marketplace", _M, "marketplace", False),
-    Endpoint("PATCH", "/api/v3/supplies/{supplyId}/deliver", "marketplace", _M, "marketplace", True),
-    Endpoint("GET", "/api/v3/supplies/{supplyId}/barcode", "marketplace", _M, "marketplace", False),
+    Served(ep.SUPPLY_CREATE, _MP, True),
+    Served(ep.SUPPLIES, _MP, False),
+    Served(ep.SUPPLY, _MP, False),
+    Served(ep.SUPPLY_DELETE, _MP, True),
+    Served(ep.SUPPLY_ADD, _MP, True),
+    Served(ep.SUPPLY_ADD_ONE, _MP, True),
+    Served(ep.SUPPLY_ORDER_IDS, _MP, False),
+    Served(ep.SUPPLY_ORDERS, _MP, False),
+    Served(ep.SUPPLY_DELIVER, _MP, True),
+    Served(ep.SUPPLY_BARCODE, _MP, False),
     # returns
-    Endpoint("GET", "/api/v1/claims", "returns", _R, "returns", False),
-    Endpoint("PATCH", "/api/v1/claim", "returns", _R, "returns", True),
+    Served(ep.CLAIMS, "returns", False),
+    Served(ep.CLAIM_ANSWER, "returns", True),
 )
 
+_unserved = set(ep.API.endpoints) - {s.endpoint for s in ENDPOINTS}
+if _unserved:
+    raise RuntimeError(f"declared but not served: {sorted(e.path for e in _unserved)}")
 
-def _compile(path: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "/?$")
+_COMPILED: tuple[tuple[re.Pattern[str], Served], ...] = tuple((s.endpoint.pattern(), s) for s in ENDPOINTS)
 
 
-_COMPILED: tuple[tuple[re.Pattern[str], Endpoint], ...] = tuple((_compile(e.path), e) for e in ENDPOINTS)
+def _normal(path: str) -> str:
+    """The path without a trailing slash (WB's gateway takes both)."""
+    return path.rstrip("/") or "/"
 
 
-def match(method: str, path: str) -> Endpoint | None:
+def match(method: str, path: str) -> Served | None:
     """The endpoint serving `method path`, or None when the sandbox does not know it."""
-    for pattern, endpoint in _COMPILED:
-        if endpoint.method == method and pattern.match(path):
-            return endpoint
+    path = _normal(path)
+    for pattern, served in _COMPILED:
+        if served.method == method and pattern.match(path):
+            return served
     return None
 
 
 def style_for(path: str) -> Style:
     """The error style of whatever serves `path` (any method); marketplace by default."""
-    for pattern, endpoint in _COMPILED:
+    path = _normal(path)
+    for pattern, served in _COMPILED:
         if pattern.match(path):
-            return endpoint.style
+            return served.style
     return Style.MARKETPLACE
+
+
+def route(
+    api: APIRouter, endpoint: Endpoint, **options: Any
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """Register a handler of a declared endpoint: its method and path (with the spec's
+    parameter names, which the handler's arguments take)."""
+    return api.api_route(endpoint.path, methods=[endpoint.method], **options)
+
+
+#: Path parameters as the specs name them, read into snake_case handler arguments.
+OrderId = Annotated[str, Path(alias="orderId")]
+SupplyId = Annotated[str, Path(alias="supplyId")]
+WarehouseId = Annotated[str, Path(alias="warehouseId")]
+SubjectId = Annotated[str, Path(alias="subjectId")]

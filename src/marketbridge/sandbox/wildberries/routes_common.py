@@ -9,6 +9,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from marketbridge.channels.wildberries import endpoints as ep
+from marketbridge.sandbox.wildberries.endpoints import route
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.shop import Shop, json_body, query_int
 from marketbridge.sandbox.wildberries.state import now_utc
@@ -26,15 +28,15 @@ def router(shop: Shop) -> APIRouter:
     api = APIRouter()
     state = shop.state
 
-    @api.get("/ping")
+    @route(api, ep.PING)
     def ping() -> dict[str, Any]:
         return {"TS": datetime.now(UTC).isoformat(timespec="seconds"), "Status": "OK"}
 
-    @api.get("/api/v1/seller-info")
+    @route(api, ep.SELLER_INFO)
     def seller_info() -> dict[str, Any]:
         return {"name": "ИП Песочница", "sid": f"{shop.issuer.seller_id}", "tradeMark": "Sandbox"}
 
-    @api.get("/api/v1/claims")
+    @route(api, ep.CLAIMS)
     def claims(request: Request) -> dict[str, Any]:
         archive_raw = request.query_params.get("is_archive")
         if archive_raw not in ("true", "false"):
@@ -54,7 +56,7 @@ def router(shop: Shop) -> APIRouter:
         ]
         return {"claims": [c.as_json() for c in rows[offset : offset + limit]], "total": len(rows)}
 
-    @api.patch("/api/v1/claim")
+    @route(api, ep.CLAIM_ANSWER)
     async def answer_claim(request: Request) -> Response:
         body = await json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("id"), str) or "action" not in body:

@@ -1,8 +1,8 @@
 """Content API of the sandbox: subjects, characteristics, cards list with its cursor, uploads.
 
-Cards upload is asynchronous as on WB: the call only checks the format; moderation runs
-later, creating the good cards and listing the failed ones in `/content/v2/cards/error/list`.
-Cards update overwrites cards at once; the cards it cannot update go to the same list.
+Cards upload is asynchronous as on WB: the call only checks the format and queues the cards
+for moderation (`moderation`), which lists the failed ones in the cards error list. Cards
+update overwrites cards at once; the cards it cannot update go to the same list.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.requests import Request
 
+from marketbridge.channels.wildberries import endpoints as ep
+from marketbridge.sandbox.wildberries.endpoints import SubjectId, route
 from marketbridge.sandbox.wildberries.errors import WbError
+from marketbridge.sandbox.wildberries.moderation import process_card_batches, update_cards
 from marketbridge.sandbox.wildberries.shop import Shop, json_body, query_int
-from marketbridge.sandbox.wildberries.state import Card, CardBatch, CardError, ShopState, Size, now_utc
+from marketbridge.sandbox.wildberries.state import Card, CardBatch, ShopState, now_utc
 
-MAX_TITLE = 60
 MAX_UPDATE = 3000
 
 
@@ -38,148 +40,6 @@ def _parse_cursor_time(value: Any) -> datetime | None:
         raise WbError(400, "InvalidRequestFormatContent", "Invalid request format") from exc
 
 
-def process_card_batches(state: ShopState) -> None:
-    """Run moderation of the uploads whose time has come."""
-    moment = time.monotonic()
-    for batch in state.card_batches:
-        if batch.processed or batch.ready_at > moment:
-            continue
-        batch.processed = True
-        for variant in batch.variants:
-            _moderate(state, batch.uuid, variant)
-
-
-def _moderate(state: ShopState, batch_uuid: str, variant: dict[str, Any]) -> None:
-    subject_id = variant["subjectID"]
-    subject = state.subjects.get(subject_id)
-    vendor = str(variant.get("vendorCode") or "")
-    errors: list[str] = []
-    if subject is None:
-        errors.append(f"Предмет {subject_id} не существует")
-    title = str(variant.get("title") or "")
-    if len(title) > MAX_TITLE:
-        errors.append(f"Наименование длиннее {MAX_TITLE} символов")
-    if vendor in state.by_vendor:
-        errors.append("Артикул продавца уже используется в другой карточке")
-    given = {c.get("id") for c in variant.get("characteristics") or [] if isinstance(c, dict)}
-    if subject is not None:
-        for charc in subject.charcs:
-            if charc["required"] and charc["charcID"] not in given:
-                errors.append(f"Не заполнена обязательная характеристика «{charc['name']}»")
-    sizes = variant.get("sizes") or [{"techSize": "0", "wbSize": "", "skus": []}]
-    for size in sizes:
-        for sku in size.get("skus") or []:
-            if sku in state.by_sku:
-                errors.append(f"Баркод {sku} уже используется")
-    if errors:
-        state.card_errors.append(
-            CardError(batch_uuid, vendor, subject_id, subject.name if subject else "", errors, now_utc())
-        )
-        return
-    assert subject is not None
-    moment = now_utc()
-    nm_id = state.next_id(300_000_000)
-    card = Card(
-        nm_id=nm_id,
-        imt_id=state.next_id(200_000_000),
-        subject_id=subject_id,
-        subject_name=subject.name,
-        vendor_code=vendor,
-        title=title,
-        brand=str(variant.get("brand") or ""),
-        description=str(variant.get("description") or ""),
-        sizes=[
-            Size(
-                chrt_id=state.next_id(400_000_000),
-                tech_size=str(s.get("techSize") or "0"),
-                wb_size=str(s.get("wbSize") or ""),
-                skus=[str(x) for x in s.get("skus") or []],
-                price=int(s.get("price") or 0),
-            )
-            for s in sizes
-        ],
-        characteristics=list(variant.get("characteristics") or []),
-        created_at=moment,
-        updated_at=moment,
-    )
-    state.add_card(card)
-
-
-def update_card(state: ShopState, body: dict[str, Any]) -> list[str]:
-    """Overwrite a card as WB's update does; returns the errors that keep it unchanged.
-
-    Sizes given with their chrtID are kept (their barcodes may only grow), sizes without one
-    are added, sizes left out are dropped. Prices of existing sizes do not change.
-    """
-    card = state.cards.get(body["nmID"])
-    if card is None:
-        return [f"Карточка {body['nmID']} не найдена"]
-    vendor = str(body["vendorCode"])
-    other = state.by_vendor.get(vendor)
-    errors: list[str] = []
-    if other is not None and other is not card:
-        errors.append("Артикул продавца уже используется в другой карточке")
-    title = str(body.get("title") or "")
-    if len(title) > MAX_TITLE:
-        errors.append(f"Наименование длиннее {MAX_TITLE} символов")
-    current = {s.chrt_id: s for s in card.sizes}
-    new_sizes: list[Size] = []
-    for raw in body.get("sizes") or []:
-        skus = [str(x) for x in raw.get("skus") or []]
-        chrt = raw.get("chrtID")
-        clash = [x for x in skus if x in state.by_sku and state.by_sku[x] != chrt]
-        if clash:
-            errors.append(f"Баркод {clash[0]} уже используется")
-        if chrt is not None:
-            old = current.get(chrt)
-            if old is None:
-                errors.append(f"Размер {chrt} не относится к карточке")
-                continue
-            lost = [x for x in old.skus if x not in skus]
-            skus = old.skus + [x for x in skus if x not in old.skus] if lost else skus
-            new_sizes.append(
-                Size(
-                    chrt,
-                    str(raw.get("techSize") or old.tech_size),
-                    str(raw.get("wbSize") or ""),
-                    skus,
-                    old.price,
-                )
-            )
-        else:
-            new_sizes.append(
-                Size(
-                    0,
-                    str(raw.get("techSize") or "0"),
-                    str(raw.get("wbSize") or ""),
-                    skus,
-                    int(raw.get("price") or 0),
-                )
-            )
-    if not new_sizes:
-        errors.append("Карточка должна иметь хотя бы один размер")
-    if errors:
-        return errors
-    for size in card.sizes:
-        state.by_chrt.pop(size.chrt_id, None)
-        for sku in size.skus:
-            state.by_sku.pop(sku, None)
-    state.by_vendor.pop(card.vendor_code, None)
-    for size in new_sizes:
-        if size.chrt_id == 0:
-            size.chrt_id = state.next_id(400_000_000)
-    card.vendor_code = vendor
-    card.title = title or card.title
-    card.description = str(body.get("description") or card.description)
-    card.brand = str(body.get("brand") or "")
-    card.characteristics = list(body.get("characteristics") or [])
-    card.sizes = new_sizes
-    card.editable_size_price = card.editable_size_price or len(new_sizes) > 1
-    card.updated_at = now_utc()
-    state.add_card(card)
-    return []
-
-
 def _matches(card: Card, flt: dict[str, Any]) -> bool:
     """The cards list filter besides textSearch: subjects, brands, merged card (imtID)."""
     subjects = flt.get("objectIDs")
@@ -190,6 +50,46 @@ def _matches(card: Card, flt: dict[str, Any]) -> bool:
     if isinstance(brands, list) and brands and card.brand not in brands:
         return False
     return not (isinstance(imt, int) and imt and card.imt_id != imt)
+
+
+def _cards_page(state: ShopState, body: Any) -> dict[str, Any]:
+    """A page of the cards list: the cards after the cursor that pass the filter."""
+    settings = body.get("settings") if isinstance(body, dict) else None
+    if not isinstance(settings, dict):
+        raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
+    cursor = settings.get("cursor") or {}
+    flt = settings.get("filter") or {}
+    sort = settings.get("sort") or {}
+    if not isinstance(cursor, dict) or not isinstance(flt, dict) or not isinstance(sort, dict):
+        raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
+    limit = cursor.get("limit", 100)
+    if not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise WbError(400, "InvalidRequestFormatContent", "Invalid request format: limit must be 1..100")
+    after_time = _parse_cursor_time(cursor.get("updatedAt"))
+    after_nm = cursor.get("nmID")
+    if after_nm is not None and not isinstance(after_nm, int):
+        raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
+    ascending = bool(sort.get("ascending", False))
+    text = str(flt.get("textSearch") or "").lower()
+    mark = (after_time, after_nm) if after_time is not None and after_nm is not None else None
+    page: list[Card] = []
+    for card in state.cards_after(mark, ascending):
+        if text and not (
+            text in card.vendor_code.lower()
+            or text == str(card.nm_id)
+            or any(text == sku for s in card.sizes for sku in s.skus)
+        ):
+            continue
+        if _matches(card, flt):
+            page.append(card)
+            if len(page) == limit:
+                break
+    last = page[-1] if page else None
+    reply_cursor: dict[str, Any] = {"total": len(page)}
+    if last is not None:
+        reply_cursor["updatedAt"] = last.as_json()["updatedAt"]
+        reply_cursor["nmID"] = last.nm_id
+    return {"cards": [c.as_json() for c in page], "cursor": reply_cursor}
 
 
 def _check_variant(subject_id: Any, variant: Any) -> dict[str, Any]:
@@ -210,18 +110,17 @@ def _check_variant(subject_id: Any, variant: Any) -> dict[str, Any]:
     return {**variant, "subjectID": subject_id}
 
 
-def router(shop: Shop) -> APIRouter:
-    api = APIRouter()
-    state = shop.state
+def _subject_routes(api: APIRouter, state: ShopState) -> None:
+    """Subjects (categories) and their characteristics."""
 
-    @api.get("/content/v2/object/parent/all")
+    @route(api, ep.SUBJECT_PARENTS)
     def parents() -> dict[str, Any]:
         seen: dict[int, str] = {}
         for subject in state.subjects.values():
             seen[subject.parent_id] = subject.parent_name
         return _ok([{"id": pid, "name": name, "isVisible": True} for pid, name in sorted(seen.items())])
 
-    @api.get("/content/v2/object/all")
+    @route(api, ep.SUBJECTS)
     def subjects(request: Request) -> dict[str, Any]:
         limit = query_int(request, "limit", default=30, low=1, high=1000)
         offset = query_int(request, "offset", default=0, low=0)
@@ -244,8 +143,8 @@ def router(shop: Shop) -> APIRouter:
             ]
         )
 
-    @api.get("/content/v2/object/charcs/{subject_id}")
-    def charcs(subject_id: str) -> dict[str, Any]:
+    @route(api, ep.CHARCS)
+    def charcs(subject_id: SubjectId) -> dict[str, Any]:
         subject = state.subjects.get(int(subject_id)) if subject_id.isdigit() else None
         if subject is None:
             raise WbError(400, "InvalidSubject", "Invalid subject id")
@@ -253,48 +152,16 @@ def router(shop: Shop) -> APIRouter:
             [{**c, "subjectName": subject.name, "subjectID": subject.subject_id} for c in subject.charcs]
         )
 
-    @api.post("/content/v2/get/cards/list")
+
+def _card_reads(api: APIRouter, state: ShopState) -> None:
+    """The cards list and the list of cards that failed."""
+
+    @route(api, ep.CARDS_LIST)
     async def cards_list(request: Request) -> dict[str, Any]:
         process_card_batches(state)
-        body = await json_body(request)
-        settings = body.get("settings") if isinstance(body, dict) else None
-        if not isinstance(settings, dict):
-            raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
-        cursor = settings.get("cursor") or {}
-        flt = settings.get("filter") or {}
-        sort = settings.get("sort") or {}
-        if not isinstance(cursor, dict) or not isinstance(flt, dict) or not isinstance(sort, dict):
-            raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
-        limit = cursor.get("limit", 100)
-        if not isinstance(limit, int) or not 1 <= limit <= 100:
-            raise WbError(400, "InvalidRequestFormatContent", "Invalid request format: limit must be 1..100")
-        after_time = _parse_cursor_time(cursor.get("updatedAt"))
-        after_nm = cursor.get("nmID")
-        if after_nm is not None and not isinstance(after_nm, int):
-            raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
-        ascending = bool(sort.get("ascending", False))
-        text = str(flt.get("textSearch") or "").lower()
-        mark = (after_time, after_nm) if after_time is not None and after_nm is not None else None
-        page: list[Card] = []
-        for card in state.cards_after(mark, ascending):
-            if text and not (
-                text in card.vendor_code.lower()
-                or text == str(card.nm_id)
-                or any(text == sku for s in card.sizes for sku in s.skus)
-            ):
-                continue
-            if _matches(card, flt):
-                page.append(card)
-                if len(page) == limit:
-                    break
-        last = page[-1] if page else None
-        reply_cursor: dict[str, Any] = {"total": len(page)}
-        if last is not None:
-            reply_cursor["updatedAt"] = last.as_json()["updatedAt"]
-            reply_cursor["nmID"] = last.nm_id
-        return {"cards": [c.as_json() for c in page], "cursor": reply_cursor}
+        return _cards_page(state, await json_body(request))
 
-    @api.post("/content/v2/cards/error/list")
+    @route(api, ep.CARDS_ERRORS)
     async def error_list(request: Request) -> dict[str, Any]:
         process_card_batches(state)
         groups: dict[str, dict[str, Any]] = {}
@@ -315,7 +182,11 @@ def router(shop: Shop) -> APIRouter:
         }
         return _ok({"items": list(groups.values()), "cursor": cursor})
 
-    @api.post("/content/v2/cards/upload")
+
+def _card_writes(api: APIRouter, state: ShopState) -> None:
+    """Card upload and update (moderated later) and barcode generation."""
+
+    @route(api, ep.CARDS_UPLOAD)
     async def upload(request: Request) -> dict[str, Any]:
         body = await json_body(request)
         if not isinstance(body, list) or not body:
@@ -339,7 +210,7 @@ def router(shop: Shop) -> APIRouter:
         state.card_batches.append(CardBatch(str(uuid.uuid4()), time.monotonic() + state.card_delay, variants))
         return {"data": None, "error": False, "errorText": "", "additionalErrors": {}}
 
-    @api.post("/content/v2/cards/update")
+    @route(api, ep.CARDS_UPDATE)
     async def update(request: Request) -> dict[str, Any]:
         body = await json_body(request)
         if not isinstance(body, list) or not body or len(body) > MAX_UPDATE:
@@ -348,24 +219,10 @@ def router(shop: Shop) -> APIRouter:
             if not isinstance(card, dict) or not isinstance(card.get("nmID"), int):
                 raise WbError(400, "InvalidRequestFormatContent", "Invalid request format")
             _check_variant(0, card)
-        batch = str(uuid.uuid4())
-        for card in body:
-            errors = update_card(state, card)
-            if errors:
-                found = state.cards.get(card["nmID"])
-                state.card_errors.append(
-                    CardError(
-                        batch,
-                        str(card.get("vendorCode") or ""),
-                        found.subject_id if found else 0,
-                        found.subject_name if found else "",
-                        errors,
-                        now_utc(),
-                    )
-                )
+        update_cards(state, body)
         return {"data": None, "error": False, "errorText": "", "additionalErrors": {}}
 
-    @api.post("/content/v2/barcodes")
+    @route(api, ep.BARCODES)
     async def barcodes(request: Request) -> dict[str, Any]:
         body = await json_body(request)
         count = body.get("count") if isinstance(body, dict) else None
@@ -374,4 +231,9 @@ def router(shop: Shop) -> APIRouter:
         made = [f"20{state.next_id(40_000_000_000):011d}" for _ in range(count)]
         return {"data": made, "error": False, "errorText": "", "additionalErrors": ""}
 
+
+def router(shop: Shop) -> APIRouter:
+    api = APIRouter()
+    for add_routes in (_subject_routes, _card_reads, _card_writes):
+        add_routes(api, shop.state)
     return api

@@ -16,7 +16,9 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from marketbridge.channels.wildberries import endpoints as ep
 from marketbridge.sandbox.common.documents import png_label, svg_label, zpl_label
+from marketbridge.sandbox.wildberries.endpoints import OrderId, SupplyId, route
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.shop import Shop, int_list, json_body, query_int
 from marketbridge.sandbox.wildberries.state import Order, ShopState, Supply, now_utc
@@ -99,11 +101,10 @@ def add_to_supply(state: ShopState, supply: Supply, order: Order) -> bool:
     return True
 
 
-def router(shop: Shop) -> APIRouter:
-    api = APIRouter()
-    state = shop.state
+def _task_reads(api: APIRouter, state: ShopState) -> None:
+    """Assembly task lists, statuses and metadata."""
 
-    @api.get("/api/v3/orders/new")
+    @route(api, ep.ORDERS_NEW)
     def new_orders() -> dict[str, Any]:
         rows = [
             {
@@ -118,7 +119,7 @@ def router(shop: Shop) -> APIRouter:
         ]
         return {"orders": rows}
 
-    @api.get("/api/v3/orders")
+    @route(api, ep.ORDERS)
     def orders(request: Request) -> dict[str, Any]:
         limit = query_int(request, "limit", low=1, high=MAX_PAGE)
         after = query_int(request, "next", low=0)
@@ -137,7 +138,7 @@ def router(shop: Shop) -> APIRouter:
         )[:limit]
         return {"next": picked[-1].id if picked else after, "orders": [o.as_json() for o in picked]}
 
-    @api.post("/api/v3/orders/status")
+    @route(api, ep.ORDERS_STATUS)
     async def statuses(request: Request) -> dict[str, Any]:
         ids = int_list(await json_body(request), "orders", high=MAX_PAGE)
         rows = [
@@ -151,8 +152,17 @@ def router(shop: Shop) -> APIRouter:
         ]
         return {"orders": rows}
 
-    @api.patch("/api/v3/orders/{order_id}/cancel")
-    def cancel(order_id: str) -> Response:
+    @route(api, ep.ORDERS_META)
+    async def orders_meta(request: Request) -> dict[str, Any]:
+        ids = int_list(await json_body(request), "orders", high=MAX_PAGE)
+        return {"orders": [{"id": i, "meta": state.orders[i].meta_json()} for i in ids if i in state.orders]}
+
+
+def _task_changes(api: APIRouter, state: ShopState) -> None:
+    """Cancelling a task, its marking codes and its stickers."""
+
+    @route(api, ep.ORDER_CANCEL)
+    def cancel(order_id: OrderId) -> Response:
         order = _order(state, order_id)
         if order.supplier_status not in ("new", "confirm") or order.wb_status != "waiting":
             raise WbError(409, "StatusMismatch", "Несоответствие статусов, проверьте их правильность")
@@ -161,8 +171,8 @@ def router(shop: Shop) -> APIRouter:
         order.updated_at = now_utc()
         return Response(status_code=204)
 
-    @api.put("/api/v3/orders/{order_id}/meta/sgtin")
-    async def set_sgtins(order_id: str, request: Request) -> Response:
+    @route(api, ep.ORDER_SGTIN)
+    async def set_sgtins(order_id: OrderId, request: Request) -> Response:
         order = _order(state, order_id)
         body = await json_body(request)
         codes = body.get("sgtins") if isinstance(body, dict) else None
@@ -182,12 +192,7 @@ def router(shop: Shop) -> APIRouter:
         order.updated_at = now_utc()
         return Response(status_code=204)
 
-    @api.post("/api/marketplace/v3/orders/meta")
-    async def orders_meta(request: Request) -> dict[str, Any]:
-        ids = int_list(await json_body(request), "orders", high=MAX_PAGE)
-        return {"orders": [{"id": i, "meta": state.orders[i].meta_json()} for i in ids if i in state.orders]}
-
-    @api.post("/api/v3/orders/stickers")
+    @route(api, ep.STICKERS)
     async def stickers(request: Request) -> dict[str, Any]:
         kind, size = _sticker_params(request)
         ids = int_list(await json_body(request), "orders", high=100)
@@ -211,7 +216,11 @@ def router(shop: Shop) -> APIRouter:
             )
         return {"stickers": out}
 
-    @api.post("/api/v3/supplies", status_code=201)
+
+def _supply_reads(api: APIRouter, state: ShopState) -> None:
+    """Creating, reading and deleting supplies."""
+
+    @route(api, ep.SUPPLY_CREATE, status_code=201)
     async def create_supply(request: Request) -> dict[str, Any]:
         body = await json_body(request)
         name = body.get("name") if isinstance(body, dict) else None
@@ -221,7 +230,7 @@ def router(shop: Shop) -> APIRouter:
         state.supplies[supply_id] = Supply(supply_id, name, now_utc())
         return {"id": supply_id}
 
-    @api.get("/api/v3/supplies")
+    @route(api, ep.SUPPLIES)
     def supplies(request: Request) -> dict[str, Any]:
         limit = query_int(request, "limit", low=1, high=MAX_PAGE)
         after = query_int(request, "next", low=0)
@@ -229,17 +238,30 @@ def router(shop: Shop) -> APIRouter:
         page = ordered[after : after + limit]
         return {"next": after + len(page), "supplies": [s.as_json() for s in page]}
 
-    @api.get("/api/v3/supplies/{supply_id}")
-    def supply(supply_id: str) -> dict[str, Any]:
+    @route(api, ep.SUPPLY)
+    def supply(supply_id: SupplyId) -> dict[str, Any]:
         return _supply(state, supply_id).as_json()
 
-    @api.delete("/api/v3/supplies/{supply_id}")
-    def delete_supply(supply_id: str) -> Response:
+    @route(api, ep.SUPPLY_DELETE)
+    def delete_supply(supply_id: SupplyId) -> Response:
         found = _supply(state, supply_id)
         if found.done or found.order_ids:
             raise WbError(409, "SupplyHasOrders", "Поставка содержит сборочные задания или уже передана")
         del state.supplies[supply_id]
         return Response(status_code=204)
+
+    @route(api, ep.SUPPLY_ORDER_IDS)
+    def order_ids(supply_id: SupplyId) -> dict[str, Any]:
+        return {"orderIds": list(_supply(state, supply_id).order_ids)}
+
+    @route(api, ep.SUPPLY_ORDERS)
+    def supply_orders(supply_id: SupplyId) -> dict[str, Any]:
+        found = _supply(state, supply_id)
+        return {"orders": [state.orders[i].as_json() for i in found.order_ids if i in state.orders]}
+
+
+def _supply_changes(api: APIRouter, state: ShopState) -> None:
+    """Tasks into supplies, delivery and the supply QR code."""
 
     def _add(supply_id: str, order_ids: list[int]) -> Response:
         found = _supply(state, supply_id)
@@ -252,26 +274,17 @@ def router(shop: Shop) -> APIRouter:
                 raise WbError(409, "FailedToAddSupplyOrder", _FAILED_ADD)
         return Response(status_code=204)
 
-    @api.patch("/api/marketplace/v3/supplies/{supply_id}/orders")
-    async def add_orders(supply_id: str, request: Request) -> Response:
+    @route(api, ep.SUPPLY_ADD)
+    async def add_orders(supply_id: SupplyId, request: Request) -> Response:
         ids = int_list(await json_body(request), "orders", high=100, code="IncorrectParameter")
         return _add(supply_id, ids)
 
-    @api.patch("/api/v3/supplies/{supply_id}/orders/{order_id}")
-    def add_order(supply_id: str, order_id: str) -> Response:
+    @route(api, ep.SUPPLY_ADD_ONE)
+    def add_order(supply_id: SupplyId, order_id: OrderId) -> Response:
         return _add(supply_id, [_order(state, order_id).id])
 
-    @api.get("/api/marketplace/v3/supplies/{supply_id}/order-ids")
-    def order_ids(supply_id: str) -> dict[str, Any]:
-        return {"orderIds": list(_supply(state, supply_id).order_ids)}
-
-    @api.get("/api/v3/supplies/{supply_id}/orders")
-    def supply_orders(supply_id: str) -> dict[str, Any]:
-        found = _supply(state, supply_id)
-        return {"orders": [state.orders[i].as_json() for i in found.order_ids if i in state.orders]}
-
-    @api.patch("/api/v3/supplies/{supply_id}/deliver")
-    def deliver(supply_id: str) -> Response:
+    @route(api, ep.SUPPLY_DELIVER)
+    def deliver(supply_id: SupplyId) -> Response:
         found = _supply(state, supply_id)
         if found.done:
             raise WbError(409, "SupplyNotOpen", "Поставка уже передана в доставку")
@@ -289,8 +302,8 @@ def router(shop: Shop) -> APIRouter:
             order.updated_at = now_utc()
         return Response(status_code=204)
 
-    @api.get("/api/v3/supplies/{supply_id}/barcode")
-    def supply_barcode(supply_id: str, request: Request) -> Any:
+    @route(api, ep.SUPPLY_BARCODE)
+    def supply_barcode(supply_id: SupplyId, request: Request) -> Any:
         kind, size = _sticker_params(request)
         found = _supply(state, supply_id)
         if not found.done:
@@ -300,4 +313,9 @@ def router(shop: Shop) -> APIRouter:
         lines = [found.id, found.name, f"{len(found.order_ids)} tasks"]
         return {"barcode": found.id, "file": render(lines, kind, size)}
 
+
+def router(shop: Shop) -> APIRouter:
+    api = APIRouter()
+    for add_routes in (_task_reads, _task_changes, _supply_reads, _supply_changes):
+        add_routes(api, shop.state)
     return api

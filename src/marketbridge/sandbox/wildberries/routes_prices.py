@@ -17,6 +17,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from marketbridge.channels.wildberries import endpoints as ep
+from marketbridge.sandbox.wildberries.endpoints import route
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.shop import Shop, json_body, query_int
 from marketbridge.sandbox.wildberries.state import Card, PriceGood, PriceTask, ShopState, iso_seconds, now_utc
@@ -144,9 +146,8 @@ def _history_good(state: ShopState, good: PriceGood) -> dict[str, Any]:
     }
 
 
-def router(shop: Shop) -> APIRouter:
-    api = APIRouter()
-    state = shop.state
+def _upload_routes(api: APIRouter, state: ShopState) -> None:
+    """Price and discount upload tasks, per good and per size."""
 
     async def _upload(request: Request, by_size: bool) -> Any:
         body = await json_body(request)
@@ -184,13 +185,17 @@ def router(shop: Shop) -> APIRouter:
         )
         return _ok({"id": task_id, "alreadyExists": False})
 
-    @api.post("/api/v2/upload/task")
+    @route(api, ep.PRICE_TASK)
     async def upload_goods(request: Request) -> Any:
         return await _upload(request, by_size=False)
 
-    @api.post("/api/v2/upload/task/size")
+    @route(api, ep.PRICE_TASK_SIZE)
     async def upload_sizes(request: Request) -> Any:
         return await _upload(request, by_size=True)
+
+
+def _task_routes(api: APIRouter, state: ShopState) -> None:
+    """Upload tasks and their goods, processed (history) or waiting (buffer)."""
 
     def _task(request: Request, processed: bool) -> PriceTask:
         process_price_tasks(state)
@@ -210,11 +215,11 @@ def router(shop: Shop) -> APIRouter:
             "successGoodsNumber": sum(1 for g in task.goods if g.status == 2),
         }
 
-    @api.get("/api/v2/history/tasks")
+    @route(api, ep.PRICE_HISTORY)
     def history_task(request: Request) -> Any:
         return _ok(_meta(_task(request, processed=True)))
 
-    @api.get("/api/v2/buffer/tasks")
+    @route(api, ep.PRICE_BUFFER)
     def buffer_task(request: Request) -> Any:
         return _ok(_meta(_task(request, processed=False)))
 
@@ -226,36 +231,41 @@ def router(shop: Shop) -> APIRouter:
         key = "historyGoods" if processed else "bufferGoods"
         return _ok({"uploadID": task.id, key: rows})
 
-    @api.get("/api/v2/history/goods/task")
+    @route(api, ep.PRICE_HISTORY_GOODS)
     def history_goods(request: Request) -> Any:
         return _goods(request, processed=True)
 
-    @api.get("/api/v2/buffer/goods/task")
+    @route(api, ep.PRICE_BUFFER_GOODS)
     def buffer_goods(request: Request) -> Any:
         return _goods(request, processed=False)
 
-    def _good_json(card: Card) -> dict[str, Any]:
-        return {
-            "nmID": card.nm_id,
-            "vendorCode": card.vendor_code,
-            "sizes": [
-                {
-                    "sizeID": s.chrt_id,
-                    "price": s.price,
-                    "discountedPrice": _final(s.price, card.discount),
-                    "clubDiscountedPrice": _final(s.price, card.discount),
-                    "techSizeName": s.tech_size,
-                }
-                for s in card.sizes
-            ],
-            "currencyIsoCode4217": "RUB",
-            "discount": card.discount,
-            "clubDiscount": 0,
-            "editableSizePrice": card.editable_size_price,
-            "isBadTurnover": False,
-        }
 
-    @api.get("/api/v2/list/goods/filter")
+def _good_json(card: Card) -> dict[str, Any]:
+    return {
+        "nmID": card.nm_id,
+        "vendorCode": card.vendor_code,
+        "sizes": [
+            {
+                "sizeID": s.chrt_id,
+                "price": s.price,
+                "discountedPrice": _final(s.price, card.discount),
+                "clubDiscountedPrice": _final(s.price, card.discount),
+                "techSizeName": s.tech_size,
+            }
+            for s in card.sizes
+        ],
+        "currencyIsoCode4217": "RUB",
+        "discount": card.discount,
+        "clubDiscount": 0,
+        "editableSizePrice": card.editable_size_price,
+        "isBadTurnover": False,
+    }
+
+
+def _goods_routes(api: APIRouter, state: ShopState) -> None:
+    """Goods with their prices and sizes."""
+
+    @route(api, ep.GOODS)
     def goods_filter(request: Request) -> Any:
         process_price_tasks(state)
         limit = query_int(request, "limit", low=1, high=1000)
@@ -266,7 +276,7 @@ def router(shop: Shop) -> APIRouter:
             cards = [c for c in cards if str(c.nm_id) == nm_filter]
         return _ok({"listGoods": [_good_json(c) for c in cards[offset : offset + limit]]})
 
-    @api.get("/api/v2/list/goods/size/nm")
+    @route(api, ep.GOODS_SIZES)
     def goods_sizes(request: Request) -> Any:
         process_price_tasks(state)
         nm_id = query_int(request, "nmID", low=1)
@@ -293,4 +303,9 @@ def router(shop: Shop) -> APIRouter:
         ]
         return _ok({"listGoods": rows})
 
+
+def router(shop: Shop) -> APIRouter:
+    api = APIRouter()
+    for add_routes in (_upload_routes, _task_routes, _goods_routes):
+        add_routes(api, shop.state)
     return api

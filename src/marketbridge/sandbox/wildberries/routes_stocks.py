@@ -13,6 +13,8 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from marketbridge.channels.wildberries import endpoints as ep
+from marketbridge.sandbox.wildberries.endpoints import WarehouseId, route
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.shop import Shop, json_body
 from marketbridge.sandbox.wildberries.state import ShopState
@@ -58,20 +60,19 @@ def _items(body: Any, key: str = "stocks") -> list[dict[str, Any]]:
     return rows
 
 
-def router(shop: Shop) -> APIRouter:
-    api = APIRouter()
-    state = shop.state
+def _warehouse_routes(api: APIRouter, state: ShopState) -> None:
+    """Seller warehouses, WB offices and the stock update."""
 
-    @api.get("/api/v3/warehouses")
+    @route(api, ep.WAREHOUSES)
     def warehouses() -> list[dict[str, Any]]:
         return [w.as_json() for w in state.warehouses.values()]
 
-    @api.get("/api/v3/offices")
+    @route(api, ep.OFFICES)
     def offices() -> list[dict[str, Any]]:
         return state.offices
 
-    @api.put("/api/v3/stocks/{warehouse_id}")
-    async def put_stocks(warehouse_id: str, request: Request) -> Response:
+    @route(api, ep.STOCKS_PUT)
+    async def put_stocks(warehouse_id: WarehouseId, request: Request) -> Response:
         warehouse = _warehouse(state, warehouse_id)
         rows = _items(await json_body(request))
         not_found: list[dict[str, Any]] = []
@@ -99,8 +100,12 @@ def router(shop: Shop) -> APIRouter:
             state.stocks[(warehouse, chrt)] = amount
         return Response(status_code=204)
 
-    @api.post("/api/v3/stocks/{warehouse_id}")
-    async def get_stocks(warehouse_id: str, request: Request) -> dict[str, Any]:
+
+def _stock_routes(api: APIRouter, state: ShopState) -> None:
+    """Reading and deleting stocks."""
+
+    @route(api, ep.STOCKS_GET)
+    async def get_stocks(warehouse_id: WarehouseId, request: Request) -> dict[str, Any]:
         warehouse = _warehouse(state, warehouse_id)
         body = await json_body(request)
         if not isinstance(body, dict):
@@ -123,8 +128,8 @@ def router(shop: Shop) -> APIRouter:
                 out.append({"chrtId": chrt, "sku": sku, "amount": state.stocks.get((warehouse, chrt), 0)})
         return {"stocks": out}
 
-    @api.delete("/api/v3/stocks/{warehouse_id}")
-    async def delete_stocks(warehouse_id: str, request: Request) -> Response:
+    @route(api, ep.STOCKS_DELETE)
+    async def delete_stocks(warehouse_id: WarehouseId, request: Request) -> Response:
         warehouse = _warehouse(state, warehouse_id)
         body = await json_body(request)
         chrts = body.get("chrtIds") or [] if isinstance(body, dict) else []
@@ -138,4 +143,9 @@ def router(shop: Shop) -> APIRouter:
             state.stocks.pop((warehouse, chrt), None)
         return Response(status_code=204)
 
+
+def router(shop: Shop) -> APIRouter:
+    api = APIRouter()
+    for add_routes in (_warehouse_routes, _stock_routes):
+        add_routes(api, shop.state)
     return api
