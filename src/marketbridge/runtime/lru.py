@@ -36,7 +36,7 @@ class LruDict(MutableMapping[K, V]):
         del self._items[key]
 
     def __iter__(self) -> Iterator[K]:
-        return iter(self._items)
+        return iter(list(self._items))  # a snapshot: reading an entry while iterating reorders it
 
     def __len__(self) -> int:
         return len(self._items)
