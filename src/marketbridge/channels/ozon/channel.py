@@ -8,15 +8,19 @@ whose status changed in it), so every posting created or changed is seen in ever
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from marketbridge.channels.errors import BadResponse, ChannelError, NotSupported, RequestRejected
-from marketbridge.channels.ozon import client as api
+from marketbridge.channels.batching import batched, send_batches
+from marketbridge.channels.endpoints import Endpoint
+from marketbridge.channels.errors import BadResponse, NotSupported, RequestRejected
+from marketbridge.channels.ozon import endpoints as api
 from marketbridge.channels.ozon import fulfilment, mapping
-from marketbridge.channels.ozon.client import OzonApi
+from marketbridge.channels.ozon.client import DEFAULT_BASE_URL, OzonApi
 from marketbridge.channels.ozon.push import handle_push
+from marketbridge.channels.paging import Page, paginate, token_page
 from marketbridge.channels.roles import (
     CardDraft,
     CardResult,
@@ -80,19 +84,6 @@ def _item_results(
     return out
 
 
-def _failed(keys: Sequence[str], error: ChannelError) -> list[ItemResult]:
-    return [
-        ItemResult(
-            key=k,
-            ok=False,
-            code=error.code or type(error).__name__,
-            message=str(error),
-            retryable=error.retryable,
-        )
-        for k in keys
-    ]
-
-
 class OzonChannel:
     kind = "ozon"
     # roles' facts (see channels/roles): a posting per box, handed over by an act
@@ -103,7 +94,7 @@ class OzonChannel:
     catalog_offers_per_second = 0.0  # the read limits are far above what a hub needs
 
     def __init__(self, config: ConnectionConfig, limiter: Limiter) -> None:
-        base = config.base_urls.get("default") or api.DEFAULT_BASE_URL
+        base = config.base_urls.get("default") or DEFAULT_BASE_URL
         self.config = config
         self.api = OzonApi(
             config.connection_id,
@@ -128,8 +119,7 @@ class OzonChannel:
     # --- catalog ---------------------------------------------------------------------------
 
     async def _product_ids(self) -> AsyncIterator[list[int]]:
-        last_id = ""
-        while True:
+        async def fetch(last_id: Hashable) -> Page[int]:
             answer = await self.api.call(
                 api.PRODUCT_LIST,
                 {"filter": {"visibility": "ALL"}, "last_id": last_id, "limit": api.PAGE_SIZE},
@@ -137,18 +127,15 @@ class OzonChannel:
             result = mapping.obj(answer.get("result"), "product list result")
             page = mapping.items(result.get("items"), "product list items")
             ids = [int(mapping.text(p, "product_id", "a product list item")) for p in page]
-            if ids:
-                yield ids
-            next_id = str(result.get("last_id") or "")
-            if len(page) < api.PAGE_SIZE or not next_id or next_id == last_id:
-                return
-            last_id = next_id
+            return token_page(ids, str(result.get("last_id") or ""), has_next=len(page) >= api.PAGE_SIZE)
+
+        async for ids in paginate(fetch, "", what="ozon product list"):
+            yield ids
 
     async def _infos(self, product_ids: Sequence[int]) -> list[Mapping[str, Any]]:
         out: list[Mapping[str, Any]] = []
-        for start in range(0, len(product_ids), api.MAX_INFO_IDS):
-            chunk = [str(i) for i in product_ids[start : start + api.MAX_INFO_IDS]]
-            answer = await self.api.call(api.PRODUCT_INFO, {"product_id": chunk})
+        for chunk in batched(product_ids, api.MAX_INFO_IDS):
+            answer = await self.api.call(api.PRODUCT_INFO, {"product_id": [str(i) for i in chunk]})
             out.extend(mapping.items(answer.get("items"), "product info items"))
         return out
 
@@ -159,12 +146,14 @@ class OzonChannel:
                 yield offers
 
     async def iter_prices(self) -> AsyncIterator[list[RemotePrice]]:
-        cursor = ""
-        while True:
+        async def fetch(cursor: Hashable) -> Page[Mapping[str, Any]]:
             answer = await self.api.call(
                 api.PRICE_INFO, {"filter": {"visibility": "ALL"}, "cursor": cursor, "limit": api.PAGE_SIZE}
             )
             page = mapping.items(answer.get("items"), "price items")
+            return token_page(page, str(answer.get("cursor") or ""), has_next=len(page) >= api.PAGE_SIZE)
+
+        async for page in paginate(fetch, "", what="ozon prices"):
             ids = [int(mapping.text(p, "product_id", "a price item")) for p in page]
             skus = {str(i.get("id")): str(i.get("sku")) for i in await self._infos(ids) if i.get("sku")}
             prices = [
@@ -174,46 +163,36 @@ class OzonChannel:
             ]
             if prices:
                 yield prices
-            next_cursor = str(answer.get("cursor") or "")
-            if len(page) < api.PAGE_SIZE or not next_cursor or next_cursor == cursor:
-                return
-            cursor = next_cursor
 
     async def _push_batches(
         self,
-        method: api.Method,
+        endpoint: Endpoint,
         field: str,
         size: int,
         entries: Sequence[tuple[str, dict[str, Any] | None]],
         match: tuple[str, ...],
     ) -> list[ItemResult]:
         """Send (key, item) pairs in batches of `size`; an item of None is refused locally."""
-        out: list[ItemResult] = []
-        for start in range(0, len(entries), size):
-            chunk = entries[start : start + size]
-            sent = [(k, item) for k, item in chunk if item is not None]
-            results: dict[int, ItemResult] = {}
-            if sent:
-                keys = [k for k, _ in sent]
-                try:
-                    answer = await self.api.call(method, {field: [item for _, item in sent]})
-                    got = _item_results(keys, [item for _, item in sent], answer, match)
-                except ChannelError as exc:
-                    got = _failed(keys, exc)
-                results = {id(item): r for (_, item), r in zip(sent, got, strict=True)}
-            for key, item in chunk:
-                if item is None:
-                    out.append(ItemResult(key=key, ok=False, code="invalid", message="not a valid Ozon item"))
-                else:
-                    out.append(results[id(item)])
-        return out
+
+        async def send(batch: Sequence[tuple[str, dict[str, Any]]]) -> list[ItemResult]:
+            items = [item for _, item in batch]
+            answer = await self.api.call(endpoint, {field: items})
+            return _item_results([k for k, _ in batch], items, answer, match)
+
+        valid = [(k, item) for k, item in entries if item is not None]
+        sent = iter(await send_batches(valid, size, lambda entry: entry[0], send))
+        return [
+            next(sent)
+            if item is not None
+            else ItemResult(key=key, ok=False, code="invalid", message="not a valid Ozon item")
+            for key, item in entries
+        ]
 
     async def _products_by_sku(self, skus: Sequence[str]) -> dict[str, int]:
         """sku -> product_id (Ozon's stock method wants both article and product id); cached for good."""
         wanted = sorted({s for s in skus if s.isdigit() and s not in self._product_of})
-        for start in range(0, len(wanted), api.MAX_INFO_IDS):
-            chunk = wanted[start : start + api.MAX_INFO_IDS]
-            answer = await self.api.call(api.PRODUCT_INFO, {"sku": chunk})
+        for chunk in batched(wanted, api.MAX_INFO_IDS):
+            answer = await self.api.call(api.PRODUCT_INFO, {"sku": list(chunk)})
             for info in mapping.items(answer.get("items"), "product info items"):
                 sku, pid = info.get("sku"), info.get("id")
                 if isinstance(pid, int) and not isinstance(pid, bool) and sku:
@@ -308,9 +287,8 @@ class OzonChannel:
         if cached is not None:
             return dict(cached)
         category, type_id = mapping.split_category(category_id)
-        values: dict[str, int] = {}
-        last = 0
-        while True:
+
+        async def fetch(last: Hashable) -> Page[tuple[str, int]]:
             answer = await self.api.call(
                 api.ATTRIBUTE_VALUES,
                 {
@@ -322,21 +300,24 @@ class OzonChannel:
                     "limit": api.VALUES_PAGE,
                 },
             )
-            page = mapping.items(answer.get("result"), "attribute values")
-            for v in page:
-                vid = v.get("id")
-                if isinstance(vid, int) and not isinstance(vid, bool):
-                    values[str(v.get("value"))] = vid
-                    last = max(last, vid)
-            if not answer.get("has_next") or not page:
-                break
+            page = [
+                (str(v.get("value")), v["id"])
+                for v in mapping.items(answer.get("result"), "attribute values")
+                if isinstance(v.get("id"), int) and not isinstance(v.get("id"), bool)
+            ]
+            return token_page(
+                page, max((vid for _, vid in page), default=0), has_next=bool(answer.get("has_next"))
+            )
+
+        values: dict[str, int] = {}
+        async for page in paginate(fetch, 0, what="ozon attribute values"):
+            values.update(page)
         self._cache[key] = (time.monotonic(), values)
         return dict(values)
 
     async def export_cards(self, cards: Sequence[CardDraft]) -> str:
         task_ids = []
-        for start in range(0, len(cards), api.MAX_CARD_BATCH):
-            chunk = cards[start : start + api.MAX_CARD_BATCH]
+        for chunk in batched(cards, api.MAX_CARD_BATCH):
             payload = []
             for card in chunk:
                 try:
@@ -344,7 +325,7 @@ class OzonChannel:
                     payload.append(mapping.card_item(card, dictionaries))
                 except ValueError as exc:
                     raise RequestRejected(f"ozon: card {card.offer_code}: {exc}") from exc
-            answer = await self.api.call(api.CARD_IMPORT, {"items": payload}, idempotent=False)
+            answer = await self.api.call(api.CARD_IMPORT, {"items": payload})
             result = mapping.obj(answer.get("result"), "import result")
             task_ids.append(mapping.text(result, "task_id", "the import result"))
         return ",".join(task_ids)
@@ -397,30 +378,28 @@ class OzonChannel:
             "last_changed_status_date": {"from": _iso(since), "to": _iso(until)},
         }
         for flt in (created, changed):
-            cursor = ""
-            while True:
-                answer = await self.api.call(
-                    api.POSTING_LIST,
-                    {
-                        "filter": flt,
-                        "limit": api.PAGE_SIZE,
-                        "cursor": cursor,
-                        "sort_dir": "asc",
-                        "with": {"analytics_data": True},
-                    },
-                )
+            async for orders in paginate(partial(self._postings, flt), "", what="ozon postings"):
                 page = []
-                for posting in mapping.items(answer.get("postings"), "postings"):
-                    order = mapping.order(posting)
+                for order in orders:
                     if order.external_id not in seen:
                         seen.add(order.external_id)
                         page.append(order)
                 if page:
                     yield page
-                next_cursor = str(answer.get("cursor") or "")
-                if not answer.get("has_next") or not next_cursor or next_cursor == cursor:
-                    break
-                cursor = next_cursor
+
+    async def _postings(self, flt: Mapping[str, Any], cursor: Hashable) -> Page[RemoteOrder]:
+        answer = await self.api.call(
+            api.POSTING_LIST,
+            {
+                "filter": flt,
+                "limit": api.PAGE_SIZE,
+                "cursor": cursor,
+                "sort_dir": "asc",
+                "with": {"analytics_data": True},
+            },
+        )
+        orders = [mapping.order(p) for p in mapping.items(answer.get("postings"), "postings")]
+        return token_page(orders, str(answer.get("cursor") or ""), has_next=bool(answer.get("has_next")))
 
     async def get_order(self, external_id: str) -> RemoteOrder:
         answer = await self.api.call(
@@ -449,14 +428,14 @@ class OzonChannel:
                 "cancel_reason_id": 402,
                 "cancel_reason_message": reason or "cancelled by the seller",
             }
-        answer = await self.api.call(api.CANCEL, body, idempotent=False)
+        answer = await self.api.call(api.CANCEL, body)
         if answer.get("result") is not True:
             raise BadResponse(f"ozon: cancel of {external_id} answered {str(answer)[:200]}")
 
     async def iter_returns(self, since: datetime) -> AsyncIterator[list[RemoteReturn]]:
-        last_id = 0
         until = datetime.now(UTC) + timedelta(minutes=5)
-        while True:
+
+        async def fetch(last_id: Hashable) -> Page[RemoteReturn]:
             answer = await self.api.call(
                 api.RETURNS,
                 {
@@ -466,11 +445,11 @@ class OzonChannel:
                 },
             )
             page = [mapping.return_item(r) for r in mapping.items(answer.get("returns"), "returns")]
-            if page:
-                yield page
-            if not answer.get("has_next") or not page:
-                return
-            last_id = max(int(r.external_id) for r in page if r.external_id.isdigit())
+            last = max((int(r.external_id) for r in page if r.external_id.isdigit()), default=0)
+            return token_page(page, last, has_next=bool(answer.get("has_next")))
+
+        async for page in paginate(fetch, 0, what="ozon returns"):
+            yield page
 
     def handle_push(self, headers: Mapping[str, str], body: bytes) -> PushReply:
         return handle_push(headers, body)

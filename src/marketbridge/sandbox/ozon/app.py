@@ -2,8 +2,8 @@
 
 Every marketplace request passes, in order: the journal (method, path, JSON body), the
 credentials check (Client-Id + Api-Key, answered as the live API answers), the rate limits
-(50 requests/s per Client-Id, 80/min for /v2/products/stocks; 429 with Ozon's body), and the
-fault injection. Unknown paths answer 404 in Ozon's error shape; a crash answers 500 in it.
+of the connector's declaration (`channels/ozon/endpoints.py`: the global budget per Client-Id
+and the method's own group; 429 with Ozon's body), and the fault injection. Unknown paths answer 404 in Ozon's error shape; a crash answers 500 in it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from marketbridge.channels.ozon.endpoints import SANDBOX_API
 from marketbridge.sandbox.common.control import control_router
 from marketbridge.sandbox.common.faults import fault_middleware
 from marketbridge.sandbox.ozon import errors
@@ -33,8 +34,6 @@ from marketbridge.sandbox.ozon.routes_documents import documents_router
 from marketbridge.sandbox.ozon.routes_postings import postings_router
 from marketbridge.sandbox.ozon.state import iso, now
 
-#: Method groups with their own server-side limit, beside the global one.
-METHOD_GROUPS = {"/v2/products/stocks": "stocks"}
 _OPEN_PATHS = ("/_sandbox", "/docs", "/openapi.json", "/redoc")
 
 
@@ -107,9 +106,10 @@ def create_app(
             return denied
         with backend.state.lock:
             backend.state.settle()
-        who = client_id
-        for group in ("global", METHOD_GROUPS.get(path)):
-            if group and backend.limits.take(group, who) is not None:
+        endpoint = SANDBOX_API.find(request.method, path)
+        group = endpoint.group if endpoint is not None else None
+        for limited in ("global", group if group != "global" else None):
+            if limited and backend.limits.take(limited, client_id) is not None:
                 return errors.for_status(429)
         return await faults(request, call_next)
 
