@@ -145,12 +145,14 @@ SANDBOX_API = ApiDeclaration.of(
     OZON_API.limits,
 )
 
-# --- batch and page sizes the methods take -------------------------------------------------
+# --- the most items one call of a method takes (the sandbox refuses more) -----------------
 MAX_STOCK_BATCH = 100
 MAX_PRICE_BATCH = 1000
 MAX_CARD_BATCH = 100
 MAX_INFO_IDS = 1000
 MAX_LABELS = 20
+
+# --- the page sizes the connector asks for (the most a page of each listing holds) ---------
 PAGE_SIZE = 1000
 RETURNS_PAGE = 500
 VALUES_PAGE = 2000

@@ -32,6 +32,7 @@ from marketbridge.sandbox.ozon.backend import OzonBackend
 from marketbridge.sandbox.ozon.routes_catalog import catalog_router
 from marketbridge.sandbox.ozon.routes_documents import documents_router
 from marketbridge.sandbox.ozon.routes_postings import postings_router
+from marketbridge.sandbox.ozon.routes_shipping import shipping_router
 from marketbridge.sandbox.ozon.state import iso, now
 
 _OPEN_PATHS = ("/_sandbox", "/docs", "/openapi.json", "/redoc")
@@ -137,6 +138,7 @@ def create_app(
 
     app.include_router(catalog_router(backend))
     app.include_router(postings_router(backend))
+    app.include_router(shipping_router(backend))
     app.include_router(documents_router(backend))
     app.include_router(control_router(backend))
     app.include_router(_ozon_control(backend))

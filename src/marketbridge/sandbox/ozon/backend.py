@@ -25,7 +25,8 @@ from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.ozon import catalog_data
-from marketbridge.sandbox.ozon.shop import BUYER_CANCEL_REASON, Shop
+from marketbridge.sandbox.ozon.shop import Shop
+from marketbridge.sandbox.ozon.shop_postings import BUYER_CANCEL_REASON
 from marketbridge.sandbox.ozon.state import (
     POSTING_STATUSES,
     Posting,
