@@ -211,6 +211,21 @@ def posting_json(p: Posting, state: ShopState, version: int = 3) -> dict[str, An
     return out
 
 
+def _statuses_json(product: Product) -> dict[str, Any]:
+    return {
+        "status": product.status,
+        "status_name": "Продаётся" if product.status == "price_sent" else "Не продаётся",
+        "status_description": "",
+        "status_failed": "" if product.status != "failed" else "failed_moderation",
+        "moderate_status": {"price_sent": "approved", "moderating": "moderating"}.get(
+            product.status, "declined"
+        ),
+        "status_tooltip": "",
+        "status_updated_at": iso(product.updated_at),
+        "is_created": product.status == "price_sent",
+    }
+
+
 def product_info_json(product: Product, state: ShopState) -> dict[str, Any]:
     """One item of /v3/product/info/list."""
     present = sum(product.stocks.values())
@@ -255,18 +270,7 @@ def product_info_json(product: Product, state: ShopState) -> dict[str, Any]:
                 "quant_code": "",
             }
         ],
-        "statuses": {
-            "status": product.status,
-            "status_name": "Продаётся" if product.status == "price_sent" else "Не продаётся",
-            "status_description": "",
-            "status_failed": "" if product.status != "failed" else "failed_moderation",
-            "moderate_status": {"price_sent": "approved", "moderating": "moderating"}.get(
-                product.status, "declined"
-            ),
-            "status_tooltip": "",
-            "status_updated_at": iso(product.updated_at),
-            "is_created": product.status == "price_sent",
-        },
+        "statuses": _statuses_json(product),
         "stocks": {
             "has_stock": present - reserved > 0,
             "stocks": [{"present": present, "reserved": reserved, "sku": product.sku, "source": "fbs"}],
