@@ -11,7 +11,7 @@ import pytest
 
 from marketbridge.channels.errors import AuthError, BadResponse, TransientError
 from marketbridge.channels.ozon import OzonChannel
-from marketbridge.channels.ozon import client as api
+from marketbridge.channels.ozon import endpoints as api
 from marketbridge.channels.roles import CardDraft, PushKind, StockPush
 from marketbridge.model import ListingStatus, OrderStatus
 from tests.ozon.conftest import PushReceiver, Sandbox, make_channel

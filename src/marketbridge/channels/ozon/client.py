@@ -1,19 +1,19 @@
-"""HTTP calls to the Ozon Seller API: auth headers, method versions and rate limits in one place.
+"""HTTP calls to the Ozon Seller API: auth headers, the sending limits and Ozon's error shape.
 
-Every method the connector calls is named here with the version it uses (the newest the
-documentation offers), its rate-limit group and its batch size. Every call also waits on the
-global budget of 50 requests per second per Client-Id. Ozon answers a wrong Api-Key with
-404 (code 5), so such answers are turned into AuthError here.
+The methods and Ozon's published limits are declared in `endpoints.py`; here every call goes
+out through `ApiClient.send` at a margin under those limits, and a call of a group with its
+own limit also waits on the global budget of the Client-Id. Ozon answers a wrong Api-Key
+with 404 (code 5), so such answers are turned into AuthError here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from marketbridge.channels.endpoints import Endpoint
 from marketbridge.channels.errors import (
     AuthError,
     BadResponse,
@@ -23,64 +23,35 @@ from marketbridge.channels.errors import (
     TransientError,
 )
 from marketbridge.channels.http import ApiClient, decode_json
+from marketbridge.channels.ozon.endpoints import OZON_API
 from marketbridge.runtime.ratelimit import Limiter, RateLimit
 
 DEFAULT_BASE_URL = "https://api-seller.ozon.ru"
 
-
-@dataclass(frozen=True)
-class Method:
-    path: str
-    group: str = "global"
-
-
-# --- the methods and their versions -------------------------------------------------
-WAREHOUSES = Method("/v1/warehouse/list")
-PRODUCT_LIST = Method("/v3/product/list")
-PRODUCT_INFO = Method("/v3/product/info/list")
-STOCKS = Method("/v2/products/stocks", "stocks")
-PRICES = Method("/v1/product/import/prices", "prices")
-PRICE_INFO = Method("/v5/product/info/prices")
-POSTING_LIST = Method("/v4/posting/fbs/list")
-POSTING_GET = Method("/v3/posting/fbs/get")
-SHIP = Method("/v4/posting/fbs/ship")
-EXEMPLAR_CREATE_OR_GET = Method("/v6/fbs/posting/product/exemplar/create-or-get")
-EXEMPLAR_SET = Method("/v6/fbs/posting/product/exemplar/set")
-EXEMPLAR_STATUS = Method("/v5/fbs/posting/product/exemplar/status")
-LABEL_CREATE = Method("/v3/posting/fbs/package-label/create")
-LABEL_GET = Method("/v2/posting/fbs/package-label/get")
-CARRIAGE_CREATE = Method("/v1/carriage/create")
-CARRIAGE_APPROVE = Method("/v1/carriage/approve")
-ACT_PDF = Method("/v2/posting/fbs/digital/act/get-pdf")
-CANCEL = Method("/v2/posting/fbs/cancel")
-RETURNS = Method("/v1/returns/list")
-CATEGORY_TREE = Method("/v1/description-category/tree")
-CATEGORY_ATTRIBUTES = Method("/v1/description-category/attribute")
-ATTRIBUTE_VALUES = Method("/v1/description-category/attribute/values")
-CARD_IMPORT = Method("/v3/product/import", "import")
-CARD_IMPORT_INFO = Method("/v1/product/import/info")
-
-# --- limits (per Client-Id) -----------------------------------------------------------
-#: 50 requests per second across all methods; kept a little under so that jitter on the
-#: way never makes the server see more.
-GLOBAL_LIMIT = RateLimit(count=45, per_seconds=1, burst=10)
-#: Per-group limits on top of the global one.
-LIMITS: dict[str, RateLimit] = {
-    "global": GLOBAL_LIMIT,
-    "stocks": RateLimit(count=78, per_seconds=60, burst=20),  # 80 requests/min per seller account
-    "prices": RateLimit(count=40, per_seconds=1, burst=10),
-    "import": RateLimit(count=40, per_seconds=1, burst=10),
+#: How far under each published limit the connector sends: (requests fewer per period, burst),
+#: so that jitter on the way never makes the server see more than Ozon allows.
+MARGINS: dict[str, tuple[float, int]] = {
+    "global": (5, 10),  # 45/s
+    "stocks": (2, 20),  # 78/min
+    "prices": (10, 10),  # 40/s
+    "import": (10, 10),  # 40/s
 }
 
-# --- batch sizes ------------------------------------------------------------------------
-MAX_STOCK_BATCH = 100
-MAX_PRICE_BATCH = 1000
-MAX_CARD_BATCH = 100
-MAX_INFO_IDS = 1000
-MAX_LABELS = 20
-PAGE_SIZE = 1000
-RETURNS_PAGE = 500
-VALUES_PAGE = 2000
+
+def sending_limits(published: Mapping[str, RateLimit]) -> dict[str, RateLimit]:
+    """What the connector's limiter enforces per group: each published figure less its margin."""
+    missing = set(published) - set(MARGINS)
+    if missing:
+        raise ValueError(f"ozon: no sending margin for {', '.join(sorted(missing))}")
+    return {
+        group: RateLimit(
+            count=limit.count - MARGINS[group][0], per_seconds=limit.per_seconds, burst=MARGINS[group][1]
+        )
+        for group, limit in published.items()
+    }
+
+
+LIMITS = sending_limits(OZON_API.limits)
 
 
 def parse_error(body: Any) -> tuple[str | None, str | None]:
@@ -119,43 +90,37 @@ class OzonApi:
             limiter=limiter,
             error_parser=parse_error,
             transport=transport,
+            limits=LIMITS,
         )
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def _send(self, method: Method, body: Mapping[str, Any] | None, idempotent: bool) -> httpx.Response:
-        if method.group != "global":
-            await self.limiter.acquire(f"{self.key_prefix}:global", GLOBAL_LIMIT)
+    async def _send(self, endpoint: Endpoint, body: Mapping[str, Any] | None) -> httpx.Response:
+        if endpoint.group != "global":
+            await self.limiter.acquire(f"{self.key_prefix}:global", LIMITS["global"])
         try:
-            return await self.http.request(
-                "POST",
-                method.path,
-                group=method.group,
-                limit=LIMITS[method.group],
-                json=dict(body or {}),
-                idempotent=idempotent,
-            )
+            return await self.http.send(endpoint, json=dict(body or {}))
         except (NotFoundError, RequestRejected) as exc:
             if _is_auth(exc):
                 raise AuthError(str(exc), status=exc.status, code=exc.code) from exc
             raise
 
-    async def call(
-        self, method: Method, body: Mapping[str, Any] | None = None, *, idempotent: bool = True
-    ) -> dict[str, Any]:
+    async def call(self, endpoint: Endpoint, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """POST a JSON body; returns the JSON object answered (BadResponse for anything else)."""
-        response = await self._send(method, body, idempotent)
+        response = await self._send(endpoint, body)
         data = decode_json(response, "ozon")
         if not isinstance(data, dict):
-            raise BadResponse(f"ozon {method.path}: a JSON object was expected", status=response.status_code)
+            raise BadResponse(
+                f"ozon {endpoint.path}: a JSON object was expected", status=response.status_code
+            )
         return data
 
-    async def call_pdf(self, method: Method, body: Mapping[str, Any]) -> bytes:
+    async def call_pdf(self, endpoint: Endpoint, body: Mapping[str, Any]) -> bytes:
         """POST a JSON body to a method that answers a PDF file."""
-        response = await self._send(method, body, idempotent=True)
+        response = await self._send(endpoint, body)
         if not response.content.startswith(b"%PDF"):
-            raise BadResponse(f"ozon {method.path}: the answer is not a PDF", status=response.status_code)
+            raise BadResponse(f"ozon {endpoint.path}: the answer is not a PDF", status=response.status_code)
         return response.content
 
     async def download(self, url: str) -> bytes:

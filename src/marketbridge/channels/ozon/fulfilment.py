@@ -18,8 +18,9 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
+from marketbridge.channels.batching import batched
 from marketbridge.channels.errors import BadResponse, RequestRejected, TransientError
-from marketbridge.channels.ozon import client as api
+from marketbridge.channels.ozon import endpoints as api
 from marketbridge.channels.ozon.client import OzonApi
 from marketbridge.channels.ozon.mapping import delivery_method_id, items, obj
 from marketbridge.channels.roles import HandOverResult, PackBox, PackResult, RemoteOrder
@@ -100,7 +101,6 @@ async def pack(ozon: OzonApi, order: RemoteOrder, boxes: Sequence[PackBox]) -> P
     answer = await ozon.call(
         api.SHIP,
         {"posting_number": order.external_id, "packages": packages, "with": {"additional_data": False}},
-        idempotent=False,
     )
     numbers = answer.get("result")
     if (
@@ -139,8 +139,8 @@ def split_pages(content: bytes, numbers: Sequence[str]) -> list[Label]:
 
 async def labels(ozon: OzonApi, numbers: Sequence[str]) -> list[Label]:
     out: list[Label] = []
-    for start in range(0, len(numbers), api.MAX_LABELS):
-        chunk = list(numbers[start : start + api.MAX_LABELS])
+    for batch in batched(numbers, api.MAX_LABELS):
+        chunk = list(batch)
         created = await ozon.call(api.LABEL_CREATE, {"posting_numbers": chunk})
         tasks = items(created.get("tasks"), "label tasks")
         task = next((t for t in tasks if t.get("task_type") == "big_label"), tasks[0] if tasks else None)
@@ -191,14 +191,12 @@ async def hand_over(ozon: OzonApi, numbers: Sequence[str]) -> HandOverResult:
     today = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     for method in methods:
         created = await ozon.call(
-            api.CARRIAGE_CREATE, {"delivery_method_id": method, "departure_date": today}, idempotent=False
+            api.CARRIAGE_CREATE, {"delivery_method_id": method, "departure_date": today}
         )
         carriage_id = created.get("carriage_id")
         if not isinstance(carriage_id, int) or isinstance(carriage_id, bool):
             raise BadResponse("ozon: carriage/create answered no carriage_id")
-        await ozon.call(
-            api.CARRIAGE_APPROVE, {"carriage_id": carriage_id, "containers_count": 1}, idempotent=False
-        )
+        await ozon.call(api.CARRIAGE_APPROVE, {"carriage_id": carriage_id, "containers_count": 1})
         content = await ozon.call_pdf(api.ACT_PDF, {"id": carriage_id, "doc_type": "act_of_acceptance"})
         try:
             writer.append(PdfReader(io.BytesIO(content)))

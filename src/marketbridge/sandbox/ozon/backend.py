@@ -13,6 +13,7 @@ from collections import deque
 from datetime import timedelta
 from typing import Any
 
+from marketbridge.channels.ozon.endpoints import SANDBOX_API
 from marketbridge.sandbox.common.control import (
     BuyerOrder,
     MoveOrder,
@@ -24,7 +25,8 @@ from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.ozon import catalog_data
-from marketbridge.sandbox.ozon.shop import BUYER_CANCEL_REASON, Shop
+from marketbridge.sandbox.ozon.shop import Shop
+from marketbridge.sandbox.ozon.shop_postings import BUYER_CANCEL_REASON
 from marketbridge.sandbox.ozon.state import (
     POSTING_STATUSES,
     Posting,
@@ -37,10 +39,10 @@ from marketbridge.sandbox.ozon.state import (
     now,
 )
 
-#: Server-side limits, the figures of the Seller API documentation.
+#: Server-side limits: the figures Ozon publishes, as the connector's declaration names them.
 LIMIT_SPECS: dict[str, BucketSpec] = {
-    "global": BucketSpec(count=50, per_seconds=1, burst=50),  # 50 requests/s per Client-Id
-    "stocks": BucketSpec(count=80, per_seconds=60, burst=80),  # /v2/products/stocks: 80/min
+    group: BucketSpec(count=limit.count, per_seconds=limit.per_seconds, burst=limit.burst)
+    for group, limit in SANDBOX_API.limits.items()
 }
 
 #: Canonical targets of the control API's move -> Ozon status.

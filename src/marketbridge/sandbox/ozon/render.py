@@ -93,10 +93,9 @@ def _requirements(p: Posting) -> dict[str, Any]:
     }
 
 
-def posting_json(p: Posting, state: ShopState, version: int = 3) -> dict[str, Any]:
-    """One posting in the shape of /v3/posting/fbs/list (version 3) or /v4 (version 4)."""
+def _products_json(p: Posting, version: int) -> list[dict[str, Any]]:
     if version >= 4:
-        products: list[dict[str, Any]] = [
+        return [
             {
                 "name": line.name,
                 "offer_id": line.offer_id,
@@ -109,20 +108,75 @@ def posting_json(p: Posting, state: ShopState, version: int = 3) -> dict[str, An
             }
             for line in p.lines
         ]
-    else:
-        products = [
-            {
-                "name": line.name,
-                "offer_id": line.offer_id,
-                "price": money_text(line.price),
-                "currency_code": "RUB",
-                "quantity": line.quantity,
-                "sku": line.sku,
-                "is_blr_traceable": False,
-                "is_marketplace_buyout": False,
-            }
-            for line in p.lines
-        ]
+    return [
+        {
+            "name": line.name,
+            "offer_id": line.offer_id,
+            "price": money_text(line.price),
+            "currency_code": "RUB",
+            "quantity": line.quantity,
+            "sku": line.sku,
+            "is_blr_traceable": False,
+            "is_marketplace_buyout": False,
+        }
+        for line in p.lines
+    ]
+
+
+def _cancellation_json(p: Posting) -> dict[str, Any]:
+    return {
+        "cancel_reason_id": p.cancel_reason_id,
+        "cancel_reason": p.cancel_reason,
+        "cancellation_type": "seller" if p.cancellation_initiator == "Продавец" else "",
+        "cancelled_after_ship": p.cancelled_after_ship,
+        "affect_cancellation_rating": p.cancellation_initiator == "Продавец",
+        "cancellation_initiator": p.cancellation_initiator,
+    }
+
+
+def _analytics_json(p: Posting, state: ShopState) -> dict[str, Any]:
+    return {
+        "city": p.buyer_city,
+        "region": p.buyer_city,
+        "delivery_type": "PVZ",
+        "is_premium": False,
+        "payment_type_group_name": "Карты оплаты",
+        "warehouse_id": p.warehouse_id,
+        "warehouse": state.warehouses[p.warehouse_id].name if p.warehouse_id in state.warehouses else "",
+        "tpl_provider_id": 24,
+        "tpl_provider": "Доставка Ozon",
+        "is_legal": False,
+    }
+
+
+def _tariffication_json(p: Posting, version: int) -> dict[str, Any]:
+    if version >= 4:
+        zero = {"amount": "0", "currency": "RUB"}
+        return {
+            "current_tariff_rate": 0,
+            "current_tariff_type": "",
+            "current_tariff_charge": zero,
+            "next_tariff_rate": 0,
+            "next_tariff_type": "",
+            "next_tariff_charge": zero,
+            "next_tariff_starts_at": iso(p.shipment_date),
+        }
+    # one object in the lists of the current API (the 2025 swagger still shows an array)
+    return {
+        "current_tariff_rate": 0,
+        "current_tariff_type": "",
+        "current_tariff_charge": "0",
+        "current_tariff_charge_currency_code": "RUB",
+        "next_tariff_rate": 0,
+        "next_tariff_type": "",
+        "next_tariff_charge": "0",
+        "next_tariff_starts_at": iso(p.shipment_date),
+        "next_tariff_charge_currency_code": "RUB",
+    }
+
+
+def posting_json(p: Posting, state: ShopState, version: int = 3) -> dict[str, Any]:
+    """One posting in the shape of /v3/posting/fbs/list (version 3) or /v4 (version 4)."""
     out: dict[str, Any] = {
         "posting_number": p.posting_number,
         "order_id": p.order_id,
@@ -135,27 +189,9 @@ def posting_json(p: Posting, state: ShopState, version: int = 3) -> dict[str, An
         "in_process_at": iso(p.in_process_at),
         "shipment_date": iso(p.shipment_date),
         "delivery_method": delivery_method_json(p, state),
-        "cancellation": {
-            "cancel_reason_id": p.cancel_reason_id,
-            "cancel_reason": p.cancel_reason,
-            "cancellation_type": "seller" if p.cancellation_initiator == "Продавец" else "",
-            "cancelled_after_ship": p.cancelled_after_ship,
-            "affect_cancellation_rating": p.cancellation_initiator == "Продавец",
-            "cancellation_initiator": p.cancellation_initiator,
-        },
-        "products": products,
-        "analytics_data": {
-            "city": p.buyer_city,
-            "region": p.buyer_city,
-            "delivery_type": "PVZ",
-            "is_premium": False,
-            "payment_type_group_name": "Карты оплаты",
-            "warehouse_id": p.warehouse_id,
-            "warehouse": state.warehouses[p.warehouse_id].name if p.warehouse_id in state.warehouses else "",
-            "tpl_provider_id": 24,
-            "tpl_provider": "Доставка Ozon",
-            "is_legal": False,
-        },
+        "cancellation": _cancellation_json(p),
+        "products": _products_json(p, version),
+        "analytics_data": _analytics_json(p, state),
         "barcodes": {"upper_barcode": f"%{p.seq:09d}%", "lower_barcode": f"{p.seq:015d}"},
         "is_express": False,
         "is_multibox": False,
@@ -171,30 +207,23 @@ def posting_json(p: Posting, state: ShopState, version: int = 3) -> dict[str, An
     if version >= 4:
         out["delivery_schema"] = "fbs"
         out["integration_type_flow"] = "ozon"
-        zero = {"amount": "0", "currency": "RUB"}
-        out["tariffication"] = {
-            "current_tariff_rate": 0,
-            "current_tariff_type": "",
-            "current_tariff_charge": zero,
-            "next_tariff_rate": 0,
-            "next_tariff_type": "",
-            "next_tariff_charge": zero,
-            "next_tariff_starts_at": iso(p.shipment_date),
-        }
-    else:
-        # one object in the lists of the current API (the 2025 swagger still shows an array)
-        out["tariffication"] = {
-            "current_tariff_rate": 0,
-            "current_tariff_type": "",
-            "current_tariff_charge": "0",
-            "current_tariff_charge_currency_code": "RUB",
-            "next_tariff_rate": 0,
-            "next_tariff_type": "",
-            "next_tariff_charge": "0",
-            "next_tariff_starts_at": iso(p.shipment_date),
-            "next_tariff_charge_currency_code": "RUB",
-        }
+    out["tariffication"] = _tariffication_json(p, version)
     return out
+
+
+def _statuses_json(product: Product) -> dict[str, Any]:
+    return {
+        "status": product.status,
+        "status_name": "Продаётся" if product.status == "price_sent" else "Не продаётся",
+        "status_description": "",
+        "status_failed": "" if product.status != "failed" else "failed_moderation",
+        "moderate_status": {"price_sent": "approved", "moderating": "moderating"}.get(
+            product.status, "declined"
+        ),
+        "status_tooltip": "",
+        "status_updated_at": iso(product.updated_at),
+        "is_created": product.status == "price_sent",
+    }
 
 
 def product_info_json(product: Product, state: ShopState) -> dict[str, Any]:
@@ -241,18 +270,7 @@ def product_info_json(product: Product, state: ShopState) -> dict[str, Any]:
                 "quant_code": "",
             }
         ],
-        "statuses": {
-            "status": product.status,
-            "status_name": "Продаётся" if product.status == "price_sent" else "Не продаётся",
-            "status_description": "",
-            "status_failed": "" if product.status != "failed" else "failed_moderation",
-            "moderate_status": {"price_sent": "approved", "moderating": "moderating"}.get(
-                product.status, "declined"
-            ),
-            "status_tooltip": "",
-            "status_updated_at": iso(product.updated_at),
-            "is_created": product.status == "price_sent",
-        },
+        "statuses": _statuses_json(product),
         "stocks": {
             "has_stock": present - reserved > 0,
             "stocks": [{"present": present, "reserved": reserved, "sku": product.sku, "source": "fbs"}],

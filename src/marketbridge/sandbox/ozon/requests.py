@@ -113,3 +113,14 @@ def page_after(keys: Sequence[int], after: int | None, limit: int) -> tuple[list
     start = 0 if after is None else bisect.bisect_right(keys, after)
     chunk = list(keys[start : start + limit])
     return chunk, start + limit < len(keys)
+
+
+def as_int(value: Any, default: int = 0) -> int:
+    """A lenient int: a number or a string of digits, else `default`."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return default

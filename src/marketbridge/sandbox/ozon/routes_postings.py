@@ -1,7 +1,8 @@
-"""Seller API methods for FBS postings: lists, get, ship, marking codes, cancel, returns.
+"""Seller API methods that read FBS postings: lists, get, get-by-barcode, and returns.
 
 Lists are served in both generations: /v3 with `offset` paging and /v4 with `cursor`
-paging (plural filters, `sort_dir`). Labels and hand-over live in routes_documents.
+paging (plural filters, `sort_dir`). Ship, marking codes and cancel live in routes_shipping;
+labels and hand-over in routes_documents.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.requests import Request
 
+from marketbridge.channels.ozon import endpoints as api
 from marketbridge.sandbox.ozon.backend import OzonBackend
 from marketbridge.sandbox.ozon.errors import bad_request, not_found
 from marketbridge.sandbox.ozon.render import posting_json, return_json
@@ -26,7 +28,7 @@ from marketbridge.sandbox.ozon.requests import (
     get_time,
     read_body,
 )
-from marketbridge.sandbox.ozon.shop import CANCEL_REASONS
+from marketbridge.sandbox.ozon.routing import Route, router_of
 from marketbridge.sandbox.ozon.state import UNFULFILLED_STATUSES, Posting
 
 MAX_OFFSET = 20_000
@@ -114,308 +116,152 @@ def _select(backend: OzonBackend, query: PostingQuery, descending: bool) -> list
     return found
 
 
-def postings_router(backend: OzonBackend) -> APIRouter:
-    router = APIRouter()
-    state = backend.state
+async def offset_list(backend: OzonBackend, request: Request, unfulfilled: bool) -> dict[str, Any]:
+    data = await read_body(request)
+    if "filter" not in data:
+        raise bad_request("filter: value is required")
+    limit = get_limit(data, 1000)
+    offset = get_int(data, "offset", default=0)
+    if offset < 0:
+        raise bad_request("offset: must not be negative")
+    if offset > MAX_OFFSET:
+        raise bad_request("MAX_OFFSET_EXCEEDED")
+    query = PostingQuery(get_obj(data, "filter"), unfulfilled, plural=False)
+    descending = str(data.get("dir") or "ASC").upper() == "DESC"
+    with backend.state.lock:
+        found = _select(backend, query, descending)
+        page = [posting_json(p, backend.state, 3) for p in found[offset : offset + limit]]
+    if unfulfilled:
+        return {"result": {"postings": page, "count": len(found)}}
+    return {"result": {"postings": page, "has_next": offset + limit < len(found)}}
 
-    async def offset_list(request: Request, unfulfilled: bool) -> dict[str, Any]:
-        data = await read_body(request)
-        if "filter" not in data:
-            raise bad_request("filter: value is required")
-        limit = get_limit(data, 1000)
-        offset = get_int(data, "offset", default=0)
-        if offset < 0:
-            raise bad_request("offset: must not be negative")
-        if offset > MAX_OFFSET:
-            raise bad_request("MAX_OFFSET_EXCEEDED")
-        query = PostingQuery(get_obj(data, "filter"), unfulfilled, plural=False)
-        descending = str(data.get("dir") or "ASC").upper() == "DESC"
-        with backend.state.lock:
-            found = _select(backend, query, descending)
-            page = [posting_json(p, backend.state, 3) for p in found[offset : offset + limit]]
-        if unfulfilled:
-            return {"result": {"postings": page, "count": len(found)}}
-        return {"result": {"postings": page, "has_next": offset + limit < len(found)}}
 
-    async def cursor_list(request: Request, unfulfilled: bool) -> dict[str, Any]:
-        data = await read_body(request)
-        limit = get_limit(data, 1000, default=100)
-        query = PostingQuery(get_obj(data, "filter"), unfulfilled, plural=True)
-        descending = str(data.get("sort_dir") or "asc").lower() == "desc"
-        after = decode_cursor(data.get("cursor"))
-        if after is not None and (not isinstance(after, list) or len(after) != 2):
-            raise bad_request("cursor: invalid value")
-        with backend.state.lock:
-            found = _select(backend, query, descending)
-            start = 0
-            if after is not None:
-                mark = (float(after[0]), int(after[1]))
-                start = next(
-                    (i for i, p in enumerate(found) if (_key(p) < mark if descending else _key(p) > mark)),
-                    len(found),
-                )
-            chunk = found[start : start + limit]
-            page = [posting_json(p, backend.state, 4) for p in chunk]
-        out: dict[str, Any] = {
-            "postings": page,
-            "has_next": start + limit < len(found),
-            "cursor": encode_cursor(list(_key(chunk[-1]))) if chunk else "",
-        }
-        if unfulfilled:
-            out["count"] = len(found)
-        return out
+async def cursor_list(backend: OzonBackend, request: Request, unfulfilled: bool) -> dict[str, Any]:
+    data = await read_body(request)
+    limit = get_limit(data, 1000, default=100)
+    query = PostingQuery(get_obj(data, "filter"), unfulfilled, plural=True)
+    descending = str(data.get("sort_dir") or "asc").lower() == "desc"
+    after = decode_cursor(data.get("cursor"))
+    if after is not None and (not isinstance(after, list) or len(after) != 2):
+        raise bad_request("cursor: invalid value")
+    with backend.state.lock:
+        found = _select(backend, query, descending)
+        start = 0
+        if after is not None:
+            mark = (float(after[0]), int(after[1]))
+            start = next(
+                (i for i, p in enumerate(found) if (_key(p) < mark if descending else _key(p) > mark)),
+                len(found),
+            )
+        chunk = found[start : start + limit]
+        page = [posting_json(p, backend.state, 4) for p in chunk]
+    out: dict[str, Any] = {
+        "postings": page,
+        "has_next": start + limit < len(found),
+        "cursor": encode_cursor(list(_key(chunk[-1]))) if chunk else "",
+    }
+    if unfulfilled:
+        out["count"] = len(found)
+    return out
 
-    @router.post("/v3/posting/fbs/list")
-    async def list_v3(request: Request) -> dict[str, Any]:
-        return await offset_list(request, unfulfilled=False)
 
-    @router.post("/v3/posting/fbs/unfulfilled/list")
-    async def unfulfilled_v3(request: Request) -> dict[str, Any]:
-        return await offset_list(request, unfulfilled=True)
+async def list_v3(backend: OzonBackend, request: Request) -> dict[str, Any]:
+    return await offset_list(backend, request, unfulfilled=False)
 
-    @router.post("/v4/posting/fbs/list")
-    async def list_v4(request: Request) -> dict[str, Any]:
-        return await cursor_list(request, unfulfilled=False)
 
-    @router.post("/v4/posting/fbs/unfulfilled/list")
-    async def unfulfilled_v4(request: Request) -> dict[str, Any]:
-        return await cursor_list(request, unfulfilled=True)
+async def unfulfilled_v3(backend: OzonBackend, request: Request) -> dict[str, Any]:
+    return await offset_list(backend, request, unfulfilled=True)
 
-    @router.post("/v3/posting/fbs/get")
-    async def get_posting(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        number = str(data.get("posting_number") or "")
-        if not number:
-            raise bad_request("posting_number: value is required")
-        with state.lock:
-            posting = backend.shop.posting(number)
-            out = posting_json(posting, backend.state, 3)
-            related = [n for n in backend.state.orders.get(posting.order_id, []) if n != number]
-            out["related_postings"] = {"related_posting_numbers": related}
-            out["additional_data"] = []
-            # list-only fields (prr_option is an object in this method)
-            for key in ("prr_option", "quantum_id", "shipment_date_without_delay"):
-                out.pop(key)
-            out["tariffication"] = [out["tariffication"]]  # an array in this method
-        return {"result": out}
 
-    @router.post("/v4/posting/fbs/ship")
-    async def ship(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        number = str(data.get("posting_number") or "")
-        if not number:
-            raise bad_request("posting_number: value is required")
-        packages = get_list(data, "packages")
-        with backend.state.lock:
-            numbers = backend.shop.ship(number, packages)
-            out: dict[str, Any] = {"result": numbers}
-            if get_obj(data, "with").get("additional_data"):
-                out["additional_data"] = [
-                    {
-                        "posting_number": n,
-                        "products": [
-                            {
-                                "sku": line.sku,
-                                "offer_id": line.offer_id,
-                                "name": line.name,
-                                "price": str(line.price),
-                                "quantity": line.quantity,
-                                "currency_code": "RUB",
-                                "mandatory_mark": [
-                                    m
-                                    for unit in backend.state.postings[n].exemplars.get(line.sku, [])
-                                    for m in unit
-                                ],
-                            }
-                            for line in backend.state.postings[n].lines
-                        ],
-                    }
-                    for n in numbers
+async def list_v4(backend: OzonBackend, request: Request) -> dict[str, Any]:
+    return await cursor_list(backend, request, unfulfilled=False)
+
+
+async def unfulfilled_v4(backend: OzonBackend, request: Request) -> dict[str, Any]:
+    return await cursor_list(backend, request, unfulfilled=True)
+
+
+async def get_posting(backend: OzonBackend, request: Request) -> dict[str, Any]:
+    data = await read_body(request)
+    number = str(data.get("posting_number") or "")
+    if not number:
+        raise bad_request("posting_number: value is required")
+    with backend.state.lock:
+        posting = backend.shop.posting(number)
+        out = posting_json(posting, backend.state, 3)
+        related = [n for n in backend.state.orders.get(posting.order_id, []) if n != number]
+        out["related_postings"] = {"related_posting_numbers": related}
+        out["additional_data"] = []
+        # list-only fields (prr_option is an object in this method)
+        for key in ("prr_option", "quantum_id", "shipment_date_without_delay"):
+            out.pop(key)
+        out["tariffication"] = [out["tariffication"]]  # an array in this method
+    return {"result": out}
+
+
+async def returns_list(backend: OzonBackend, request: Request) -> dict[str, Any]:
+    data = await read_body(request, required=False)
+    limit = get_limit(data, 500, default=500)
+    last_id = get_int(data, "last_id", default=0)
+    flt = get_obj(data, "filter")
+    used = [k for k, v in flt.items() if v not in (None, "", [], {})]
+    if len(used) > 1:
+        raise bad_request("filter: use one filter at a time")
+    numbers = {str(n) for n in get_list(flt, "posting_numbers")}
+    moment = get_obj(flt, "logistic_return_date") or get_obj(flt, "visual_status_change_moment")
+    start, end = get_time(moment, "time_from"), get_time(moment, "time_to")
+    with backend.state.lock:
+        ids = sorted(
+            r.return_id
+            for r in backend.state.returns.values()
+            if r.return_id > last_id
+            and (not numbers or r.posting_number in numbers)
+            and _in(r.created_at, start, end)
+        )
+        chunk = ids[:limit]
+        items = [return_json(backend.state.returns[i]) for i in chunk]
+    return {"returns": items, "has_next": len(ids) > limit}
+
+
+async def by_barcode(backend: OzonBackend, request: Request) -> dict[str, Any]:
+    data = await read_body(request)
+    barcode = str(data.get("barcode") or "")
+    with backend.state.lock:
+        for p in backend.state.postings.values():
+            if barcode in (f"{p.seq:015d}", f"%{p.seq:09d}%"):
+                full = posting_json(p, backend.state, 3)
+                short = {k: full[k] for k in BY_BARCODE_FIELDS}
+                short["products"] = [
+                    {k: x[k] for k in ("name", "offer_id", "price", "quantity", "sku")}
+                    for x in full["products"]
                 ]
-        return out
-
-    def exemplar_products(posting: Posting) -> list[dict[str, Any]]:
-        products = []
-        for line in posting.lines:
-            units = posting.exemplars.get(line.sku, [])
-            products.append(
-                {
-                    "product_id": line.sku,
-                    "quantity": line.quantity,
-                    "is_mandatory_mark_needed": line.requires_marking,
-                    "is_mandatory_mark_possible": line.requires_marking,
-                    "is_gtd_needed": False,
-                    "is_rnpt_needed": False,
-                    "is_jw_uin_needed": False,
-                    "exemplars": [
-                        {
-                            "exemplar_id": line.sku * 1000 + i + 1,
-                            "gtd": "",
-                            "is_gtd_absent": True,
-                            "is_rnpt_absent": True,
-                            "rnpt": "",
-                            "marks": [
-                                {"mark": m, "mark_type": "mandatory_mark"}
-                                for m in (units[i] if i < len(units) else [])
-                            ],
-                        }
-                        for i in range(line.quantity)
-                    ],
+                short["cancel_reason_id"] = p.cancel_reason_id
+                short["created_at"] = full["in_process_at"]
+                short["analytics_data"] = {
+                    k: full["analytics_data"][k]
+                    for k in (
+                        "city",
+                        "delivery_type",
+                        "is_legal",
+                        "is_premium",
+                        "payment_type_group_name",
+                        "region",
+                    )
                 }
-            )
-        return products
+                return {"result": short}
+    raise not_found("POSTING_NOT_FOUND")
 
-    @router.post("/v6/fbs/posting/product/exemplar/create-or-get")
-    async def exemplar_create_or_get(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        with state.lock:
-            posting = backend.shop.posting(str(data.get("posting_number") or ""))
-            return {
-                "posting_number": posting.posting_number,
-                "multi_box_qty": 1,
-                "products": exemplar_products(posting),
-            }
 
-    @router.post("/v6/fbs/posting/product/exemplar/set")
-    @router.post("/v5/fbs/posting/product/exemplar/set")
-    async def exemplar_set(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        with backend.state.lock:
-            posting = backend.shop.posting(str(data.get("posting_number") or ""))
-            backend.shop.set_exemplars(
-                posting, [p for p in get_list(data, "products") if isinstance(p, dict)]
-            )
-        return {}
+ROUTES: tuple[Route, ...] = (
+    (api.POSTING_LIST_V3, list_v3),
+    (api.UNFULFILLED_V3, unfulfilled_v3),
+    (api.POSTING_LIST, list_v4),
+    (api.UNFULFILLED, unfulfilled_v4),
+    (api.POSTING_GET, get_posting),
+    (api.RETURNS, returns_list),
+    (api.GET_BY_BARCODE, by_barcode),
+)
 
-    @router.post("/v5/fbs/posting/product/exemplar/status")
-    async def exemplar_status(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        with backend.state.lock:
-            posting = backend.shop.posting(str(data.get("posting_number") or ""))
-            products = exemplar_products(posting)
-            for product in products:
-                for exemplar in product["exemplars"]:
-                    for mark in exemplar["marks"]:
-                        mark["check_status"] = "passed"
-                        mark["error_codes"] = []
-                    exemplar["gtd_check_status"] = "passed"
-                    exemplar["rnpt_check_status"] = "passed"
-                    exemplar["gtd_error_codes"] = []
-                    exemplar["rnpt_error_codes"] = []
-                for key in ("quantity", "is_gtd_needed", "is_rnpt_needed", "is_jw_uin_needed"):
-                    product.pop(key, None)
-                product.pop("is_mandatory_mark_needed", None)
-                product.pop("is_mandatory_mark_possible", None)
-            return {
-                "posting_number": posting.posting_number,
-                "status": backend.shop.exemplar_status(posting),
-                "products": products,
-            }
 
-    @router.post("/v2/posting/fbs/cancel-reason/list")
-    async def cancel_reasons(request: Request) -> dict[str, Any]:
-        await read_body(request, required=False)
-        return {
-            "result": [
-                {"id": rid, "title": title, "type_id": "seller", "is_available_for_cancellation": ok}
-                for rid, title, ok in CANCEL_REASONS
-            ]
-        }
-
-    @router.post("/v1/posting/fbs/cancel-reason")
-    async def cancel_reasons_for(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        numbers = [str(n) for n in get_list(data, "related_posting_numbers")]
-        reasons = [
-            {"id": rid, "title": title, "type_id": "seller"} for rid, title, ok in CANCEL_REASONS if ok
-        ]
-        return {"result": [{"posting_number": n, "reasons": reasons} for n in numbers]}
-
-    @router.post("/v2/posting/fbs/cancel")
-    async def cancel(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        number = str(data.get("posting_number") or "")
-        reason_id = get_int(data, "cancel_reason_id")
-        message = str(data.get("cancel_reason_message") or "")
-        with backend.state.lock:
-            backend.shop.cancel(backend.shop.posting(number), reason_id, message)
-        return {"result": True}
-
-    async def move_all(request: Request, allowed: frozenset[str], target: str) -> dict[str, Any]:
-        data = await read_body(request)
-        numbers = [str(n) for n in get_list(data, "posting_number")]
-        if not numbers:
-            raise bad_request("posting_number: at least one posting number is required")
-        with backend.state.lock:
-            postings = [backend.shop.posting(n) for n in numbers]
-            wrong = [p.posting_number for p in postings if p.status not in allowed]
-            if wrong:
-                raise bad_request(f"HAS_INCORRECT_STATUS: {', '.join(wrong)}")
-            for posting in postings:
-                backend.shop.move(posting, target)
-        return {"result": True}
-
-    @router.post("/v2/posting/fbs/arbitration")
-    async def arbitration(request: Request) -> dict[str, Any]:
-        """A dispute over a posting handed over but never scanned at the sorting centre."""
-        return await move_all(request, frozenset({"awaiting_deliver"}), "arbitration")
-
-    @router.post("/v2/posting/fbs/awaiting-delivery")
-    async def awaiting_delivery(request: Request) -> dict[str, Any]:
-        """Disputed postings back to shipping."""
-        return await move_all(request, frozenset({"arbitration", "client_arbitration"}), "awaiting_deliver")
-
-    @router.post("/v1/returns/list")
-    async def returns_list(request: Request) -> dict[str, Any]:
-        data = await read_body(request, required=False)
-        limit = get_limit(data, 500, default=500)
-        last_id = get_int(data, "last_id", default=0)
-        flt = get_obj(data, "filter")
-        used = [k for k, v in flt.items() if v not in (None, "", [], {})]
-        if len(used) > 1:
-            raise bad_request("filter: use one filter at a time")
-        numbers = {str(n) for n in get_list(flt, "posting_numbers")}
-        moment = get_obj(flt, "logistic_return_date") or get_obj(flt, "visual_status_change_moment")
-        start, end = get_time(moment, "time_from"), get_time(moment, "time_to")
-        with backend.state.lock:
-            ids = sorted(
-                r.return_id
-                for r in backend.state.returns.values()
-                if r.return_id > last_id
-                and (not numbers or r.posting_number in numbers)
-                and _in(r.created_at, start, end)
-            )
-            chunk = ids[:limit]
-            items = [return_json(backend.state.returns[i]) for i in chunk]
-        return {"returns": items, "has_next": len(ids) > limit}
-
-    @router.post("/v2/posting/fbs/get-by-barcode")
-    async def by_barcode(request: Request) -> dict[str, Any]:
-        data = await read_body(request)
-        barcode = str(data.get("barcode") or "")
-        with backend.state.lock:
-            for p in backend.state.postings.values():
-                if barcode in (f"{p.seq:015d}", f"%{p.seq:09d}%"):
-                    full = posting_json(p, backend.state, 3)
-                    short = {k: full[k] for k in BY_BARCODE_FIELDS}
-                    short["products"] = [
-                        {k: x[k] for k in ("name", "offer_id", "price", "quantity", "sku")}
-                        for x in full["products"]
-                    ]
-                    short["cancel_reason_id"] = p.cancel_reason_id
-                    short["created_at"] = full["in_process_at"]
-                    short["analytics_data"] = {
-                        k: full["analytics_data"][k]
-                        for k in (
-                            "city",
-                            "delivery_type",
-                            "is_legal",
-                            "is_premium",
-                            "payment_type_group_name",
-                            "region",
-                        )
-                    }
-                    return {"result": short}
-        raise not_found("POSTING_NOT_FOUND")
-
-    return router
+def postings_router(backend: OzonBackend) -> APIRouter:
+    return router_of(backend, ROUTES)
