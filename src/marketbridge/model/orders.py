@@ -114,7 +114,7 @@ class Label(CanonicalModel):
 
 
 class Shipment(CanonicalModel):
-    """What the marketplace tracks per parcel group: an Ozon posting, a WB task, a YM shipment."""
+    """What the marketplace tracks per parcel group: a posting, an assembly task, a shipment."""
 
     external_id: str
     box_numbers: list[int] = Field(default_factory=list)
