@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from marketbridge.channels.errors import BadResponse
-from marketbridge.channels.roles import CatalogSource, OrderSource, ReturnsSource, has_role
+from marketbridge.channels.errors import BadResponse, NotFoundError, TransientError
+from marketbridge.channels.roles import CatalogSource, OrderSource, ReturnsSource, has_role, require
 from tests.support.marketplaces import Market, kinds_with, offer, registered_kinds, window
 
 #: More than the largest page any connector asks for (1000 units, orders or returns).
@@ -164,3 +164,35 @@ async def test_5xx_on_reads_is_retried(market: Market) -> None:
         await channel.aclose()
     assert set(codes) <= {o.offer_code for o in offers}
     assert after["errors"] > before["errors"]
+
+
+@pytest.mark.parametrize("market", registered_kinds(), indirect=True)
+async def test_broken_bodies_and_lasting_5xx_on_single_reads(market: Market) -> None:
+    catalog(market)
+    channel = market.channel()
+    try:
+        with market.faults(malformed_rate=1.0), pytest.raises(BadResponse):
+            await channel.list_warehouses()
+        with market.faults(error_rate=1.0), pytest.raises(TransientError):
+            await channel.list_warehouses()
+        assert WAREHOUSE in {w.external_id for w in await channel.list_warehouses()}
+    finally:
+        await channel.aclose()
+
+
+@pytest.mark.parametrize("market", kinds_with(OrderSource), indirect=True)
+async def test_one_order_read_broken_retried_and_unknown(market: Market) -> None:
+    order_id = (await orders(market))[-1]
+    channel = require(market.channel(), OrderSource)
+    try:
+        with market.faults(malformed_rate=1.0), pytest.raises(BadResponse):
+            await channel.get_order(order_id)
+        before = market.fault_counters()["errors"]
+        with market.faults(error_rate=0.3):
+            for _ in range(5):
+                assert (await channel.get_order(order_id)).external_id == order_id
+        assert market.fault_counters()["errors"] > before
+        with pytest.raises(NotFoundError):
+            await channel.get_order("999999999")
+    finally:
+        await channel.aclose()  # type: ignore[attr-defined]
