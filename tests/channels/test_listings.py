@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -75,51 +75,42 @@ async def returns(market: Market, count: int) -> list[str]:
     return ids
 
 
-@pytest.mark.parametrize("market", kinds_with(CatalogSource), indirect=True)
-async def test_catalog_crosses_pages(market: Market) -> None:
-    codes = catalog(market)
+async def list_all(market: Market, listing: Callable[[Any], AsyncIterator[list[Any]]]) -> list[Any]:
+    """Everything one listing yields from a fresh channel; asserts it asked for more than one page."""
     channel = market.channel()
     mark = time.time()
     try:
-        offers = await drain(channel.iter_offers())  # type: ignore[attr-defined]
+        items = await drain(listing(channel))
     finally:
         await channel.aclose()
-    listed = Counter(o.offer_code for o in offers)
+    assert paged(market, mark), "the listing fetched a single page"
+    return items
+
+
+@pytest.mark.parametrize("market", kinds_with(CatalogSource), indirect=True)
+async def test_catalog_crosses_pages(market: Market) -> None:
+    codes = catalog(market)
+    listed = Counter(o.offer_code for o in await list_all(market, lambda ch: ch.iter_offers()))
     assert set(codes) <= set(listed)
     assert all(listed[c] == 1 for c in codes), "a unit was listed twice"
-    assert paged(market, mark)
 
 
 @pytest.mark.parametrize("market", kinds_with(OrderSource), indirect=True)
 async def test_orders_cross_pages(market: Market) -> None:
     placed = await orders(market)
-    channel = market.channel()
-    mark = time.time()
     since, until = window()
-    try:
-        listed = await drain(channel.iter_orders(since, until))  # type: ignore[attr-defined]
-    finally:
-        await channel.aclose()
-    seen = Counter(o.external_id for o in listed)
+    seen = Counter(o.external_id for o in await list_all(market, lambda ch: ch.iter_orders(since, until)))
     assert set(placed) <= set(seen)
     assert all(seen[i] == 1 for i in placed), "an order was listed twice"
-    assert paged(market, mark)
 
 
 @pytest.mark.parametrize("market", kinds_with(ReturnsSource, OrderSource), indirect=True)
 async def test_returns_cross_pages(market: Market) -> None:
     opened = await returns(market, MANY // 2 + 10)
-    channel = market.channel()
-    mark = time.time()
     since, _ = window()
-    try:
-        listed = await drain(channel.iter_returns(since))  # type: ignore[attr-defined]
-    finally:
-        await channel.aclose()
-    per_order = Counter(r.order_external_id for r in listed)
-    assert set(opened) <= set(per_order)
+    listed = await list_all(market, lambda ch: ch.iter_returns(since))
+    assert set(opened) <= {r.order_external_id for r in listed}
     assert len(listed) == len({r.external_id for r in listed}), "a return was listed twice"
-    assert paged(market, mark)
 
 
 def listings(market: Market) -> dict[str, Any]:
