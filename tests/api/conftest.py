@@ -15,6 +15,7 @@ from marketbridge.store import accounts
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.wiring import Hub
+from tests.support.marketplaces import registered_kinds
 from tests.support.servers import ThreadedServer, serve_app
 
 
@@ -84,7 +85,7 @@ def marketplace() -> Iterator[tuple[str, ThreadedServer, dict[str, str]]]:
     """A real marketplace sandbox on loopback (limits off): (kind, server, credentials)."""
     from marketbridge.sandbox import registry as sandboxes
 
-    kind = "wildberries"
+    kind = registered_kinds()[0]
     spec = sandboxes.get(kind)
     credentials = spec.make_credentials()
     app = spec.create_app(credentials=credentials, demo_data=False, limits=False, push_url=None)

@@ -1,6 +1,7 @@
 """The FBS flow driven through the seller API against real marketplace sandboxes: an order a buyer
 placed is listed, confirmed, packed (split into two boxes where the marketplace labels boxes apart),
-its labels come as one PDF, it is handed over, and the events feed tells each step."""
+its labels come as one PDF, it is handed over, and the events feed tells each step. Every registered
+marketplace that plays the roles a test needs runs it (tests/support/marketplaces.kinds_with)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,22 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from marketbridge.channels.roles import CardExporter, CatalogSource, Fulfilment, OrderSource, has_role
 from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.world import open_world
 from marketbridge.store.db import Database
 from marketbridge.sync.dispatch import JobKind
+from tests.support.marketplaces import kinds_with
 
 
-@pytest.mark.parametrize("kind", ["ozon", "wildberries"])
+@pytest.mark.parametrize("kind", kinds_with(OrderSource, Fulfilment))
 async def test_confirm_pack_labels_ship_through_the_api(kind: str, db: Database) -> None:
     catalog = build_catalog(products=6, seed=5, bundles=0)
     in_stock = [sku for sku, levels in sorted(catalog.stock.items()) if sum(levels.values()) >= 2][:2]
     async with open_world(catalog, db, kinds=[kind], start_worker=False) as world:
         market = world.markets[kind]
-        multi_box = bool(getattr(world.hub.channels.get(await _connection(world)), "multi_box", False))
+        channel = world.hub.channels.get(await _connection(world))
+        multi_box = has_role(channel, Fulfilment) and bool(channel.multi_box)  # type: ignore[attr-defined]
         lines = [{"offer_code": sku, "quantity": 1} for sku in (in_stock if multi_box else in_stock[:1])]
         for job in (JobKind.RECONCILE, JobKind.STOCKS):  # the marketplace gets the hub's stock first
             await world.run(market.connection_id, job)
@@ -86,7 +90,7 @@ async def _connection(world: object) -> object:
         return await s.get(Connection, market.connection_id)
 
 
-@pytest.mark.parametrize("kind", ["ozon", "wildberries"])
+@pytest.mark.parametrize("kind", kinds_with(CatalogSource, CardExporter))
 async def test_list_a_new_offer_on_a_channel(kind: str, db: Database) -> None:
     catalog = build_catalog(products=2, seed=3, bundles=0)
     async with open_world(catalog, db, kinds=[kind], start_worker=False) as world:

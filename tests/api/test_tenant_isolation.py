@@ -11,8 +11,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from marketbridge.store.db import Database
 from tests.api.conftest import ApiEnv, make_hub
 from tests.api.seed import seed_account
+from tests.support.marketplaces import registered_kinds
 
-KIND = "wildberries"
+KIND = registered_kinds()[0]
 
 #: A valid body per operation that takes one, so that B's request is refused for the object, not the body.
 BODIES: dict[tuple[str, str], Any] = {

@@ -1,18 +1,28 @@
-"""The conformance suite runs over every marketplace that has both a channel and a sandbox."""
+"""The conformance suite runs over every marketplace that has both a channel and a sandbox.
+
+Two kinds of fixture: `market` (one sandbox per module and marketplace, the channel bound
+to it built per test; parametrised indirectly with `kinds_with(Role)` so a role's tests
+run only where the channel plays it) and `world` (a sandbox and a whole hub connected to it).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from marketbridge.channels import registry as channels
 from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.world import World, open_world
-from marketbridge.sandbox import registry as sandboxes
 from marketbridge.store.db import Database
+from tests.support.marketplaces import Market, registered_kinds, start_market
 
-KINDS = sorted(set(channels.load_all()) & set(sandboxes.load_all()))
+KINDS = registered_kinds()
+
+
+@pytest.fixture(scope="module")
+def market(request: pytest.FixtureRequest) -> Iterator[Market]:
+    """The sandbox of the marketplace named by the test's parameter, shared by the module."""
+    yield from start_market(request.param)
 
 
 @pytest.fixture(params=KINDS)

@@ -13,6 +13,7 @@ import io
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from marketbridge.channels.roles import Fulfilment, has_role
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import Market, World, wait_for
 from marketbridge.model import Box, BoxLine, OrderStatus
@@ -56,7 +57,8 @@ async def _reserved(world: World, sku: str) -> int:
 async def _boxes_for(world: World, order: Order) -> list[Box]:
     async with world.hub.db.session() as s:
         lines = list((await s.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars())
-    multi = bool(getattr(world.hub.channels.get(await _conn(world)), "multi_box", False))
+    channel = world.hub.channels.get(await _conn(world))
+    multi = has_role(channel, Fulfilment) and bool(channel.multi_box)  # type: ignore[attr-defined]
     if multi and len(lines) > 1:
         return [
             Box(number=n + 1, lines=[BoxLine(offer_sku=line.offer_code, quantity=line.quantity)])

@@ -9,12 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from marketbridge.channels.errors import AuthError, BadResponse, TransientError
 from marketbridge.channels.ozon import OzonChannel
 from marketbridge.channels.ozon import endpoints as api
 from marketbridge.channels.roles import CardDraft, PushKind, StockPush
 from marketbridge.model import ListingStatus, OrderStatus
-from tests.ozon.conftest import PushReceiver, Sandbox, make_channel
+from tests.ozon.conftest import PushReceiver, Sandbox
 from tests.ozon.cycle import collect_orders, wait_for
 
 
@@ -61,32 +60,6 @@ async def test_polling_pages_and_sees_changes_of_older_postings(
     )
 
 
-async def test_connector_retries_server_errors_and_refuses_broken_bodies(
-    sandbox: Sandbox, channel: OzonChannel
-) -> None:
-    numbers = shop(sandbox, 1)
-    sandbox.control.put("/_sandbox/faults", json={"error_rate": 0.3, "seed": 7}).raise_for_status()
-    for _ in range(5):
-        order = await channel.get_order(numbers[0])
-        assert order.external_id == numbers[0]
-    assert sandbox.control.get("/_sandbox/faults").json()["counters"]["errors"] > 0
-    sandbox.control.put("/_sandbox/faults", json={"malformed_rate": 1.0}).raise_for_status()
-    with pytest.raises(BadResponse):
-        await channel.get_order(numbers[0])
-    sandbox.control.put("/_sandbox/faults", json={"error_rate": 1.0}).raise_for_status()
-    with pytest.raises(TransientError):
-        await channel.list_warehouses()
-
-
-async def test_wrong_key_raises_auth_error(sandbox: Sandbox) -> None:
-    bad = make_channel(sandbox.url, api_key="not-the-key")
-    try:
-        with pytest.raises(AuthError):
-            await bad.check()
-    finally:
-        await bad.aclose()
-
-
 async def test_duplicate_and_late_pushes_keep_one_key(sandbox: Sandbox, push_receiver: PushReceiver) -> None:
     numbers = shop(sandbox, 0)
     assert numbers == []
@@ -104,14 +77,6 @@ async def test_duplicate_and_late_pushes_keep_one_key(sandbox: Sandbox, push_rec
     assert len(cancelled) == 2 and cancelled[0].dedup_key == cancelled[1].dedup_key
     assert created[0].dedup_key != cancelled[0].dedup_key
     assert {m.order_external_id for m in push_receiver.messages} == {placed}
-
-
-async def test_connector_waits_out_429s(sandbox: Sandbox, channel: OzonChannel) -> None:
-    numbers = shop(sandbox, 1)
-    sandbox.control.put("/_sandbox/faults", json={"rate_limit_rate": 0.4, "seed": 3}).raise_for_status()
-    for _ in range(4):
-        assert (await channel.get_order(numbers[0])).external_id == numbers[0]
-    assert sandbox.control.get("/_sandbox/faults").json()["counters"]["rate_limited"] > 0
 
 
 async def test_categories_attributes_and_dictionaries_are_cached(

@@ -13,8 +13,6 @@ from pypdf import PdfReader
 
 from marketbridge.channels.errors import (
     AuthError,
-    BadResponse,
-    NotFoundError,
     RequestRejected,
     TransientError,
 )
@@ -24,7 +22,6 @@ from marketbridge.channels.roles import (
     PricePush,
     PushHandler,
     RemoteOrder,
-    StockPush,
     has_role,
 )
 from marketbridge.channels.wildberries import WildberriesChannel
@@ -203,34 +200,6 @@ async def test_tokens_categories_and_read_only(sandbox: Sandbox) -> None:
     body = sandbox.api("PATCH", f"/api/v3/orders/{ids[0]}/cancel", token=sandbox.mint(read_only=True)).json()
     assert body["status"] == 401 and body["detail"] == "read only token scope not allowed"
     assert sandbox.api("GET", "/api/v3/warehouses", token="not-a-token").status_code == 401
-
-
-async def test_malformed_answers_raise_bad_response(sandbox: Sandbox, channel: WildberriesChannel) -> None:
-    seed_shop(sandbox)
-    sandbox.control("PUT", "/faults", json={"malformed_rate": 1.0})
-    with pytest.raises(BadResponse):
-        await channel.list_warehouses()
-    sandbox.control("PUT", "/faults", json={})
-    assert {w.external_id for w in await channel.list_warehouses()} == {"901", "902"}
-
-
-async def test_server_errors_are_retried(sandbox: Sandbox, channel: WildberriesChannel) -> None:
-    units = seed_shop(sandbox)
-    ids = _buy(sandbox, ("MUG", 2))
-    sandbox.control("PUT", "/faults", json={"error_rate": 0.3, "seed": 7})
-    orders = await _poll(channel)
-    results = await channel.push_stocks([StockPush(units["CAP"], "CAP", "902", 9)])
-    faults = sandbox.control("GET", "/faults")
-    sandbox.control("PUT", "/faults", json={})
-    assert set(ids) <= set(orders)
-    assert results[0].ok
-    assert faults["counters"]["errors"] >= 1, "some calls did fail and were retried"
-
-
-async def test_unknown_task_is_not_found(sandbox: Sandbox, channel: WildberriesChannel) -> None:
-    seed_shop(sandbox)
-    with pytest.raises(NotFoundError):
-        await channel.get_order("123456")
 
 
 async def test_marking_codes_go_with_packing(sandbox: Sandbox, channel: WildberriesChannel) -> None:

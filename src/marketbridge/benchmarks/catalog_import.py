@@ -6,10 +6,10 @@ RSS reported is the import's alone — not the sandbox's, and not the benchmark'
 the catalog it seeded. The import streams page by page: memory must stay flat however large
 the catalog (target ≤ 300 MB).
 
-A marketplace whose own limits bound how fast its catalog can be read (Wildberries: 100
-cards-list calls a minute, 100 cards each, about 167 offers/s) is imported at the size
-those limits allow in `budget` seconds, and the result says so: a million Wildberries
-cards take 100 minutes to read however fast the hub is.
+A marketplace whose own limits bound how fast its catalog can be read (its channel's
+`catalog_offers_per_second`; 100 list calls a minute of 100 cards each is about 167
+offers/s) is imported at the size those limits allow in `budget` seconds, and the result
+says so: at that rate a million cards take 100 minutes to read however fast the hub is.
 """
 
 from __future__ import annotations

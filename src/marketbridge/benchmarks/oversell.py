@@ -61,7 +61,7 @@ async def _play(world: World, trials: list[tuple[str, float, float]]) -> dict[st
     began = time.monotonic()
 
     async def trial(n: int, start: float, gap: float) -> tuple[bool, bool]:
-        first, second = kinds[n % 2], kinds[(n + 1) % 2]
+        first, second = kinds[n % len(kinds)], kinds[(n + 1) % len(kinds)]
         await asyncio.sleep(max(0.0, began + start - time.monotonic()))
         sold = await _buy(world, first, skus[n], warehouses[first])
         await asyncio.sleep(gap)
@@ -107,7 +107,9 @@ async def run(
 
     async with bench_world(catalog, limits=True) as world:
         await wait_for(world.stocks_settled, timeout=600, every=1.0)
-        await asyncio.sleep(settle_seconds)  # steady state: past Ozon's one value per 30 s
+        await asyncio.sleep(
+            settle_seconds
+        )  # steady state: past the per-offer stock interval (30 s) some marketplaces keep
         results["marketbridge"] = await _play(world, trials)
 
     async with bench_world(catalog, limits=True, serve_api=False, start_worker=False) as world:

@@ -43,7 +43,7 @@ async def run(
         setup_started = time.monotonic()
         await wait_for(world.stocks_settled, timeout=3600, every=2.0)
         initial_export = time.monotonic() - setup_started
-        # Some marketplaces take one value per offer and warehouse at most every so often (Ozon: 30 s);
+        # Some marketplaces take one value per offer and warehouse at most every so often (30 s);
         # start measuring once the initial export is that far behind, so the figures are steady state.
         await asyncio.sleep(settle_seconds)
         warehouses = {kind: (await world.warehouse_ids(kind))[0] for kind in world.markets}

@@ -1,5 +1,6 @@
-"""Marketplace push receiver: verified by the connection's secret, stored in the inbox before the answer,
-a repeated push acknowledged and not stored twice, garbage answered with a 4xx and never a 500."""
+"""The hub's push receiver with Ozon's pushes: verified by the connection's secret, stored in the inbox
+before the answer, a repeated push acknowledged and not stored twice, garbage answered with a 4xx and
+never a 500, Ozon's TYPE_PING answered as Ozon expects. (Moved from tests/api: its bodies are Ozon's.)"""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from marketbridge.api.app import create_app
 from marketbridge.store.db import Database
 from marketbridge.store.tables import InboxItem
 from marketbridge.sync.dispatch import JobKind
-from tests.api.conftest import Tenant, make_hub
+from tests.api.conftest import Tenant, fernet_key, make_hub, tenants
 from tests.support.servers import serve_app
 from tests.support.specs import load_json
+
+__all__ = ["fernet_key", "tenants"]  # the API suite's fixtures, used here
 
 
 class CountingDispatcher:
@@ -91,7 +94,7 @@ async def test_push_is_stored_before_the_answer_and_once(
                 assert 400 <= answer.status_code < 500, (garbage, answer.status_code)
             wrong_secret = push_path.rsplit("/", 1)[0] + "/not-the-secret"
             assert (await marketplace.post(wrong_secret, content=new_posting)).status_code == 404
-            wrong_kind = push_path.replace("/push/ozon/", "/push/wildberries/")
+            wrong_kind = push_path.replace("/push/ozon/", "/push/no-such-kind/")
             assert (await marketplace.post(wrong_kind, content=new_posting)).status_code == 404
             unknown = f"/push/ozon/{conn_id + 1000}/x"
             assert (await marketplace.post(unknown, content=new_posting)).status_code == 404
