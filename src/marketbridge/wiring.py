@@ -21,7 +21,8 @@ from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.sync.channels import ChannelPool
 from marketbridge.sync.dispatch import Dispatcher, JobKind, QueueDispatcher
-from marketbridge.sync.scheduler import Background, Scheduler
+from marketbridge.sync.kicks import AfterCommitKicks
+from marketbridge.sync.scheduler import Scheduler
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Hub:
     def __post_init__(self) -> None:
         self.channels = ChannelPool(self.box, self.limiter)
         self.dispatcher = QueueDispatcher(self.queue)
+        AfterCommitKicks(lambda: self.dispatcher).install(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:
@@ -61,9 +63,10 @@ class Hub:
             queue=KickQueue(make_broker(settings.redis_url)),
         )
 
-    async def start_worker(self, background: list[Background] | None = None) -> Scheduler:
-        """Run the scheduler in this process and take the kicks the queue delivers here."""
-        scheduler = Scheduler(self, background)
+    async def start_worker(self) -> Scheduler:
+        """Run the scheduler in this process (sync jobs, inbox, webhook delivery) and take the
+        kicks the queue delivers here."""
+        scheduler = Scheduler(self)
         self.scheduler = scheduler
 
         async def on_kick(what: str, connection_id: int | None) -> None:

@@ -35,7 +35,6 @@ from marketbridge.store.tables import Connection, PriceMapping, WarehouseMapping
 from marketbridge.sync import ledger
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.jobs import run_job
-from marketbridge.sync.scheduler import Background
 from marketbridge.wiring import Hub
 
 
@@ -217,7 +216,6 @@ async def open_world(
     start_worker: bool = True,
     import_catalog: bool = True,
     hub_factory: Callable[[Database], Hub] | None = None,
-    background: list[Background] | None = None,
     api_port: int | None = None,
     sandbox_processes: bool = False,
 ) -> AsyncIterator[World]:
@@ -288,7 +286,7 @@ async def open_world(
             for market in markets.values():
                 await world.run(market.connection_id, JobKind.CATALOG)
         if start_worker:
-            await hub.start_worker(background or [])
+            await hub.start_worker()
         yield world
         with contextlib.suppress(Exception):
             await hub.stop_worker()

@@ -2,7 +2,9 @@
 
 Every tick (half a second) it starts the pushers of connections that have due pending
 changes — so a change reaches the marketplace within about a second even if its kick was
-lost — and the periodic jobs whose interval has passed. Intervals are configurable per
+lost —, the processing of received pushes (inbox), a round of webhook delivery (outbox),
+and the periodic jobs whose interval has passed. A wake-up (`Dispatcher.wake`) runs a tick
+at once. Intervals are configurable per
 connection (`schedule` in the connection's settings, seconds per job kind). Jobs already
 running in this process are not started twice; across processes the job lease decides.
 """
@@ -23,6 +25,8 @@ from marketbridge.store.types import utcnow
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.inbox import process_inbox
 from marketbridge.sync.jobs import run_job
+from marketbridge.sync.ledger import ChangeKind
+from marketbridge.sync.webhook_delivery import deliver_due
 
 if TYPE_CHECKING:
     from marketbridge.wiring import Hub
@@ -42,9 +46,6 @@ PERIODIC_CHECK_SECONDS = 2.0
 #: A run that has not beaten for this long lost its worker.
 LOST_RUN_SECONDS = 300.0
 
-#: Extra background work injected by the process (e.g. webhook delivery): returns items handled.
-Background = Callable[["Hub"], Awaitable[int]]
-
 
 def schedule_for(settings: dict[str, object]) -> dict[JobKind, float]:
     plan = dict(DEFAULT_SCHEDULE)
@@ -59,9 +60,8 @@ def schedule_for(settings: dict[str, object]) -> dict[JobKind, float]:
 
 
 class Scheduler:
-    def __init__(self, hub: Hub, background: list[Background] | None = None) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.background = background or []
         self.running: dict[tuple[int, JobKind], asyncio.Task[bool]] = {}
         self._wake = asyncio.Event()
         self._helpers: dict[str, asyncio.Task[int]] = {}
@@ -120,11 +120,10 @@ class Scheduler:
                 await s.execute(select(InboxItem.id).where(InboxItem.status == "new").limit(1))
             ).first()
         for connection_id, kind in due:
-            self.start(connection_id, JobKind.STOCKS if kind == "stock" else JobKind.PRICES, "change")
+            self.start(connection_id, ChangeKind(kind).job, "change")
         if inbox_waiting:
             self._start_helper("inbox", lambda: process_inbox(self.hub))
-        for i, fn in enumerate(self.background):
-            self._start_helper(f"background-{i}", lambda fn=fn: fn(self.hub))  # type: ignore[misc]
+        self._start_helper("webhooks", lambda: deliver_due(self.hub))
         loop_now = asyncio.get_running_loop().time()
         if loop_now - self._last_periodic >= PERIODIC_CHECK_SECONDS:
             self._last_periodic = loop_now
