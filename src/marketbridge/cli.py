@@ -69,7 +69,7 @@ def serve(
     """Run the hub: seller API, push receivers, dashboard, and (by default) the worker."""
     import uvicorn
 
-    from marketbridge.api.app import create_app
+    from marketbridge.app import create_app
 
     settings = get_settings()
     hub = _hub()

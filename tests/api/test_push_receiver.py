@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from marketbridge.api.app import create_app
+from marketbridge.app import create_app
 from marketbridge.store.db import Database
 from marketbridge.store.tables import InboxItem
 from marketbridge.sync.dispatch import JobKind

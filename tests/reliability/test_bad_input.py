@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketbridge.api.app import create_app
+from marketbridge.app import create_app
 from marketbridge.channels import registry
 from marketbridge.channels.base import ChannelSpec, ConnectionConfig
 from marketbridge.runtime.ratelimit import MemoryLimiter

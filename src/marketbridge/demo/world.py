@@ -272,7 +272,7 @@ async def open_world(
             hub=hub, account_id=account_id, api_key=api_key, catalog=catalog, ids=ids, markets=markets
         )
         if serve_api:
-            from marketbridge.api.app import create_app
+            from marketbridge.app import create_app
 
             world.hub_url = await stack.enter_async_context(serve_in_loop(create_app(hub), port=api_port))
             for market in markets.values():
