@@ -19,7 +19,7 @@ from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter
 from marketbridge.runtime.settings import Settings
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
-from marketbridge.sync.channels import ChannelPool
+from marketbridge.sync.channel_pool import ChannelPool
 from marketbridge.sync.dispatch import Dispatcher, JobKind, QueueDispatcher
 from marketbridge.sync.kicks import AfterCommitKicks
 from marketbridge.sync.scheduler import Scheduler
