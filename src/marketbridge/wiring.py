@@ -3,6 +3,8 @@
 The API process, the worker and the CLI all start from `Hub.from_settings`, so every process
 is wired the same way: with MB_REDIS_URL set, the rate limits and the kick queue live in
 Redis and are shared by every process; without it, both stay inside the one process.
+Every hub registers the after-commit kicks on its database (`sync/kicks.py`), so whatever a
+process commits wakes the workers, wherever they run.
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ class JobKind(StrEnum):
     PRICES = "prices"  # push pending price changes
     ORDERS = "orders"  # poll orders (safety net beside pushes)
     CATALOG = "catalog"  # import and match the marketplace's offers
-    RETURNS = "returns"
+    RETURNS = "returns"  # import returns and claims
     MODERATION = "moderation"  # follow open card exports
     RECONCILE = "reconcile"  # queue every linked listing's stock and price again
-    PRICE_IMPORT = "price_import"
+    PRICE_IMPORT = "price_import"  # read the marketplace's prices into the hub
 
 
 #: The queue message that only wakes the scheduler (its tick looks at the inbox, the outbox
