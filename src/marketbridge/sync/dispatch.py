@@ -26,6 +26,23 @@ class JobKind(StrEnum):
     PRICE_IMPORT = "price_import"  # read the marketplace's prices into the hub
 
 
+class ChangeKind(StrEnum):
+    """What a pending change holds (`pending_changes.kind`, `pushed_values.kind`)."""
+
+    STOCK = "stock"
+    PRICE = "price"
+
+    @property
+    def job(self) -> JobKind:
+        """The job that pushes changes of this kind."""
+        return JobKind.STOCKS if self is ChangeKind.STOCK else JobKind.PRICES
+
+    @classmethod
+    def pushed_by(cls, job: JobKind) -> ChangeKind | None:
+        """The kind of change the job pushes; None for a job that pushes nothing."""
+        return next((kind for kind in cls if kind.job == job), None)
+
+
 #: The queue message that only wakes the scheduler (its tick looks at the inbox, the outbox
 #: and due pending changes at once).
 WAKE = "wake"

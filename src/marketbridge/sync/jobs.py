@@ -16,8 +16,7 @@ from sqlalchemy import select
 from marketbridge.store import leases
 from marketbridge.store.tables import Connection, Link
 from marketbridge.sync import catalog, ledger, orders, pushing, returns
-from marketbridge.sync.dispatch import JobKind
-from marketbridge.sync.ledger import ChangeKind
+from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.runs import recorded_run
 
 if TYPE_CHECKING:

@@ -23,13 +23,12 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from marketbridge.store.db import AFTER_COMMIT_TASKS, Database
 from marketbridge.store.events import OUTBOX_WRITTEN
-from marketbridge.sync.dispatch import Dispatcher, JobKind
+from marketbridge.sync.dispatch import WAKE, Dispatcher, JobKind
 
 log = structlog.get_logger(__name__)
 
 #: `session.info` key: the kicks noted in this transaction: (connection id, kind), or WAKE.
 KICKS = "kicks"
-WAKE = "wake"
 
 Kick = tuple[int, JobKind] | str
 

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
@@ -35,25 +34,8 @@ from marketbridge.store.tables import (
 )
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import chunks, insert_for
-from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.dispatch import ChangeKind
 from marketbridge.sync.kicks import kick_after_commit
-
-
-class ChangeKind(StrEnum):
-    """What a pending change holds (`pending_changes.kind`, `pushed_values.kind`)."""
-
-    STOCK = "stock"
-    PRICE = "price"
-
-    @property
-    def job(self) -> JobKind:
-        """The job that pushes changes of this kind."""
-        return JobKind.STOCKS if self is ChangeKind.STOCK else JobKind.PRICES
-
-    @classmethod
-    def pushed_by(cls, job: JobKind) -> ChangeKind | None:
-        """The kind of change the job pushes; None for a job that pushes nothing."""
-        return next((kind for kind in cls if kind.job == job), None)
 
 
 def stock_key(external_id: str, warehouse_id: str) -> str:

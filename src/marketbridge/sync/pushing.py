@@ -23,7 +23,8 @@ from marketbridge.store.events import emit
 from marketbridge.store.tables import Connection, PendingChange, PushedValue
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import insert_for
-from marketbridge.sync.ledger import PENDING_TABLE, ChangeKind, marketplace_value
+from marketbridge.sync.dispatch import ChangeKind
+from marketbridge.sync.ledger import PENDING_TABLE, marketplace_value
 from marketbridge.sync.runs import RunRecorder
 
 #: Rows read per round; the channel splits them into its own batches.

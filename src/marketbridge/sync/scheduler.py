@@ -22,10 +22,9 @@ from sqlalchemy import func, select, update
 
 from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
-from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.inbox import process_inbox
 from marketbridge.sync.jobs import run_job
-from marketbridge.sync.ledger import ChangeKind
 from marketbridge.sync.webhook_delivery import deliver_due
 
 if TYPE_CHECKING:
