@@ -1,12 +1,12 @@
 """The scheduler: decides what runs when, for every connection of every account.
 
-Every tick (half a second) it starts the pushers of connections that have due pending
-changes — so a change reaches the marketplace within about a second even if its kick was
-lost —, the processing of received pushes (inbox), a round of webhook delivery (outbox),
-and the periodic jobs whose interval has passed. A wake-up (`Dispatcher.wake`) runs a tick
-at once. Intervals are configurable per
-connection (`schedule` in the connection's settings, seconds per job kind). Jobs already
-running in this process are not started twice; across processes the job lease decides.
+Every tick (half a second, or at once when woken by `Dispatcher.wake`) it starts the
+pushers of connections that have due pending changes, so a change reaches the marketplace
+within about a second even if its kick was lost; the processing of received pushes (inbox);
+a round of webhook delivery (outbox); and the periodic jobs whose interval has passed.
+Intervals are configurable per connection (`schedule` in the connection's settings, seconds
+per job kind). Jobs already running in this process are not started twice; across
+processes the job lease decides.
 """
 
 from __future__ import annotations
