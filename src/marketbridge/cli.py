@@ -35,13 +35,6 @@ def _hub() -> Hub:
     return Hub.from_settings(get_settings())
 
 
-def _background() -> list[Background]:
-    """Background work beside the sync jobs: delivering webhooks from the outbox."""
-    from marketbridge.api.webhooks import deliver_due
-
-    return [deliver_due]
-
-
 async def _require_migrated(hub: Hub, patience: float = 120.0) -> None:
     """Stop with a clear message (exit 2) when the database is behind the code's schema.
 
@@ -77,7 +70,7 @@ def serve(
     """Run the hub: seller API, push receivers, dashboard, and (by default) the worker."""
     import uvicorn
 
-    from marketbridge.api.app import create_app
+    from marketbridge.app import create_app
 
     settings = get_settings()
     hub = _hub()
@@ -85,7 +78,7 @@ def serve(
     async def run() -> None:
         await _require_migrated(hub)
         if worker:
-            await hub.start_worker(_background())
+            await hub.start_worker()
         config = uvicorn.Config(
             create_app(hub), host=host or settings.host, port=port or settings.port, log_level="warning"
         )
@@ -113,7 +106,7 @@ def worker_command() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await hub.start_worker(_background())
+        await hub.start_worker()
         typer.echo(f"worker {hub.worker_id} running")
         await stop.wait()
         await hub.aclose()
@@ -447,7 +440,6 @@ def main() -> None:
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from marketbridge.sync.scheduler import Background
     from marketbridge.wiring import Hub
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 The API process, the worker and the CLI all start from `Hub.from_settings`, so every process
 is wired the same way: with MB_REDIS_URL set, the rate limits and the kick queue live in
 Redis and are shared by every process; without it, both stay inside the one process.
+Every hub registers the after-commit kicks on its database (`sync/kicks.py`), so whatever a
+process commits wakes the workers, wherever they run.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter
 from marketbridge.runtime.settings import Settings
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
-from marketbridge.sync.channels import ChannelPool
+from marketbridge.sync.channel_pool import ChannelPool
 from marketbridge.sync.dispatch import Dispatcher, JobKind, QueueDispatcher
-from marketbridge.sync.scheduler import Background, Scheduler
+from marketbridge.sync.kicks import AfterCommitKicks
+from marketbridge.sync.scheduler import Scheduler
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Hub:
     def __post_init__(self) -> None:
         self.channels = ChannelPool(self.box, self.limiter)
         self.dispatcher = QueueDispatcher(self.queue)
+        AfterCommitKicks(lambda: self.dispatcher).install(self.db)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Hub:
@@ -61,9 +65,10 @@ class Hub:
             queue=KickQueue(make_broker(settings.redis_url)),
         )
 
-    async def start_worker(self, background: list[Background] | None = None) -> Scheduler:
-        """Run the scheduler in this process and take the kicks the queue delivers here."""
-        scheduler = Scheduler(self, background)
+    async def start_worker(self) -> Scheduler:
+        """Run the scheduler in this process (sync jobs, inbox, webhook delivery) and take the
+        kicks the queue delivers here."""
+        scheduler = Scheduler(self)
         self.scheduler = scheduler
 
         async def on_kick(what: str, connection_id: int | None) -> None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from marketbridge.api.app import create_app
+from marketbridge.app import create_app
 from marketbridge.runtime.settings import Settings
 from marketbridge.store import accounts
 from marketbridge.store.crypto import SecretBox

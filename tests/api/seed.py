@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from marketbridge.api.webhooks import fan_out
 from marketbridge.model import EventType
 from marketbridge.store import accounts
 from marketbridge.store.connections import create_connection
@@ -24,6 +23,7 @@ from marketbridge.store.tables import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from marketbridge.sync.webhook_delivery import fan_out
 from marketbridge.wiring import Hub
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
-from marketbridge.api.app import create_app
+from marketbridge.app import create_app
 from marketbridge.runtime.settings import Settings
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database

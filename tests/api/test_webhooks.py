@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from marketbridge.api.webhooks import RetryPolicy, _claim, deliver_due, verify
 from marketbridge.model import EventType
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
+from marketbridge.sync.webhook_delivery import RetryPolicy, _claim, deliver_due, verify
 from marketbridge.wiring import Hub
 from tests.api.conftest import ApiEnv, make_hub
 from tests.api.subscriber import Subscriber

@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketbridge.api.app import create_app
+from marketbridge.app import create_app
 from marketbridge.channels import registry
 from marketbridge.channels.roles import PushHandler, has_role
 from marketbridge.channels.spec import ChannelSpec
@@ -135,8 +135,9 @@ def test_foreign_pushes_are_refused_without_a_trace(receiver: Receiver, kind: st
     other_kind = next((k for k in registry.load_all() if k != kind), "unknown")
     ping = json.dumps({"message_type": "TYPE_PING", "time": "2026-01-01T00:00:00Z"}).encode()
     before = receiver.inbox_rows()
+    wrong = secret[:-1] + ("y" if secret.endswith("x") else "x")  # never the secret itself
     for path in (
-        f"/push/{kind}/{conn_id}/{secret[:-1]}x",  # wrong secret
+        f"/push/{kind}/{conn_id}/{wrong}",  # wrong secret
         f"/push/{kind}/{int(conn_id) + 999}/{secret}",  # unknown connection
         f"/push/{other_kind}/{conn_id}/{secret}",  # another marketplace's path
     ):

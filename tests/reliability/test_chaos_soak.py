@@ -30,7 +30,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from marketbridge.api.webhooks import verify
 from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.world import World, open_world, wait_for
 from marketbridge.model import EventType
@@ -38,6 +37,7 @@ from marketbridge.runtime.serving import serve_in_loop
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Event, Order, OrderLine, Reservation
 from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.webhook_delivery import verify
 from tests.conftest import redis_url
 from tests.support.workers import WorkerProcess, worker_env
 from tests.sync.conftest import flush_redis, redis_hub

@@ -28,9 +28,7 @@ async def _set(world: World, sku: str, quantities: list[int]) -> None:
     offer_id = world.ids.offers[sku]
     levels = {(offer_id, world.ids.warehouses[f"WH{i + 1}"]): q for i, q in enumerate(quantities)}
     async with world.hub.db.session() as s:
-        connections = await set_on_hand(s, world.account_id, levels)
-    for conn_id in connections:
-        await world.hub.dispatcher.kick(conn_id, JobKind.STOCKS)
+        await set_on_hand(s, world.account_id, levels)  # the pushers are kicked after the commit
 
 
 async def test_stock_change_reaches_every_marketplace(world: World) -> None:
@@ -102,9 +100,7 @@ async def test_price_export_and_import(world: World) -> None:
             .values(amount=Decimal("4321.00"))
         )
         connections = await price_changed(s, world.account_id, [offer_id])
-    assert connections == {m.connection_id for m in world.markets.values()}
-    for conn_id in connections:
-        await world.hub.dispatcher.kick(conn_id, JobKind.PRICES)
+    assert connections == {m.connection_id for m in world.markets.values()}  # kicked after the commit
     for market in world.markets.values():
 
         async def exported(market=market) -> bool:  # type: ignore[no-untyped-def]

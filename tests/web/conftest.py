@@ -11,7 +11,6 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from sqlalchemy import select
 
-from marketbridge.api.webhooks import deliver_due
 from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import World, open_world
@@ -53,7 +52,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
     catalog = build_catalog(products=12, seed=11, bundles=2)
     try:
-        async with open_world(catalog, db, background=[deliver_due]) as w:  # as `marketbridge demo` runs
+        async with open_world(catalog, db) as w:
             yield w
     finally:
         await db.dispose()

@@ -1,4 +1,6 @@
-"""The FastAPI application of the hub process: health, metrics, the seller API and the dashboard."""
+"""The FastAPI application of the seller API: health, metrics, /api/v1 and the push receivers.
+
+The dashboard is mounted beside it by the composition root (`marketbridge.app`)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from marketbridge.runtime.metrics import HTTP_REQUESTS
 from marketbridge.wiring import Hub
 
 
-def create_app(hub: Hub) -> FastAPI:
+def create_api_app(hub: Hub) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.db.check_migrated()
@@ -38,7 +40,6 @@ def create_app(hub: Hub) -> FastAPI:
     app.middleware("http")(nul_guard_middleware)
     app.include_router(api_router())
     app.include_router(push.router)
-    __import__("marketbridge.web", fromlist=["mount_dashboard"]).mount_dashboard(app, hub)
 
     @app.middleware("http")
     async def count_requests(

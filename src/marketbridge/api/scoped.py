@@ -1,4 +1,4 @@
-"""Rows of the calling account (another account's row is a 404), and asking for work after a change."""
+"""Rows of the calling account (another account's row is a 404), and the channel of a connection."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketbridge.api.problems import Problem, not_found
 from marketbridge.channels.roles import Channel
 from marketbridge.store.tables import Connection, Link
-from marketbridge.sync.dispatch import JobKind
 from marketbridge.wiring import Hub
 
 RowT = TypeVar("RowT")
@@ -29,12 +28,6 @@ async def linked_offer_ids(session: AsyncSession, connection_id: int) -> list[in
     """Hub offers that have a listing on the connection."""
     query = select(Link.entity_id).where(Link.connection_id == connection_id, Link.entity_kind == "offer")
     return [r[0] for r in await session.execute(query)]
-
-
-async def kick_all(hub: Hub, connection_ids: set[int], kind: JobKind) -> None:
-    """After the transaction committed: ask for a run of `kind` on each connection."""
-    for connection_id in sorted(connection_ids):
-        await hub.dispatcher.kick(connection_id, kind)
 
 
 async def channel_of(hub: Hub, connection_id: int, account_id: int) -> tuple[Connection, Channel]:

@@ -44,7 +44,7 @@ async def run(orders: int = 40, per_second: float = 2.0) -> dict[str, Any]:
     }
     async with (
         serve_in_loop(receiver) as hook_url,
-        bench_world(catalog, limits=False, connection_settings=settings, background=_background()) as world,
+        bench_world(catalog, limits=False, connection_settings=settings) as world,
     ):
         await wait_for(world.stocks_settled, timeout=300, every=0.5)
         async with httpx.AsyncClient(
@@ -112,9 +112,3 @@ async def _watch_api(api: httpx.AsyncClient, readable: dict[str, float]) -> None
             cursor = page["next_cursor"]
             continue
         await asyncio.sleep(0.05)
-
-
-def _background() -> list[Any]:
-    from marketbridge.api.webhooks import deliver_due
-
-    return [deliver_due]

@@ -47,4 +47,4 @@ class BadResponse(ChannelError):
 
 
 class NotSupported(ChannelError):
-    """The marketplace has no such operation (see the channel's capabilities)."""
+    """The marketplace has no such role or operation (see channels/roles)."""

@@ -53,8 +53,6 @@ async def run_demo(*, once: bool, as_json: bool, products: int, orders: int, por
     def hub_factory(database: Database) -> Hub:
         return Hub(settings=settings, db=database, box=SecretBox([Fernet.generate_key()]))
 
-    from marketbridge.api.webhooks import deliver_due
-
     catalog = build_catalog(products=products, seed=1)
     summary: dict[str, Any] = {}
     stages: list[Stage] = []
@@ -63,9 +61,7 @@ async def run_demo(*, once: bool, as_json: bool, products: int, orders: int, por
         console.print(
             f"starting the sandboxes and the hub ({products} products, {len(catalog.bundles)} bundles)…"
         )
-    async with open_world(
-        catalog, db, hub_factory=hub_factory, background=[deliver_due], api_port=port, serve_api=True
-    ) as world:
+    async with open_world(catalog, db, hub_factory=hub_factory, api_port=port, serve_api=True) as world:
 
         def on_stage(stage: Stage) -> None:
             stages.append(stage)

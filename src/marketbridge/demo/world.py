@@ -36,7 +36,6 @@ from marketbridge.store.tables import Connection, PriceMapping, WarehouseMapping
 from marketbridge.sync import ledger
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.jobs import run_job
-from marketbridge.sync.scheduler import Background
 from marketbridge.wiring import Hub
 
 
@@ -218,7 +217,6 @@ async def open_world(
     start_worker: bool = True,
     import_catalog: bool = True,
     hub_factory: Callable[[Database], Hub] | None = None,
-    background: list[Background] | None = None,
     api_port: int | None = None,
     sandbox_processes: bool = False,
 ) -> AsyncIterator[World]:
@@ -275,7 +273,7 @@ async def open_world(
             hub=hub, account_id=account_id, api_key=api_key, catalog=catalog, ids=ids, markets=markets
         )
         if serve_api:
-            from marketbridge.api.app import create_app
+            from marketbridge.app import create_app
 
             world.hub_url = await stack.enter_async_context(serve_in_loop(create_app(hub), port=api_port))
             for market in markets.values():
@@ -289,7 +287,7 @@ async def open_world(
             for market in markets.values():
                 await world.run(market.connection_id, JobKind.CATALOG)
         if start_worker:
-            await hub.start_worker(background or [])
+            await hub.start_worker()
         yield world
         with contextlib.suppress(Exception):
             await hub.stop_worker()

@@ -4,6 +4,11 @@
 foreign keys on and a busy timeout, so the API and the in-process worker can share the file.
 `upgrade()` applies the Alembic migrations; `check_migrated()` refuses to run on a database
 that is not at the newest revision.
+
+Each `Database` has its own session class (`session_class`), so after-commit hooks can be
+registered for one database (`sync/kicks.py` does). A hook that starts async work puts its
+task under `AFTER_COMMIT_TASKS` in `session.info`; `Database.session()` awaits those tasks
+before it returns, so the caller sees the effect of its own commit.
 """
 
 from __future__ import annotations
@@ -20,8 +25,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+#: `session.info` key: tasks started by after-commit hooks, awaited before `Database.session` returns.
+AFTER_COMMIT_TASKS = "after_commit_tasks"
 
 
 class NotMigratedError(RuntimeError):
@@ -75,7 +84,11 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        #: This database's own session class: session events registered on it see only its sessions.
+        self.session_class: type[Session] = type("DatabaseSession", (Session,), {})
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=self.session_class
+        )
 
     @property
     def dialect(self) -> str:
@@ -83,9 +96,14 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A session in a transaction: committed on success, rolled back on error.
+
+        Work that after-commit hooks started is awaited before this returns."""
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+            for task in session.info.pop(AFTER_COMMIT_TASKS, ()):
+                await task
 
     async def current_revision(self) -> str | None:
         def read(conn: SyncConnection) -> str | None:

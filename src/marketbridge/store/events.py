@@ -1,4 +1,8 @@
-"""The outbox of events told to the seller: written in the same transaction as the change."""
+"""The outbox of events told to the seller: written in the same transaction as the change.
+
+`emit` also notes on the session that the outbox grew (`OUTBOX_WRITTEN`), so the after-commit
+hook (`sync/kicks.py`) wakes the worker to deliver the webhooks at once.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from marketbridge.model import EventType
 from marketbridge.store.tables import Event
 from marketbridge.store.types import utcnow
 
+#: `session.info` key: this transaction wrote outbox events.
+OUTBOX_WRITTEN = "outbox_written"
+
 
 async def emit(session: AsyncSession, account_id: int, type_: EventType, data: dict[str, Any]) -> Event:
     """Record an event; the webhook deliverer fans it out to the subscriptions later."""
@@ -19,4 +26,5 @@ async def emit(session: AsyncSession, account_id: int, type_: EventType, data: d
     )
     session.add(event)
     await session.flush()
+    session.info[OUTBOX_WRITTEN] = True
     return event

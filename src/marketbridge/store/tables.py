@@ -70,7 +70,7 @@ class Connection(Base):
     __table_args__ = (UniqueConstraint("account_id", "name"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = _fk("accounts.id")
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # the registered channel kind (a channels/ package)
     name: Mapped[str] = mapped_column(String(200))
     credentials: Mapped[bytes] = mapped_column(LargeBinary)  # Fernet token of a JSON object
     base_urls: Mapped[dict[str, str]] = mapped_column(Json, default=dict)
@@ -93,7 +93,7 @@ class Link(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = _fk("accounts.id")
     connection_id: Mapped[int] = _fk("connections.id", index=False)
-    entity_kind: Mapped[str] = mapped_column(String(20))  # offer | order | return | warehouse
+    entity_kind: Mapped[str] = mapped_column(String(20))  # offer | shipment (a box split off an order)
     entity_id: Mapped[int] = mapped_column(BigId)
     external_id: Mapped[str] = mapped_column(String(128))
     external_code: Mapped[str | None] = mapped_column(String(128), nullable=True)
@@ -250,7 +250,7 @@ class CachedCategory(Base):
     __tablename__ = "cached_categories"
     __table_args__ = (UniqueConstraint("channel_kind", "external_id"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    channel_kind: Mapped[str] = mapped_column(String(40))
+    channel_kind: Mapped[str] = mapped_column(String(40))  # a Connection.kind
     external_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(500))
     parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -340,8 +340,8 @@ class SyncRun(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = _fk("accounts.id")
     connection_id: Mapped[int] = _fk("connections.id", index=False)
-    kind: Mapped[str] = mapped_column(String(20))
-    trigger: Mapped[str] = mapped_column(String(20), default="schedule")
+    kind: Mapped[str] = mapped_column(String(20))  # a JobKind value
+    trigger: Mapped[str] = mapped_column(String(20), default="schedule")  # schedule | kick | change | manual
     status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | partial | failed
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -362,7 +362,7 @@ class PendingChange(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = _fk("accounts.id")
     connection_id: Mapped[int] = _fk("connections.id", index=False)
-    kind: Mapped[str] = mapped_column(String(10))  # stock | price
+    kind: Mapped[str] = mapped_column(String(10))  # stock | price (ChangeKind in sync/dispatch.py)
     key: Mapped[str] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]] = mapped_column(Json)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -385,7 +385,7 @@ class InboxItem(Base):
     account_id: Mapped[int] = _fk("accounts.id")
     connection_id: Mapped[int] = _fk("connections.id", index=False)
     dedup_key: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # a PushKind value
     order_external_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -485,7 +485,7 @@ class PushedValue(Base):
     __table_args__ = (UniqueConstraint("connection_id", "kind", "key"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     connection_id: Mapped[int] = _fk("connections.id", index=False)
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(10))  # stock | price (ChangeKind in sync/dispatch.py)
     key: Mapped[str] = mapped_column(String(300))
     value: Mapped[dict[str, Any]] = mapped_column(Json)
     pushed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -507,5 +507,5 @@ class SyncCursor(Base):
     __table_args__ = (UniqueConstraint("connection_id", "kind"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     connection_id: Mapped[int] = _fk("connections.id", index=False)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))  # the polling job: orders | returns
     value: Mapped[datetime] = mapped_column(UtcDateTime)

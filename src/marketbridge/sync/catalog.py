@@ -40,6 +40,8 @@ from marketbridge.store.tables import (
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import chunks, insert_for
 from marketbridge.sync import ledger
+from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.kicks import kick_after_commit
 from marketbridge.sync.matching import UnitInfo, link_offers, linked_offers, resolve_units
 from marketbridge.sync.runs import RunRecorder
 
@@ -183,6 +185,7 @@ async def export_cards(db: Database, conn: Connection, channel: Channel, offer_i
                 offer_codes=[d.offer_code for d in drafts],
             )
         )
+        kick_after_commit(s, conn.id, JobKind.MODERATION)  # follow it at once
     return task_id
 
 

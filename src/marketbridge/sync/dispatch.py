@@ -1,7 +1,10 @@
 """How the rest of the hub asks for work: "look at this", never the work itself.
 
 What must be done is already recorded in the database (pending changes, inbox, outbox) when
-a kick is sent, so a lost kick only delays work until the scheduler's next tick.
+a kick is sent, so a lost kick only delays work until the scheduler's next tick. Code that
+writes such work does not kick by hand: it notes the kick on its session (`sync/kicks.py`),
+and the kicks are sent once the transaction committed. A direct `kick` is for a person or a
+program asking for a run now ("sync now").
 """
 
 from __future__ import annotations
@@ -17,10 +20,32 @@ class JobKind(StrEnum):
     PRICES = "prices"  # push pending price changes
     ORDERS = "orders"  # poll orders (safety net beside pushes)
     CATALOG = "catalog"  # import and match the marketplace's offers
-    RETURNS = "returns"
+    RETURNS = "returns"  # import returns and claims
     MODERATION = "moderation"  # follow open card exports
     RECONCILE = "reconcile"  # queue every linked listing's stock and price again
-    PRICE_IMPORT = "price_import"
+    PRICE_IMPORT = "price_import"  # read the marketplace's prices into the hub
+
+
+class ChangeKind(StrEnum):
+    """What a pending change holds (`pending_changes.kind`, `pushed_values.kind`)."""
+
+    STOCK = "stock"
+    PRICE = "price"
+
+    @property
+    def job(self) -> JobKind:
+        """The job that pushes changes of this kind."""
+        return JobKind.STOCKS if self is ChangeKind.STOCK else JobKind.PRICES
+
+    @classmethod
+    def pushed_by(cls, job: JobKind) -> ChangeKind | None:
+        """The kind of change the job pushes; None for a job that pushes nothing."""
+        return next((kind for kind in cls if kind.job == job), None)
+
+
+#: The queue message that only wakes the scheduler (its tick looks at the inbox, the outbox
+#: and due pending changes at once).
+WAKE = "wake"
 
 
 class Dispatcher(Protocol):
@@ -28,27 +53,9 @@ class Dispatcher(Protocol):
         """Ask for a run of `kind` on the connection soon; returns at once."""
         ...
 
-    async def kick_inbox(self) -> None:
-        """Ask for received pushes to be processed."""
+    async def wake(self) -> None:
+        """Wake the scheduler now instead of at its next tick (received pushes, webhooks to send)."""
         ...
-
-    async def kick_webhooks(self) -> None:
-        """Ask for due webhook deliveries to be sent."""
-        ...
-
-
-class DeferredDispatcher:
-    """For processes without a local worker: the work is in the database already, and the
-    worker's scheduler tick (every half second) finds it, so a kick has nothing to add."""
-
-    async def kick(self, connection_id: int, kind: JobKind) -> None:
-        return None
-
-    async def kick_inbox(self) -> None:
-        return None
-
-    async def kick_webhooks(self) -> None:
-        return None
 
 
 class QueueDispatcher:
@@ -60,8 +67,5 @@ class QueueDispatcher:
     async def kick(self, connection_id: int, kind: JobKind) -> None:
         await self.queue.send(kind.value, connection_id)
 
-    async def kick_inbox(self) -> None:
-        await self.queue.send("inbox")
-
-    async def kick_webhooks(self) -> None:
-        await self.queue.send("webhooks")
+    async def wake(self) -> None:
+        await self.queue.send(WAKE)

@@ -32,7 +32,6 @@ from marketbridge.store.tables import Box as BoxRow
 from marketbridge.store.tables import Connection, Label, Link, Offer, Order, OrderLine
 from marketbridge.store.upsert import insert_for
 from marketbridge.sync import ledger
-from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.errors import ActionRefused, NotFound
 from marketbridge.sync.orders import move_order
 
@@ -72,10 +71,9 @@ async def _move(
         assert order is not None
         if OrderStatus(order.status) == target or not can_transition(OrderStatus(order.status), target):
             return
-        touched = await move_order(s, account_id, order.connection_id, order, target, reason=reason)
-        connections = await ledger.stock_changed(s, account_id, touched) if touched else set()
-    for conn_id in connections:
-        await hub.dispatcher.kick(conn_id, JobKind.STOCKS)
+        touched_offers = await move_order(s, account_id, order.connection_id, order, target, reason=reason)
+        if touched_offers:
+            await ledger.stock_changed(s, account_id, touched_offers)
 
 
 async def confirm(hub: Hub, account_id: int, order_id: int) -> None:

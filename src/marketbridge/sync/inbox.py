@@ -1,7 +1,8 @@
 """Processing received marketplace pushes from the inbox, after they were acknowledged.
 
 A push only says "this order changed"; the order's current state is fetched from the
-marketplace and applied, so duplicated and out-of-order pushes end in the same state.
+marketplace and applied, so duplicated and out-of-order pushes end in the same state. The
+stock it moved and the events it wrote kick the worker after commit (`sync/kicks.py`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import structlog
 from sqlalchemy import select
 
 from marketbridge.channels.errors import ChannelError
-from marketbridge.channels.roles import OrderSource, require
+from marketbridge.channels.roles import OrderSource, PushKind, require
 from marketbridge.store.tables import Connection, InboxItem
 from marketbridge.store.types import utcnow
-from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.orders import apply_and_propagate
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 10
-ORDER_KINDS = ("order_created", "order_status", "order_cancelled")
+ORDER_KINDS = frozenset({PushKind.ORDER_CREATED, PushKind.ORDER_STATUS, PushKind.ORDER_CANCELLED})
 
 
 async def process_inbox(hub: Hub, limit: int = 200) -> int:
@@ -40,7 +40,6 @@ async def process_inbox(hub: Hub, limit: int = 200) -> int:
     handled = 0
     for item in items:
         error: str | None = None
-        touched: set[int] = set()
         try:
             if item.kind in ORDER_KINDS and item.order_external_id:
                 async with hub.db.session() as s:
@@ -51,7 +50,7 @@ async def process_inbox(hub: Hub, limit: int = 200) -> int:
                     remote = await require(hub.channels.get(conn), OrderSource).get_order(
                         item.order_external_id
                     )
-                    _, touched = await apply_and_propagate(hub.db, conn, remote)
+                    await apply_and_propagate(hub.db, conn, remote)
         except (ChannelError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
         async with hub.db.session() as s:
@@ -68,8 +67,4 @@ async def process_inbox(hub: Hub, limit: int = 200) -> int:
                 if row.attempts >= MAX_ATTEMPTS:
                     row.status = "failed"
                     handled += 1
-        for conn_id in touched:
-            await hub.dispatcher.kick(conn_id, JobKind.STOCKS)
-    if handled:
-        await hub.dispatcher.kick_webhooks()  # the events of what was applied, without waiting for a tick
     return handled

@@ -26,7 +26,7 @@ from marketbridge.channels.roles import (
 from marketbridge.store import leases
 from marketbridge.store.tables import Connection, Link
 from marketbridge.sync import catalog, ledger, orders, pushing, returns
-from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.runs import recorded_run
 
 if TYPE_CHECKING:
@@ -67,35 +67,31 @@ async def run_job(hub: Hub, connection_id: int, kind: JobKind, trigger: str = "s
             conn = await s.get(Connection, connection_id)
         if conn is None or not conn.enabled:
             return True
-        if kind in (JobKind.STOCKS, JobKind.PRICES):
-            ledger_kind = ledger.STOCK if kind == JobKind.STOCKS else ledger.PRICE
-            if not await pushing.has_due(hub.db, conn.id, ledger_kind):
-                return True
-        touched = await _execute(hub, conn, kind, trigger)
+        change_kind = ChangeKind.pushed_by(kind)
+        if change_kind is not None and not await pushing.has_due(hub.db, conn.id, change_kind):
+            return True
+        await _execute(hub, conn, kind, trigger)
     finally:
         renewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewer
         await leases.release(hub.db, name, hub.worker_id)
-    for conn_id in touched:
-        await hub.dispatcher.kick(conn_id, JobKind.STOCKS)
-    await hub.dispatcher.kick_webhooks()  # events the run wrote go out without waiting for a tick
     return True
 
 
-async def _execute(hub: Hub, conn: Connection, kind: JobKind, trigger: str) -> set[int]:
+async def _execute(hub: Hub, conn: Connection, kind: JobKind, trigger: str) -> None:
+    """One run; the changes and events it records kick the worker after their commits."""
     channel = hub.channels.get(conn)
-    touched: set[int] = set()
     role = JOB_ROLES.get(kind)
     if role is not None and not has_role(channel, role):
-        return touched  # the marketplace has no such role: nothing to run, no run recorded
+        return  # the marketplace has no such role: nothing to run, no run recorded
     async with recorded_run(hub.db, conn.account_id, conn.id, kind.value, trigger) as rec:
         if kind == JobKind.STOCKS:
-            await pushing.push_pending(hub.db, conn, channel, ledger.STOCK, rec)
+            await pushing.push_pending(hub.db, conn, channel, ChangeKind.STOCK, rec)
         elif kind == JobKind.PRICES:
-            await pushing.push_pending(hub.db, conn, channel, ledger.PRICE, rec)
+            await pushing.push_pending(hub.db, conn, channel, ChangeKind.PRICE, rec)
         elif kind == JobKind.ORDERS:
-            touched = await orders.poll_orders(hub.db, conn, channel, rec)
+            await orders.poll_orders(hub.db, conn, channel, rec)
         elif kind == JobKind.CATALOG:
             await catalog.import_catalog(hub.db, conn, channel, rec)
         elif kind == JobKind.RETURNS:
@@ -117,7 +113,3 @@ async def _execute(hub: Hub, conn: Connection, kind: JobKind, trigger: str) -> s
                 await ledger.stock_changed(s, conn.account_id, offer_ids, connection_id=conn.id, force=True)
                 await ledger.price_changed(s, conn.account_id, offer_ids, connection_id=conn.id, force=True)
             rec.count("queued", len(offer_ids))
-            touched = {conn.id}
-    if kind == JobKind.RECONCILE:
-        await hub.dispatcher.kick(conn.id, JobKind.PRICES)
-    return touched

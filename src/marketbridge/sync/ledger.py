@@ -5,7 +5,8 @@ each linked marketplace listing should now show and upsert one pending change pe
 (connection, listing[, marketplace warehouse]). A newer value overwrites an older one that
 was not sent yet (coalescing), and a value equal to what the marketplace last accepted is
 not queued at all (delta only). The pushers read due rows from here, so a lost queue
-message or a crash loses nothing.
+message or a crash loses nothing. Every connection that got a pending change is kicked once
+the transaction committed (`sync/kicks.py`): the callers do not kick.
 """
 
 from __future__ import annotations
@@ -33,9 +34,8 @@ from marketbridge.store.tables import (
 )
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import chunks, insert_for
-
-STOCK = "stock"
-PRICE = "price"
+from marketbridge.sync.dispatch import ChangeKind
+from marketbridge.sync.kicks import kick_after_commit
 
 
 def stock_key(external_id: str, warehouse_id: str) -> str:
@@ -248,11 +248,13 @@ DROP_PENDING = delete(PENDING_TABLE).where(
 async def queue(
     session: AsyncSession,
     account_id: int,
-    kind: str,
+    kind: ChangeKind,
     targets: list[tuple[int, str, dict[str, Any]]],
     force: bool = False,
 ) -> int:
-    """Upsert pending changes; unless `force`, skip values the marketplace already holds."""
+    """Upsert pending changes; unless `force`, skip values the marketplace already holds.
+
+    Each connection that got a change is kicked after the transaction commits."""
     if not targets:
         return 0
     pushed: dict[tuple[int, str], dict[str, Any]] = {}
@@ -307,6 +309,8 @@ async def queue(
             },
         )
         await session.execute(stmt, rows)  # executemany: one cached statement, batched VALUES
+        for conn_id in {row["connection_id"] for row in rows}:
+            kick_after_commit(session, conn_id, kind.job)
     return len(rows)
 
 
@@ -332,9 +336,10 @@ async def stock_changed(
     connection_id: int | None = None,
     force: bool = False,
 ) -> set[int]:
-    """Queue the new stock of these offers (and bundles made of them); returns the connections touched."""
+    """Queue the new stock of these offers (and bundles made of them); returns the connections
+    whose listings they are (the API reports them; the kicks go out after commit by themselves)."""
     targets = await stock_targets(session, account_id, offer_ids, connection_id)
-    await queue(session, account_id, STOCK, targets, force=force)
+    await queue(session, account_id, ChangeKind.STOCK, targets, force=force)
     return {t[0] for t in targets}
 
 
@@ -346,7 +351,7 @@ async def price_changed(
     force: bool = False,
 ) -> set[int]:
     targets = await price_targets(session, account_id, offer_ids, connection_id)
-    await queue(session, account_id, PRICE, targets, force=force)
+    await queue(session, account_id, ChangeKind.PRICE, targets, force=force)
     return {t[0] for t in targets}
 
 

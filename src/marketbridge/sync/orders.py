@@ -10,7 +10,7 @@ or move it backwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -21,10 +21,11 @@ from marketbridge.channels.roles import Channel, OrderSource, RemoteOrder, requi
 from marketbridge.model import EventType, OrderStatus, can_transition
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
-from marketbridge.store.tables import Connection, Link, Order, OrderLine, SyncCursor
+from marketbridge.store.tables import Connection, Link, Order, OrderLine
 from marketbridge.store.types import utcnow
-from marketbridge.store.upsert import insert_for
 from marketbridge.sync import ledger, reservations
+from marketbridge.sync.cursors import poll_since, set_cursor
+from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.matching import UnitInfo, resolve_units
 from marketbridge.sync.runs import RunRecorder
 
@@ -120,33 +121,33 @@ async def _insert(session: AsyncSession, conn: Connection, remote: RemoteOrder) 
             )
         )
     await session.flush()
-    touched: set[int] = set()
+    touched_offers: set[int] = set()
     if remote.status.holds_stock:
         wanted: dict[int, int] = {}
         for line in remote.lines:
             offer_id = offers.get(line.external_offer_id)
             if offer_id is not None:
                 wanted[offer_id] = wanted.get(offer_id, 0) + line.quantity
-        touched = await reservations.reserve(
+        touched_offers = await reservations.reserve(
             session, conn.account_id, order.id, conn.id, remote.warehouse_id, sorted(wanted.items())
         )
     await emit(session, conn.account_id, EventType.ORDER_CREATED, _event_data(conn, order))
-    return Applied(order.id, created=True, changed=True, touched_offers=touched)
+    return Applied(order.id, created=True, changed=True, touched_offers=touched_offers)
 
 
 async def _update(session: AsyncSession, conn: Connection, order: Order, remote: RemoteOrder) -> Applied:
     current = OrderStatus(order.status)
     target = remote.status
-    touched: set[int] = set()
+    touched_offers: set[int] = set()
     changed = False
     if remote.external_id == order.external_id:
         order.raw_status = remote.raw_status
     if target != current and can_transition(current, target):
-        touched = await move_order(
+        touched_offers = await move_order(
             session, conn.account_id, conn.id, order, target, reason=remote.cancel_reason
         )
         changed = True
-    return Applied(order.id, created=False, changed=changed, touched_offers=touched)
+    return Applied(order.id, created=False, changed=changed, touched_offers=touched_offers)
 
 
 async def move_order(
@@ -161,17 +162,17 @@ async def move_order(
     previous = OrderStatus(order.status)
     order.status = target.value
     order.updated_at = utcnow()
-    touched: set[int] = set()
+    touched_offers: set[int] = set()
     if target == OrderStatus.CANCELLED:
         order.cancel_reason = reason or order.cancel_reason
-        touched = await reservations.release(session, order.id)
+        touched_offers = await reservations.release(session, order.id)
     elif previous.holds_stock and not target.holds_stock:
-        touched = await reservations.consume(session, order.id)
+        touched_offers = await reservations.consume(session, order.id)
     data = {**_event_data_ids(connection_id, order), "from": previous.value, "to": target.value}
     await emit(session, account_id, EventType.ORDER_STATUS_CHANGED, data)
     if target == OrderStatus.CANCELLED:
         await emit(session, account_id, EventType.ORDER_CANCELLED, {**data, "reason": order.cancel_reason})
-    return touched
+    return touched_offers
 
 
 def _event_data_ids(connection_id: int, order: Order) -> dict[str, object]:
@@ -187,52 +188,30 @@ def _event_data(conn: Connection, order: Order) -> dict[str, object]:
     }
 
 
-async def apply_and_propagate(
-    db: Database, conn: Connection, remote: RemoteOrder
-) -> tuple[Applied, set[int]]:
+async def apply_and_propagate(db: Database, conn: Connection, remote: RemoteOrder) -> Applied:
     """Apply one order in its own transaction and queue the stock it moved to every connection."""
     async with db.session() as s:
         applied = await apply_remote_order(s, conn, remote)
-        connections: set[int] = set()
         if applied.touched_offers:
-            connections = await ledger.stock_changed(s, conn.account_id, applied.touched_offers)
-    return applied, connections
+            await ledger.stock_changed(s, conn.account_id, applied.touched_offers)
+    return applied
 
 
-async def poll_orders(db: Database, conn: Connection, channel: Channel, recorder: RunRecorder) -> set[int]:
+async def poll_orders(db: Database, conn: Connection, channel: Channel, recorder: RunRecorder) -> None:
     """Poll every order created or changed since the last poll (minus the overlap), in all statuses."""
     until = utcnow()
-    async with db.session() as s:
-        cursor = (
-            await s.execute(
-                select(SyncCursor.value).where(
-                    SyncCursor.connection_id == conn.id, SyncCursor.kind == "orders"
-                )
-            )
-        ).scalar_one_or_none()
-    since = (cursor - POLL_OVERLAP) if cursor else until - FIRST_POLL_LOOKBACK
-    touched_connections: set[int] = set()
+    since = await poll_since(db, conn.id, JobKind.ORDERS, until, POLL_OVERLAP, FIRST_POLL_LOOKBACK)
     async for page in require(channel, OrderSource).iter_orders(since, until):
         for remote in page:
             try:
-                applied, conns = await apply_and_propagate(db, conn, remote)
+                applied = await apply_and_propagate(db, conn, remote)
             except (ValueError, IntegrityError) as exc:
                 recorder.item_error(remote.external_id, str(exc))
                 continue
-            touched_connections |= conns
             recorder.count("seen")
             if applied.created:
                 recorder.count("created")
             elif applied.changed:
                 recorder.count("updated")
         await recorder.heartbeat()
-    await set_cursor(db, conn.id, "orders", until)
-    return touched_connections
-
-
-async def set_cursor(db: Database, connection_id: int, kind: str, value: datetime) -> None:
-    async with db.session() as s:
-        stmt = insert_for(s, SyncCursor).values(connection_id=connection_id, kind=kind, value=value)
-        await s.execute(
-            stmt.on_conflict_do_update(index_elements=["connection_id", "kind"], set_={"value": value})
-        )
+    await set_cursor(db, conn.id, JobKind.ORDERS, until)

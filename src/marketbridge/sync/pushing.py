@@ -31,7 +31,8 @@ from marketbridge.store.events import emit
 from marketbridge.store.tables import Connection, PendingChange, PushedValue
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import insert_for
-from marketbridge.sync.ledger import PENDING_TABLE, PRICE, STOCK, marketplace_value
+from marketbridge.sync.dispatch import ChangeKind
+from marketbridge.sync.ledger import PENDING_TABLE, marketplace_value
 from marketbridge.sync.runs import RunRecorder
 
 #: Rows read per round; the channel splits them into its own batches.
@@ -74,7 +75,7 @@ def _price_item(payload: dict[str, Any]) -> PricePush:
     )
 
 
-async def _due(db: Database, connection_id: int, kind: str, now: datetime) -> list[PendingChange]:
+async def _due(db: Database, connection_id: int, kind: ChangeKind, now: datetime) -> list[PendingChange]:
     async with db.session() as s:
         rows = await s.execute(
             select(PendingChange)
@@ -89,7 +90,7 @@ async def _due(db: Database, connection_id: int, kind: str, now: datetime) -> li
         return list(rows.scalars())
 
 
-async def has_due(db: Database, connection_id: int, kind: str) -> bool:
+async def has_due(db: Database, connection_id: int, kind: ChangeKind) -> bool:
     async with db.session() as s:
         row = await s.execute(
             select(PendingChange.id)
@@ -104,7 +105,7 @@ async def has_due(db: Database, connection_id: int, kind: str) -> bool:
 
 
 async def push_pending(
-    db: Database, conn: Connection, channel: Channel, kind: str, recorder: RunRecorder
+    db: Database, conn: Connection, channel: Channel, kind: ChangeKind, recorder: RunRecorder
 ) -> None:
     """Send every due pending change of `kind` for the connection, round after round."""
     while True:
@@ -112,7 +113,7 @@ async def push_pending(
         if not rows:
             return
         try:
-            if kind == STOCK:
+            if kind == ChangeKind.STOCK:
                 results = await require(channel, StockSink).push_stocks(
                     [_stock_item(r.payload) for r in rows]
                 )
@@ -165,7 +166,7 @@ async def _record_failure(db: Database, rows: Sequence[PendingChange], exc: Chan
 async def _settle(
     db: Database,
     conn: Connection,
-    kind: str,
+    kind: ChangeKind,
     rows: Sequence[PendingChange],
     results: Sequence[ItemResult],
     recorder: RunRecorder,
@@ -197,7 +198,7 @@ async def _settle(
             message = res.message or res.code or "refused"
             recorder.item_error(row.key, message, res.code)
             retries.append(_retry_later(row, f"{res.code or ''} {message}".strip(), res.retryable, now))
-            if kind == PRICE and not res.retryable:
+            if kind == ChangeKind.PRICE and not res.retryable:
                 await emit(
                     s,
                     conn.account_id,
@@ -211,7 +212,7 @@ async def _settle(
                 )
         if retries:
             await s.execute(RETRY_LATER, retries)
-        zero = [r for r in done if kind == STOCK and int(r.payload.get("quantity", 1)) == 0]
+        zero = [r for r in done if kind == ChangeKind.STOCK and int(r.payload.get("quantity", 1)) == 0]
         for row in zero:
             await emit(
                 s,

@@ -1,7 +1,7 @@
 """Stock reservations of orders: reserve on import, release on cancel, consume on shipping.
 
 Quantities move with single UPDATE statements (reserved = reserved + n), so concurrent
-imports never lose an update. Every change returns the offers touched, for the ledger.
+imports never lose an update. Every change returns the offer ids it touched, for the ledger.
 """
 
 from __future__ import annotations

@@ -18,16 +18,15 @@ from marketbridge.store.tables import (
     Order,
     Reservation,
     Return,
-    SyncCursor,
     WarehouseMapping,
 )
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import insert_for
 from marketbridge.sync import ledger, reservations
+from marketbridge.sync.cursors import poll_since, set_cursor
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.errors import ActionRefused, NotFound
 from marketbridge.sync.matching import UnitInfo, resolve_units
-from marketbridge.sync.orders import set_cursor
 from marketbridge.sync.runs import RunRecorder
 
 if TYPE_CHECKING:
@@ -39,15 +38,7 @@ RETURNS_OVERLAP = timedelta(hours=1)
 
 async def import_returns(db: Database, conn: Connection, channel: Channel, recorder: RunRecorder) -> None:
     now = utcnow()
-    async with db.session() as s:
-        cursor = (
-            await s.execute(
-                select(SyncCursor.value).where(
-                    SyncCursor.connection_id == conn.id, SyncCursor.kind == "returns"
-                )
-            )
-        ).scalar_one_or_none()
-    since = cursor - RETURNS_OVERLAP if cursor else now - RETURNS_LOOKBACK
+    since = await poll_since(db, conn.id, JobKind.RETURNS, now, RETURNS_OVERLAP, RETURNS_LOOKBACK)
     async for page in require(channel, ReturnsSource).iter_returns(since):
         for remote in page:
             async with db.session() as s:
@@ -112,12 +103,11 @@ async def import_returns(db: Database, conn: Connection, channel: Channel, recor
                         },
                     )
                 recorder.count("seen")
-    await set_cursor(db, conn.id, "returns", now)
+    await set_cursor(db, conn.id, JobKind.RETURNS, now)
 
 
 async def confirm_receipt(hub: Hub, account_id: int, return_id: int, restock: bool) -> None:
     """The seller got the parcel back; with `restock` its units go back on hand and are pushed."""
-    connections: set[int] = set()
     async with hub.db.session() as s:
         row = await s.get(Return, return_id)
         if row is None or row.account_id != account_id:
@@ -131,7 +121,7 @@ async def confirm_receipt(hub: Hub, account_id: int, return_id: int, restock: bo
         row.status = ReturnStatus.RECEIVED.value
         row.received_at = utcnow()
         if restock:
-            touched: set[int] = set()
+            restocked: set[int] = set()
             for line in row.lines:
                 offer_id = line.get("offer_id")
                 if offer_id is None:
@@ -142,12 +132,10 @@ async def confirm_receipt(hub: Hub, account_id: int, return_id: int, restock: bo
                         "no_warehouse", "no hub warehouse is mapped for this connection to restock into"
                     )
                 await reservations.restock(s, account_id, int(offer_id), warehouse_id, int(line["quantity"]))
-                touched.add(int(offer_id))
+                restocked.add(int(offer_id))
             row.status = ReturnStatus.RESTOCKED.value
             row.restocked = True
-            connections = await ledger.stock_changed(s, account_id, touched)
-    for conn_id in connections:
-        await hub.dispatcher.kick(conn_id, JobKind.STOCKS)
+            await ledger.stock_changed(s, account_id, restocked)
 
 
 async def _restock_warehouse(s: AsyncSession, row: Return, offer_id: int) -> int | None:

@@ -1,10 +1,12 @@
 """The scheduler: decides what runs when, for every connection of every account.
 
-Every tick (half a second) it starts the pushers of connections that have due pending
-changes — so a change reaches the marketplace within about a second even if its kick was
-lost — and the periodic jobs whose interval has passed. Intervals are configurable per
-connection (`schedule` in the connection's settings, seconds per job kind). Jobs already
-running in this process are not started twice; across processes the job lease decides.
+Every tick (half a second, or at once when woken by `Dispatcher.wake`) it starts the
+pushers of connections that have due pending changes, so a change reaches the marketplace
+within about a second even if its kick was lost; the processing of received pushes (inbox);
+a round of webhook delivery (outbox); and the periodic jobs whose interval has passed.
+Intervals are configurable per connection (`schedule` in the connection's settings, seconds
+per job kind). Jobs already running in this process are not started twice; across
+processes the job lease decides.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from sqlalchemy import func, select, update
 
 from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
-from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.inbox import process_inbox
 from marketbridge.sync.jobs import run_job
+from marketbridge.sync.webhook_delivery import deliver_due
 
 if TYPE_CHECKING:
     from marketbridge.wiring import Hub
@@ -42,9 +45,6 @@ PERIODIC_CHECK_SECONDS = 2.0
 #: A run that has not beaten for this long lost its worker.
 LOST_RUN_SECONDS = 300.0
 
-#: Extra background work injected by the process (e.g. webhook delivery): returns items handled.
-Background = Callable[["Hub"], Awaitable[int]]
-
 
 def schedule_for(settings: dict[str, object]) -> dict[JobKind, float]:
     plan = dict(DEFAULT_SCHEDULE)
@@ -59,9 +59,8 @@ def schedule_for(settings: dict[str, object]) -> dict[JobKind, float]:
 
 
 class Scheduler:
-    def __init__(self, hub: Hub, background: list[Background] | None = None) -> None:
+    def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.background = background or []
         self.running: dict[tuple[int, JobKind], asyncio.Task[bool]] = {}
         self._wake = asyncio.Event()
         self._helpers: dict[str, asyncio.Task[int]] = {}
@@ -120,11 +119,10 @@ class Scheduler:
                 await s.execute(select(InboxItem.id).where(InboxItem.status == "new").limit(1))
             ).first()
         for connection_id, kind in due:
-            self.start(connection_id, JobKind.STOCKS if kind == "stock" else JobKind.PRICES, "change")
+            self.start(connection_id, ChangeKind(kind).job, "change")
         if inbox_waiting:
             self._start_helper("inbox", lambda: process_inbox(self.hub))
-        for i, fn in enumerate(self.background):
-            self._start_helper(f"background-{i}", lambda fn=fn: fn(self.hub))  # type: ignore[misc]
+        self._start_helper("webhooks", lambda: deliver_due(self.hub))
         loop_now = asyncio.get_running_loop().time()
         if loop_now - self._last_periodic >= PERIODIC_CHECK_SECONDS:
             self._last_periodic = loop_now

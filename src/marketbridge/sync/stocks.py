@@ -1,7 +1,7 @@
 """Setting stock levels in the hub: the one entry for the seller's stock, whatever calls it.
 
 The new on-hand quantities are written and the resulting marketplace values are queued in
-the same transaction; the caller kicks the pushers of the returned connections after commit.
+the same transaction; the ledger's pushers are kicked once it committed (`sync/kicks.py`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from marketbridge.store.upsert import insert_for
 from marketbridge.sync import ledger
 
 
-async def set_on_hand(
-    session: AsyncSession, account_id: int, levels: Mapping[tuple[int, int], int]
-) -> set[int]:
-    """Set on-hand quantities for (offer id, warehouse id); returns the connections to push to."""
+async def set_on_hand(session: AsyncSession, account_id: int, levels: Mapping[tuple[int, int], int]) -> None:
+    """Set on-hand quantities for (offer id, warehouse id) and queue what the marketplaces should show."""
     now = utcnow()
     rows = [
         {
@@ -41,4 +39,4 @@ async def set_on_hand(
             ),
             rows,
         )
-    return await ledger.stock_changed(session, account_id, {offer_id for offer_id, _ in levels})
+    await ledger.stock_changed(session, account_id, {offer_id for offer_id, _ in levels})

@@ -26,7 +26,6 @@ from marketbridge.store.tables import Barcode, BundleComponent, Link, Offer, Pro
 from marketbridge.store.types import utcnow
 from marketbridge.sync import catalog as sync_catalog
 from marketbridge.sync import ledger
-from marketbridge.sync.dispatch import JobKind
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 
@@ -235,11 +234,9 @@ async def bulk_bundles(body: BundlesBulk, hub: HubDep, who: Writer) -> BulkResul
     try:
         async with hub.db.session() as s:
             counts = await catalog.upsert_bundles(s, who.account_id, body.items)
-            touched = await ledger.stock_changed(s, who.account_id, sorted(counts.ids.values()))
+            await ledger.stock_changed(s, who.account_id, sorted(counts.ids.values()))
     except catalog.BulkInvalid as exc:
         raise invalid(exc) from exc
-    for connection_id in sorted(touched):
-        await hub.dispatcher.kick(connection_id, JobKind.STOCKS)
     return BulkResult(created=counts.created, updated=counts.updated)
 
 
@@ -324,9 +321,6 @@ async def list_on_channel(connection_id: IdPath, body: ListIn, hub: HubDep, who:
         on_channel = set(await linked_offer_ids(s, connection_id))
     new = [o for o in offer_ids if o not in on_channel]
     task_id = await sync_catalog.export_cards(hub.db, conn, channel, new) if new else None
-    if task_id is not None:
-        await hub.dispatcher.kick(connection_id, JobKind.MODERATION)
-    await hub.dispatcher.kick(connection_id, JobKind.STOCKS)
     return ListOut(task_id=task_id, offers=len(found), relisted=relisted)
 
 
@@ -352,5 +346,4 @@ async def delist_on_channel(connection_id: IdPath, body: ListIn, hub: HubDep, wh
         changed = await ledger.set_listed(
             s, who.account_id, connection_id, [v[0] for v in found.values()], listed=False
         )
-    await hub.dispatcher.kick(connection_id, JobKind.STOCKS)
     return DelistOut(delisted=changed)

@@ -20,10 +20,9 @@ from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
 from marketbridge.api.problems import Problem
-from marketbridge.api.scoped import channel_of, kick_all, linked_offer_ids, owned
+from marketbridge.api.scoped import channel_of, linked_offer_ids, owned
 from marketbridge.store.tables import Connection, StockLevel, Warehouse, WarehouseMapping
 from marketbridge.sync import ledger
-from marketbridge.sync.dispatch import JobKind
 
 router = APIRouter(tags=["stocks"])
 
@@ -148,8 +147,7 @@ async def put_warehouse_mappings(
             )
         await s.flush()
         linked = await linked_offer_ids(s, connection_id)
-        touched = await ledger.stock_changed(s, who.account_id, linked, connection_id=connection_id)
-    await kick_all(hub, touched, JobKind.STOCKS)
+        await ledger.stock_changed(s, who.account_id, linked, connection_id=connection_id)
     return body
 
 
@@ -195,6 +193,5 @@ async def list_stocks(
 async def bulk_stocks(body: StocksBulk, hub: HubDep, who: Writer) -> StocksResult:
     async with hub.db.session() as s:
         offer_ids = await STOCKS.write(s, who.account_id, body.items)
-        touched = await ledger.stock_changed(s, who.account_id, offer_ids)
-    await kick_all(hub, touched, JobKind.STOCKS)
-    return StocksResult(written=len(body.items), connections_to_push=sorted(touched))
+        to_push = await ledger.stock_changed(s, who.account_id, offer_ids)
+    return StocksResult(written=len(body.items), connections_to_push=sorted(to_push))

@@ -22,10 +22,9 @@ from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
 from marketbridge.api.problems import Problem
-from marketbridge.api.scoped import kick_all, linked_offer_ids, owned
+from marketbridge.api.scoped import linked_offer_ids, owned
 from marketbridge.store.tables import Connection, OfferPrice, PriceMapping, PriceType
 from marketbridge.sync import ledger
-from marketbridge.sync.dispatch import JobKind
 
 router = APIRouter(tags=["prices"])
 
@@ -127,9 +126,8 @@ async def list_prices(
 async def bulk_prices(body: PricesBulk, hub: HubDep, who: Writer) -> PricesResult:
     async with hub.db.session() as s:
         offer_ids = await PRICES.write(s, who.account_id, body.items)
-        touched = await ledger.price_changed(s, who.account_id, offer_ids)
-    await kick_all(hub, touched, JobKind.PRICES)
-    return PricesResult(written=len(body.items), connections_to_push=sorted(touched))
+        to_push = await ledger.price_changed(s, who.account_id, offer_ids)
+    return PricesResult(written=len(body.items), connections_to_push=sorted(to_push))
 
 
 @router.get(
@@ -181,6 +179,5 @@ async def put_price_mappings(
             )
         await s.flush()
         linked = await linked_offer_ids(s, connection_id)
-        touched = await ledger.price_changed(s, who.account_id, linked, connection_id=connection_id)
-    await kick_all(hub, touched, JobKind.PRICES)
+        await ledger.price_changed(s, who.account_id, linked, connection_id=connection_id)
     return body

@@ -24,6 +24,7 @@ from marketbridge.api.problems import Problem, not_found
 from marketbridge.channels.roles import PushHandler, PushMessage, has_role, require
 from marketbridge.store.tables import Connection, InboxItem
 from marketbridge.store.upsert import insert_for
+from marketbridge.sync.kicks import wake_after_commit
 from marketbridge.wiring import Hub
 
 log = structlog.get_logger(__name__)
@@ -55,7 +56,10 @@ async def _store(hub: Hub, row: Connection, message: PushMessage, body: bytes) -
             attempts=0,
         )
         result = await s.execute(stmt.on_conflict_do_nothing(index_elements=["connection_id", "dedup_key"]))
-    return bool(getattr(result, "rowcount", 1))
+        fresh = bool(getattr(result, "rowcount", 1))
+        if fresh:
+            wake_after_commit(s)  # the worker processes it at once
+    return fresh
 
 
 @router.post(
@@ -96,8 +100,6 @@ async def receive(
             duplicate=not fresh,
             order=reply.message.order_external_id,
         )
-        if fresh:
-            await hub.dispatcher.kick_inbox()
     if reply.body is None:
         return Response(status_code=reply.status)
     return JSONResponse(reply.body, status_code=reply.status)

@@ -16,7 +16,7 @@ from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_r
 from marketbridge.api.scoped import owned
 from marketbridge.model import EventType
 from marketbridge.store.tables import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from marketbridge.store.types import utcnow
+from marketbridge.sync import webhook_delivery
 from marketbridge.wiring import Hub
 
 router = APIRouter(tags=["webhooks"])
@@ -224,12 +224,5 @@ async def read_delivery(delivery_id: IdPath, hub: HubDep, who: Reader) -> Delive
     summary="Send a delivery again now (also a delivered or dead one); its retry window starts over",
 )
 async def redeliver(delivery_id: IdPath, hub: HubDep, who: Writer) -> DeliveryDetail:
-    async with hub.db.session() as s:
-        row = await owned(s, WebhookDelivery, delivery_id, who.account_id, "delivery")
-        now = utcnow()
-        row.status = "pending"
-        row.next_attempt_at = now
-        row.created_at = now
-        row.delivered_at = None
-    await hub.dispatcher.kick_webhooks()
+    await webhook_delivery.redeliver(hub.db, who.account_id, delivery_id)
     return await _detail(hub, delivery_id, who.account_id)

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from marketbridge.api.problems import Problem
-from marketbridge.api.routes import webhooks as api_webhooks
 from marketbridge.store.tables import Event, WebhookDelivery, WebhookSubscription
+from marketbridge.sync import webhook_delivery
+from marketbridge.sync.errors import NotFound
 from marketbridge.web.pages import IdPath, Page, checked_form, hub_of, redirect, render, url
 
 router = APIRouter()
@@ -47,9 +47,8 @@ async def redeliver(request: Request, delivery_id: IdPath, viewer: Page) -> Resp
     _, t, refused = await checked_form(request, viewer, back)
     if refused:
         return refused
-    assert viewer.principal is not None
     try:  # the same redelivery the seller API does
-        await api_webhooks.redeliver(delivery_id, hub_of(request), viewer.principal)
-    except Problem:
+        await webhook_delivery.redeliver(hub_of(request).db, viewer.account_id, delivery_id)
+    except NotFound:
         return redirect(request, back, ("error", t("not_found.text")))
     return redirect(request, back, ("ok", f"#{delivery_id}: {t('wh.redelivered')}"))

@@ -1,4 +1,8 @@
-"""Outgoing webhooks: fan events out to subscriptions, sign, send, retry with backoff, never lose one.
+"""Webhook delivery: fan events out to subscriptions, sign, send, retry with backoff, never lose one.
+
+Worker-side work owned by the scheduler: every worker runs `deliver_due` on its tick, and
+an event written anywhere wakes it after commit (`sync/kicks.py`). `redeliver` is the
+use-case behind "send it again" in the API and the dashboard.
 
 `deliver_due(hub)` does one round of work and is safe to run from several processes:
 1. fan-out: events not yet fanned out become one `webhook_deliveries` row per matching
@@ -22,16 +26,21 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
 from sqlalchemy import select, update
 
+from marketbridge.store.db import Database
 from marketbridge.store.tables import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import chunks, insert_for
-from marketbridge.wiring import Hub
+from marketbridge.sync.errors import NotFound
+from marketbridge.sync.kicks import wake_after_commit
+
+if TYPE_CHECKING:
+    from marketbridge.wiring import Hub
 
 log = structlog.get_logger(__name__)
 
@@ -281,3 +290,17 @@ async def deliver_due(
         if own:
             await http.aclose()
     return len(claimed)
+
+
+async def redeliver(db: Database, account_id: int, delivery_id: int) -> None:
+    """Send a delivery again now (also a delivered or dead one): its retry window starts over."""
+    async with db.session() as s:
+        row = await s.get(WebhookDelivery, delivery_id)
+        if row is None or row.account_id != account_id:
+            raise NotFound("delivery")
+        now = utcnow()
+        row.status = "pending"
+        row.next_attempt_at = now
+        row.created_at = now
+        row.delivered_at = None
+        wake_after_commit(s)

@@ -1,4 +1,4 @@
-"""Channel instances per connection, built once and reused (their HTTP pools stay warm)."""
+"""The channel pool: one built channel per connection, reused (its HTTP pool stays warm), rebuilt on change."""
 
 from __future__ import annotations
 
