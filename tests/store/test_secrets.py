@@ -18,6 +18,7 @@ from marketbridge.runtime.ratelimit import RateLimit
 from marketbridge.store import accounts, connections
 from marketbridge.store.crypto import SecretBox, hash_api_key
 from marketbridge.store.db import Database
+from marketbridge.sync.channel_pool import channel_config
 
 SECRET = "super-secret-api-key-4242"
 
@@ -46,7 +47,7 @@ async def test_credentials_are_encrypted_at_rest(db: Database) -> None:
     async with db.session() as s:
         loaded = await connections.get_connection(s, account.id, conn_id)
         assert loaded is not None
-        assert connections.channel_config(loaded, box).credentials["api_key"] == SECRET
+        assert channel_config(loaded, box).credentials["api_key"] == SECRET
         # another account does not see it
         assert await connections.get_connection(s, account.id + 1000, conn_id) is None
 

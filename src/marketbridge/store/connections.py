@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketbridge.channels.roles import ConnectionConfig
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.tables import Connection
 
@@ -55,13 +54,3 @@ async def list_connections(session: AsyncSession, account_id: int | None = None)
 
 def set_credentials(row: Connection, box: SecretBox, credentials: Mapping[str, str]) -> None:
     row.credentials = box.encrypt_json(credentials)
-
-
-def channel_config(row: Connection, box: SecretBox) -> ConnectionConfig:
-    """What a channel needs to talk for this connection, with the credentials decrypted."""
-    return ConnectionConfig(
-        connection_id=str(row.id),
-        base_urls=dict(row.base_urls),
-        credentials=box.decrypt_json(row.credentials),
-        settings=dict(row.settings),
-    )

@@ -5,11 +5,20 @@ from __future__ import annotations
 import hashlib
 
 from marketbridge.channels import registry
-from marketbridge.channels.roles import Channel
+from marketbridge.channels.roles import Channel, ConnectionConfig
 from marketbridge.runtime.ratelimit import Limiter
-from marketbridge.store.connections import channel_config
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.tables import Connection
+
+
+def channel_config(row: Connection, box: SecretBox) -> ConnectionConfig:
+    """What a channel needs to talk for this connection, with the credentials decrypted."""
+    return ConnectionConfig(
+        connection_id=str(row.id),
+        base_urls=dict(row.base_urls),
+        credentials=box.decrypt_json(row.credentials),
+        settings=dict(row.settings),
+    )
 
 
 class ChannelPool:
