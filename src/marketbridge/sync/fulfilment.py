@@ -36,7 +36,7 @@ from marketbridge.sync.errors import ActionRefused, NotFound
 from marketbridge.sync.orders import move_order
 
 if TYPE_CHECKING:
-    from marketbridge.wiring import Hub
+    from marketbridge.sync.services import Services
 
 #: Label fetching: attempts and the pause between them (seconds), growing.
 LABEL_ATTEMPTS = 8
@@ -44,7 +44,7 @@ LABEL_FIRST_PAUSE = 0.5
 LABEL_MAX_PAUSE = 8.0
 
 
-async def _load(hub: Hub, account_id: int, order_id: int) -> tuple[Order, Connection, list[OrderLine]]:
+async def _load(hub: Services, account_id: int, order_id: int) -> tuple[Order, Connection, list[OrderLine]]:
     async with hub.db.session() as s:
         order = await s.get(Order, order_id)
         if order is None or order.account_id != account_id:
@@ -64,7 +64,7 @@ def _require(order: Order, target: OrderStatus) -> None:
 
 
 async def _move(
-    hub: Hub, account_id: int, order_id: int, target: OrderStatus, reason: str | None = None
+    hub: Services, account_id: int, order_id: int, target: OrderStatus, reason: str | None = None
 ) -> None:
     async with hub.db.session() as s:
         order = await s.get(Order, order_id)
@@ -76,7 +76,7 @@ async def _move(
             await ledger.stock_changed(s, account_id, touched_offers)
 
 
-async def confirm(hub: Hub, account_id: int, order_id: int) -> None:
+async def confirm(hub: Services, account_id: int, order_id: int) -> None:
     order, conn, lines = await _load(hub, account_id, order_id)
     _require(order, OrderStatus.CONFIRMED)
     channel = hub.channels.get(conn)
@@ -85,7 +85,7 @@ async def confirm(hub: Hub, account_id: int, order_id: int) -> None:
     await _move(hub, account_id, order_id, OrderStatus.CONFIRMED)
 
 
-async def _sku_map(hub: Hub, lines: Sequence[OrderLine]) -> dict[int, str]:
+async def _sku_map(hub: Services, lines: Sequence[OrderLine]) -> dict[int, str]:
     ids = [line.offer_id for line in lines if line.offer_id is not None]
     async with hub.db.session() as s:
         return {
@@ -115,7 +115,7 @@ def _remote(order: Order, lines: Sequence[OrderLine]) -> RemoteOrder:
     )
 
 
-async def pack(hub: Hub, account_id: int, order_id: int, boxes: list[Box]) -> list[str]:
+async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) -> list[str]:
     """Pack the order into boxes; returns the marketplace's shipment ids (one per box where it labels boxes)."""
     order, conn, lines = await _load(hub, account_id, order_id)
     _require(order, OrderStatus.PACKED)
@@ -196,7 +196,7 @@ async def pack(hub: Hub, account_id: int, order_id: int, boxes: list[Box]) -> li
     return list(result.shipment_ids)
 
 
-async def _shipments(hub: Hub, order: Order) -> list[str]:
+async def _shipments(hub: Services, order: Order) -> list[str]:
     async with hub.db.session() as s:
         ids = [
             r[0]
@@ -224,7 +224,7 @@ async def fetch_labels(
     raise AssertionError("unreachable")
 
 
-async def labels_pdf(hub: Hub, account_id: int, order_id: int) -> bytes:
+async def labels_pdf(hub: Services, account_id: int, order_id: int) -> bytes:
     """One PDF with every label of the order (a page per box/shipment as the marketplace makes them)."""
     order, conn, _ = await _load(hub, account_id, order_id)
     if OrderStatus(order.status) not in (OrderStatus.PACKED, OrderStatus.SHIPPED):
@@ -249,7 +249,7 @@ async def labels_pdf(hub: Hub, account_id: int, order_id: int) -> bytes:
     return merge_pdfs([content for _, content in fetched])
 
 
-async def ship(hub: Hub, account_id: int, order_id: int) -> str:
+async def ship(hub: Services, account_id: int, order_id: int) -> str:
     """Hand the order's parcels over to the marketplace's carrier (act / supply); it becomes shipped."""
     order, conn, _ = await _load(hub, account_id, order_id)
     _require(order, OrderStatus.SHIPPED)
@@ -265,7 +265,7 @@ async def ship(hub: Hub, account_id: int, order_id: int) -> str:
     return result.external_id
 
 
-async def cancel(hub: Hub, account_id: int, order_id: int, reason: str) -> None:
+async def cancel(hub: Services, account_id: int, order_id: int, reason: str) -> None:
     order, conn, _ = await _load(hub, account_id, order_id)
     _require(order, OrderStatus.CANCELLED)
     channel = require(hub.channels.get(conn), Fulfilment)

@@ -19,7 +19,7 @@ from marketbridge.store.types import utcnow
 from marketbridge.sync.orders import apply_and_propagate
 
 if TYPE_CHECKING:
-    from marketbridge.wiring import Hub
+    from marketbridge.sync.services import Services
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +27,7 @@ MAX_ATTEMPTS = 10
 ORDER_KINDS = frozenset({PushKind.ORDER_CREATED, PushKind.ORDER_STATUS, PushKind.ORDER_CANCELLED})
 
 
-async def process_inbox(hub: Hub, limit: int = 200) -> int:
+async def process_inbox(hub: Services, limit: int = 200) -> int:
     """Process up to `limit` new inbox items; returns how many were handled (done or failed)."""
     async with hub.db.session() as s:
         items = list(

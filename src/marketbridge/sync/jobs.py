@@ -30,7 +30,7 @@ from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.runs import recorded_run
 
 if TYPE_CHECKING:
-    from marketbridge.wiring import Hub
+    from marketbridge.sync.services import Services
 
 
 #: The role a connection's channel must play for a job of each kind to make sense.
@@ -49,14 +49,14 @@ def lease_name(connection_id: int, kind: JobKind) -> str:
     return f"job:{connection_id}:{kind.value}"
 
 
-async def _renew(hub: Hub, name: str) -> None:
+async def _renew(hub: Services, name: str) -> None:
     ttl = hub.settings.lease_ttl
     while True:
         await asyncio.sleep(ttl / 3)
         await leases.acquire(hub.db, name, hub.worker_id, ttl)
 
 
-async def run_job(hub: Hub, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
+async def run_job(hub: Services, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
     """Run the job if nobody else is running it; returns False when the lease was taken."""
     name = lease_name(connection_id, kind)
     if not await leases.acquire(hub.db, name, hub.worker_id, hub.settings.lease_ttl):
@@ -79,7 +79,7 @@ async def run_job(hub: Hub, connection_id: int, kind: JobKind, trigger: str = "s
     return True
 
 
-async def _execute(hub: Hub, conn: Connection, kind: JobKind, trigger: str) -> None:
+async def _execute(hub: Services, conn: Connection, kind: JobKind, trigger: str) -> None:
     """One run; the changes and events it records kick the worker after their commits."""
     channel = hub.channels.get(conn)
     role = JOB_ROLES.get(kind)

@@ -30,7 +30,7 @@ from marketbridge.sync.matching import UnitInfo, resolve_units
 from marketbridge.sync.runs import RunRecorder
 
 if TYPE_CHECKING:
-    from marketbridge.wiring import Hub
+    from marketbridge.sync.services import Services
 
 RETURNS_LOOKBACK = timedelta(days=30)
 RETURNS_OVERLAP = timedelta(hours=1)
@@ -106,7 +106,7 @@ async def import_returns(db: Database, conn: Connection, channel: Channel, recor
     await set_cursor(db, conn.id, JobKind.RETURNS, now)
 
 
-async def confirm_receipt(hub: Hub, account_id: int, return_id: int, restock: bool) -> None:
+async def confirm_receipt(hub: Services, account_id: int, return_id: int, restock: bool) -> None:
     """The seller got the parcel back; with `restock` its units go back on hand and are pushed."""
     async with hub.db.session() as s:
         row = await s.get(Return, return_id)

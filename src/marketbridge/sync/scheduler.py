@@ -28,7 +28,7 @@ from marketbridge.sync.jobs import run_job
 from marketbridge.sync.webhook_delivery import deliver_due
 
 if TYPE_CHECKING:
-    from marketbridge.wiring import Hub
+    from marketbridge.sync.services import Services
 
 log = structlog.get_logger(__name__)
 
@@ -59,7 +59,7 @@ def schedule_for(settings: dict[str, object]) -> dict[JobKind, float]:
 
 
 class Scheduler:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Services) -> None:
         self.hub = hub
         self.running: dict[tuple[int, JobKind], asyncio.Task[bool]] = {}
         self._wake = asyncio.Event()

@@ -40,7 +40,7 @@ from marketbridge.sync.errors import NotFound
 from marketbridge.sync.kicks import wake_after_commit
 
 if TYPE_CHECKING:
-    from marketbridge.wiring import Hub
+    from marketbridge.sync.services import Services
 
 log = structlog.get_logger(__name__)
 
@@ -95,7 +95,7 @@ def event_body(event: Event) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-async def fan_out(hub: Hub, limit: int = 500) -> int:
+async def fan_out(hub: Services, limit: int = 500) -> int:
     """Turn events not yet fanned out into deliveries; returns how many events were handled."""
     async with hub.db.session() as s:
         events = list(
@@ -151,7 +151,7 @@ class _Claimed:
     created_at: datetime
 
 
-async def _claim(hub: Hub, limit: int, policy: RetryPolicy) -> list[_Claimed]:
+async def _claim(hub: Services, limit: int, policy: RetryPolicy) -> list[_Claimed]:
     now = utcnow()
     async with hub.db.session() as s:
         due = list(
@@ -220,7 +220,12 @@ async def _send(client: httpx.AsyncClient, item: _Claimed) -> tuple[int | None, 
 
 
 async def _record(
-    hub: Hub, item: _Claimed, status_code: int | None, error: str | None, elapsed_ms: int, policy: RetryPolicy
+    hub: Services,
+    item: _Claimed,
+    status_code: int | None,
+    error: str | None,
+    elapsed_ms: int,
+    policy: RetryPolicy,
 ) -> str:
     now = utcnow()
     attempts = item.attempts + 1
@@ -265,7 +270,7 @@ async def _record(
 
 
 async def deliver_due(
-    hub: Hub,
+    hub: Services,
     limit: int = 100,
     policy: RetryPolicy = DEFAULT_POLICY,
     client: httpx.AsyncClient | None = None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -14,9 +13,7 @@ from marketbridge.store.db import NotMigratedError
 from marketbridge.store.tables import Connection, SyncRun
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.jobs import run_job
-
-if TYPE_CHECKING:
-    from marketbridge.wiring import Hub
+from marketbridge.wiring import Hub
 
 
 async def run_with_progress(hub: Hub, connection_id: int, kind: JobKind) -> str:
