@@ -12,9 +12,9 @@ from playwright.async_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from marketbridge import model
-from marketbridge.channels.roles import CardExporter, CategoryAttribute, has_role
+from marketbridge.channels.roles import CardExporter, has_role
 from marketbridge.demo.world import World, wait_for
-from marketbridge.model import EventType
+from marketbridge.model import CategoryAttribute, EventType
 from marketbridge.runtime.serving import free_port
 from marketbridge.store import accounts
 from marketbridge.store.catalog import upsert_products
