@@ -141,3 +141,12 @@ async def test_send_batches_isolates_a_failed_batch() -> None:
     assert list(batched([1, 2, 3], 2)) == [[1, 2], [3]]
     with pytest.raises(ValueError):
         list(batched([1], 0))
+
+
+def test_sandbox_timing_scales_every_delay() -> None:
+    from marketbridge.sandbox.common.timing import Timing
+
+    real = Timing()
+    assert real.of(45.0) == 45.0
+    fast = Timing(scale=0.01)
+    assert fast.of(45.0) == 0.45 and fast.of(-1) == 0.0

@@ -28,6 +28,7 @@ from marketbridge.sandbox.common.control import (
 from marketbridge.sandbox.common.faults import Faults, fault_middleware
 from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
+from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.registry import SandboxSpec
 from tests.support.skeleton.connector import API, KIND
 
@@ -42,6 +43,7 @@ class SkeletonBackend:
             specs={g: BucketSpec(r.count, r.per_seconds, r.burst) for g, r in API.limits.items()},
         )
         self.pusher = PushSender()
+        self.timing = Timing()  # the marketplace's real delays unless shortened
         self.journal: deque[dict[str, Any]] = new_journal()
         self.warehouses: dict[str, str] = {}
         self.offers: dict[str, dict[str, Any]] = {}

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from marketbridge.sandbox.common.faults import FaultConfig, Faults
 from marketbridge.sandbox.common.limits import SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
+from marketbridge.sandbox.common.timing import Timing, TimingSettings
 
 
 class SeedWarehouse(BaseModel):
@@ -85,6 +86,7 @@ class SandboxBackend(Protocol):
     limits: SandboxLimits
     pusher: PushSender
     journal: deque[dict[str, Any]]
+    timing: Timing
 
     def seed(self, request: SeedRequest) -> dict[str, Any]: ...
 
@@ -211,6 +213,15 @@ def control_router(backend: SandboxBackend) -> APIRouter:
     def get_push() -> dict[str, Any]:
         p = backend.pusher
         return {"url": p.url, "delivered": p.delivered, "failed": p.failed, "attempts": len(p.attempts)}
+
+    @router.get("/timing")
+    def get_timing() -> dict[str, Any]:
+        return {"scale": backend.timing.scale}
+
+    @router.put("/timing")
+    def set_timing(settings: TimingSettings) -> dict[str, Any]:
+        backend.timing.scale = settings.scale
+        return {"scale": backend.timing.scale}
 
     @router.post("/reset")
     def reset() -> dict[str, Any]:

@@ -24,6 +24,7 @@ from marketbridge.sandbox.common.control import (
 from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
+from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.ozon import catalog_data
 from marketbridge.sandbox.ozon.shop import Shop
 from marketbridge.sandbox.ozon.shop_postings import BUYER_CANCEL_REASON
@@ -58,6 +59,7 @@ class OzonBackend:
         self.faults = Faults()
         self.limits = SandboxLimits(enabled=limits, specs=dict(LIMIT_SPECS))
         self.pusher = PushSender(url=push_url)
+        self.timing = Timing()  # the marketplace's real delays unless shortened
         self.journal: deque[dict[str, Any]] = new_journal()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.state = ShopState()

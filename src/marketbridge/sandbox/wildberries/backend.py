@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
+from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.wildberries.moderation import process_card_batches
 from marketbridge.sandbox.wildberries.routes_orders import remove_from_supply
 from marketbridge.sandbox.wildberries.routes_prices import process_price_tasks
@@ -105,6 +106,7 @@ class WildberriesBackend:
         self.limits = shop.limits
         self.pusher = shop.pusher
         self.journal = shop.journal
+        self.timing = Timing()  # the marketplace's real delays unless shortened
         self.aliases: dict[str, int] = {}
         self._install_defaults()
 
