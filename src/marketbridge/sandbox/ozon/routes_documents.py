@@ -53,7 +53,7 @@ def label_pdf(backend: OzonBackend, numbers: list[str]) -> bytes:
         lines += [f"SKU {line.sku} x {line.quantity}  {line.offer_id}"[:60] for line in p.lines]
         lines.append(f"ship by {p.shipment_date.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
         pages.append(lines)
-    return pdf_pages(pages)
+    return pdf_pages(pages, size_mm=(75, 120))  # Ozon's label: 75×120 mm, Code 128 of the posting number
 
 
 def _pdf(content: bytes, name: str) -> Response:
@@ -81,7 +81,9 @@ def act_pdf(backend: OzonBackend, carriage: Carriage) -> bytes:
     pages = [
         header + carriage.posting_numbers[i : i + 12] for i in range(0, len(carriage.posting_numbers), 12)
     ]
-    return pdf_pages(pages or [header], size=(595, 842))
+    return pdf_pages(
+        pages or [header], size_mm=(210, 297), codes=[str(carriage.carriage_id)] * max(1, len(pages)), dpi=150
+    )
 
 
 async def package_label(backend: OzonBackend, request: Request) -> Response:

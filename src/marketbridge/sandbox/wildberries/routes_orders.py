@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from marketbridge.channels.wildberries import endpoints as ep
-from marketbridge.sandbox.common.documents import png_label, svg_label, zpl_label
+from marketbridge.sandbox.common.documents import Symbology, png_label, svg_label, zpl_label
 from marketbridge.sandbox.wildberries.endpoints import OrderId, SupplyId, route
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.shop import Shop, int_list, json_body, query_int
@@ -48,14 +48,16 @@ def _supply(state: ShopState, supply_id: str) -> Supply:
     return supply
 
 
-def render(lines: list[str], kind: str, size: tuple[int, int]) -> str:
-    """A sticker or QR code file in WB's format, base64 as the API returns it."""
+def render(
+    lines: list[str], kind: str, size: tuple[int, int], code: str, symbology: Symbology = "code128"
+) -> str:
+    """A sticker (Code 128 of `code`) or QR code file in WB's format, base64 as the API returns it."""
     if kind == "png":
-        data = png_label(lines, size)
+        data = png_label(lines, size, code, symbology)
     elif kind == "svg":
-        data = svg_label(lines, size)
+        data = svg_label(lines, size, code, symbology)
     else:
-        data = zpl_label(lines, vertical=kind == "zplv")
+        data = zpl_label(lines, kind == "zplv", code, symbology)
     return base64.b64encode(data).decode()
 
 
@@ -203,7 +205,7 @@ def _task_changes(api: APIRouter, state: ShopState) -> None:
                 continue
             sticker = 100_000_000 + order.id % 900_000_000
             part_a, part_b = str(sticker)[:-4], str(sticker)[-4:]
-            barcode = f"*{base64.b32encode(order.id.to_bytes(6, 'big')).decode()[:8]}"
+            barcode = "!" + base64.urlsafe_b64encode(sticker.to_bytes(6, "big")).decode()  # as '!uKEtQZVx'
             lines = [f"{part_a} {part_b}", f"task {order.id}", order.article]
             out.append(
                 {
@@ -211,7 +213,7 @@ def _task_changes(api: APIRouter, state: ShopState) -> None:
                     "partA": part_a,
                     "partB": part_b,
                     "barcode": barcode,
-                    "file": render(lines, kind, size),
+                    "file": render(lines, kind, size, barcode),
                 }
             )
         return {"stickers": out}
@@ -311,7 +313,7 @@ def _supply_changes(api: APIRouter, state: ShopState) -> None:
                 {"code": "SupplyNotClosed", "message": "Поставка не передана в доставку"}, status_code=409
             )
         lines = [found.id, found.name, f"{len(found.order_ids)} tasks"]
-        return {"barcode": found.id, "file": render(lines, kind, size)}
+        return {"barcode": found.id, "file": render(lines, kind, size, found.id, "qr")}
 
 
 def router(shop: Shop) -> APIRouter:
