@@ -93,3 +93,9 @@ def test_zpl_and_svg_carry_the_same_value() -> None:
     svg = svg_label(["2316489 753"], code="!AIoE6TpR").decode()
     assert svg.count("<rect") > 20  # a bar per dark module, not text alone
     assert decode(Image.open(io.BytesIO(png_label(["x"], code="!AIoE6TpR")))) == ["!AIoE6TpR"]
+
+
+def test_many_lines_never_cover_the_code() -> None:
+    lines = ["38512345-0012-1", *(f"SKU {n} x 1  PLAIN-{n}" for n in range(40))]
+    image = page_image(lines, (580, 400))
+    assert decode(image) == ["38512345-0012-1"]

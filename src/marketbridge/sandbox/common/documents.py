@@ -39,12 +39,12 @@ def qr_modules(value: str) -> list[list[bool]]:
     return [[bool(cell) for cell in row] for row in segno.make(value, error="m", micro=False).matrix]
 
 
-def _text(draw: ImageDraw.ImageDraw, lines: Sequence[str], top: int) -> int:
-    y = top
-    for line in lines:
-        draw.text((16, y), line, fill=0)
-        y += LINE
-    return y
+def _text(draw: ImageDraw.ImageDraw, lines: Sequence[str], top: int, bottom: int) -> None:
+    """The lines from `top` down, as many as fit above `bottom` (the code is never overwritten)."""
+    for n, line in enumerate(lines):
+        if top + LINE * (n + 1) > bottom:
+            break
+        draw.text((16, top + LINE * n), line, fill=0)
 
 
 def _draw_code128(draw: ImageDraw.ImageDraw, value: str, box: tuple[int, int, int, int]) -> None:
@@ -83,11 +83,11 @@ def page_image(
     if symbology == "qr":
         side = min(width // 2, height - 40)
         _draw_qr(draw, value, (width - side - 12, 12, width - 12, 12 + side))
-        _text(draw, lines, 16)
+        _text(draw, lines, 16, height - 12)
         return image
     bar_height = max(60, height // 4)
-    text_bottom = _text(draw, lines, 16)
-    top = max(text_bottom + 8, height - bar_height - 40)
+    top = height - bar_height - 40
+    _text(draw, lines, 16, top - 8)
     _draw_code128(draw, value, (12, top, width - 12, top + bar_height))
     draw.text((16, top + bar_height + 6), value, fill=0)
     return image
