@@ -74,8 +74,11 @@ async def test_confirm_pack_labels_ship_through_the_api(kind: str, db: Database)
             shipped = await api.post(f"/orders/{order['id']}/ship")
             assert shipped.status_code == 200, shipped.text
             assert shipped.json()["order"]["status"] == "shipped" and shipped.json()["handover_id"]
-            again = await api.post(f"/orders/{order['id']}/cancel", json={"reason": "too late"})
-            assert again.status_code in (200, 409)
+            before = (await api.get(f"/orders/{order['id']}")).json()
+            late = await api.post(f"/orders/{order['id']}/cancel", json={"reason": "too late"})
+            assert late.status_code == 409 and late.json()["code"] == "wrong_status", late.text
+            after = (await api.get(f"/orders/{order['id']}")).json()
+            assert after == before and after["status"] == "shipped" and after["cancel_reason"] is None
 
             events = (await api.get("/events")).json()["items"]
             types = [e["type"] for e in events if e["data"].get("order_id") == order["id"]]
