@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 
 from tests.api.conftest import ApiEnv
@@ -48,12 +46,9 @@ async def test_ten_thousand_offers_with_one_invalid_write_nothing_then_all_valid
     assert await _count(client_a) == 0
 
     items[7321]["barcodes"] = ["4600000007321"]
-    started = time.monotonic()
-    ok = await client_a.post("/catalog/offers/bulk", json={"items": items})
-    elapsed = time.monotonic() - started
+    ok = await client_a.post("/catalog/offers/bulk", json={"items": items})  # its speed: bench/ api_bulk
     assert ok.status_code == 200, ok.text
     assert ok.json() == {"created": COUNT, "updated": 0}
-    assert elapsed < 30
     assert await _count(client_a) == COUNT
 
     items[0]["name"] = "renamed"

@@ -7,7 +7,6 @@ the caller, so that handlers run to the end (their connection is bound to a real
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import schemathesis
@@ -25,8 +24,7 @@ from tests.api.conftest import ApiEnv, make_hub
 from tests.api.seed import seed_account
 from tests.support.servers import ThreadedServer
 
-MAX_EXAMPLES = 6
-TIME_BUDGET = 100.0
+MAX_EXAMPLES = 6  # the work is bounded by size: examples per operation, not by a clock
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 #: With real ids these would destroy the objects the rest of the pass needs, or point the
@@ -34,7 +32,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 NOT_WITH_REAL_IDS = {("DELETE", None), ("PATCH", "/api/v1/connections/{connection_id}")}
 
 
-def _fuzz(base_url: str, key: str, known: dict[str, Any] | None, deadline: float) -> tuple[int, list[str]]:
+def _fuzz(base_url: str, key: str, known: dict[str, Any] | None) -> tuple[int, list[str]]:
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     headers = {"Authorization": f"Bearer {key}"}
     failures: list[str] = []
@@ -75,9 +73,6 @@ def _fuzz(base_url: str, key: str, known: dict[str, Any] | None, deadline: float
             run()
         except Exception as exc:
             failures.append(f"{method} {operation.path}: {exc}"[:3000])
-        if time.monotonic() > deadline:
-            failures.append(f"time budget exceeded after {operations} operations")
-            break
     return operations, failures
 
 
@@ -90,8 +85,7 @@ async def test_no_server_errors_and_no_schema_violations(
     urls = {alias: sandbox.url for alias in aliases}
     known = (await seed_account(here, api.a.account_id, kind, "a", credentials, urls)).ids
     await here.aclose()
-    deadline = time.monotonic() + TIME_BUDGET
-    generated, failures = await asyncio.to_thread(_fuzz, api.url, api.a.key, None, deadline)
-    real, more = await asyncio.to_thread(_fuzz, api.url, api.a.key, known, deadline)
+    generated, failures = await asyncio.to_thread(_fuzz, api.url, api.a.key, None)
+    real, more = await asyncio.to_thread(_fuzz, api.url, api.a.key, known)
     assert generated >= 55 and real >= 20
     assert not failures + more, "\n\n".join(failures + more)

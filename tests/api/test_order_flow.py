@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from typing import Any
 
 import httpx
 import pytest
@@ -73,8 +74,11 @@ async def test_confirm_pack_labels_ship_through_the_api(kind: str, db: Database)
             shipped = await api.post(f"/orders/{order['id']}/ship")
             assert shipped.status_code == 200, shipped.text
             assert shipped.json()["order"]["status"] == "shipped" and shipped.json()["handover_id"]
-            again = await api.post(f"/orders/{order['id']}/cancel", json={"reason": "too late"})
-            assert again.status_code in (200, 409)
+            before = (await api.get(f"/orders/{order['id']}")).json()
+            late = await api.post(f"/orders/{order['id']}/cancel", json={"reason": "too late"})
+            assert late.status_code == 409 and late.json()["code"] == "wrong_status", late.text
+            after = (await api.get(f"/orders/{order['id']}")).json()
+            assert after == before and after["status"] == "shipped" and after["cancel_reason"] is None
 
             events = (await api.get("/events")).json()["items"]
             types = [e["type"] for e in events if e["data"].get("order_id") == order["id"]]
@@ -127,9 +131,23 @@ async def test_list_a_new_offer_on_a_channel(kind: str, db: Database) -> None:
                 f"/catalog/listings/{market.connection_id}", json={"offer_skus": ["NOPE"]}
             )
             assert unknown.status_code == 422 and unknown.json()["errors"][0]["sku"] == "NOPE"
-            listed = await api.post(
-                f"/catalog/listings/{market.connection_id}", json={"offer_skus": ["NEW-CARD-1"]}
-            )
+            unpriced = await api.post(f"/catalog/listings/{conn}", json={"offer_skus": ["NEW-CARD-1"]})
+            assert unpriced.status_code == 409 and unpriced.json()["code"] == "no_price", unpriced.text
+            # complete data: the price in the price type mapped to the connection's price, and a value
+            # (from the marketplace's dictionary where it has one) for every required attribute
+            price_types = (await api.get(f"/connections/{conn}/price-mappings")).json()["items"]
+            price_type = next(m["price_type"] for m in price_types if m["target"] == "price")
+            price = {"items": [{"offer_sku": "NEW-CARD-1", "price_type": price_type, "amount": "1490.00"}]}
+            assert (await api.post("/prices/bulk", json=price)).status_code == 200
+            channel = world.hub.channels.get(await _connection(world))
+            filled = [
+                {"attribute_id": a["id"], "values": [await _valid_value(channel, leaf, a)]}
+                for a in attributes.json()
+                if a["required"]
+            ]
+            body["items"][0]["attributes"] = filled
+            assert (await api.post("/catalog/products/bulk", json=body)).status_code == 200
+            listed = await api.post(f"/catalog/listings/{conn}", json={"offer_skus": ["NEW-CARD-1"]})
             assert listed.status_code == 202, listed.text
             assert listed.json()["task_id"] and listed.json()["offers"] == 1
             offer = (await api.get("/catalog/offers", params={"sku": "NEW-CARD-1"})).json()["items"][0]
@@ -147,6 +165,18 @@ async def test_list_a_new_offer_on_a_channel(kind: str, db: Database) -> None:
                     break
                 await asyncio.sleep(0.25)
             assert verdicts, "no moderation verdict for the listed card"
+            assert [v["type"] for v in verdicts] == ["card.moderated"], verdicts
             again = (await api.get(f"/catalog/offers/{offer['id']}")).json()
-            if verdicts[0]["type"] == "card.moderated":
-                assert [x["connection_id"] for x in again["listings"]] == [conn]
+            assert [x["connection_id"] for x in again["listings"]] == [conn]
+
+
+async def _valid_value(channel: object, category_id: str, attribute: dict[str, Any]) -> str:
+    """A value the marketplace accepts for a required attribute: the first of its dictionary if it
+    has one (the seller API does not serve dictionaries, so they are read through the channel)."""
+    if not attribute["dictionary"]:
+        return "Model 1"
+    values = getattr(channel, "attribute_values", None)
+    assert values is not None, f"{attribute['name']} is a dictionary the channel cannot read"
+    dictionary: dict[str, int] = await values(category_id, attribute["id"])
+    assert dictionary, f"empty dictionary for {attribute['name']}"
+    return min(dictionary, key=lambda v: dictionary[v])

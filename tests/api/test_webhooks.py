@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy import update
 
 from marketbridge.model import EventType
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
+from marketbridge.store.tables import WebhookDelivery
+from marketbridge.store.types import utcnow
 from marketbridge.sync.webhook_delivery import RetryPolicy, _claim, deliver_due, verify
 from marketbridge.wiring import Hub
 from tests.api.conftest import ApiEnv, make_hub
@@ -25,6 +31,16 @@ async def _until(hub: Hub, done: object, policy: RetryPolicy = FAST, rounds: int
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the condition was not reached")
+
+
+async def _make_due(db: Database) -> None:
+    """Move every pending delivery's next attempt into the past, as if its wait were over."""
+    async with db.session() as s:
+        await s.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.status == "pending")
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
 
 
 async def test_failing_subscriber_gets_the_event_once_signed_across_a_restart(
@@ -53,10 +69,11 @@ async def test_failing_subscriber_gets_the_event_once_signed_across_a_restart(
         restarted = make_hub(db, fernet_key)  # a new process on the same database
         await _until(restarted, lambda: len(subscriber.received) >= 3)
         # a crash right after claiming the 4th attempt: nothing is sent, the claim expires, it is retried
-        await asyncio.sleep(FAST.max_delay + 0.05)
-        claimed = await _claim(restarted, 10, FAST)
+        await _make_due(db)  # the backoff is over
+        claimed = await _claim(restarted, 10, replace(FAST, claim_seconds=3600))
         assert [c.event_id for c in claimed] == [event.id]
-        assert await deliver_due(restarted, policy=FAST) == 0  # claimed: not due yet
+        assert await deliver_due(restarted, policy=FAST) == 0  # claimed for an hour: not due
+        await _make_due(db)  # the hour is over: the claim has expired
         await _until(restarted, lambda: len(subscriber.successes) >= 1)
         for _ in range(5):  # nothing more to send
             assert await deliver_due(restarted, policy=FAST) == 0

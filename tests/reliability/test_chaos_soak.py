@@ -126,7 +126,7 @@ async def test_chaos_soak(db: Database, tmp_path: Path) -> None:
         killer = asyncio.create_task(_killer(env, tmp_path, workers, stop, killed))
         try:
             await _play(world, hook_url, secret, orders)
-            # the play ends only after a worker died at least once, however fast the buyers were
+            # the chaos lasts until a worker died at least once, however fast the buyers were
             await asyncio.wait_for(killed.wait(), timeout=30)
             stop.set()
             kills = await killer

@@ -78,6 +78,11 @@ async def _interrupted_runs(world: World, kind: str) -> int:
         )
 
 
+async def _last_run_id(world: World) -> int:
+    async with world.hub.db.session() as s:
+        return int((await s.execute(select(func.coalesce(func.max(SyncRun.id), 0)))).scalar_one())
+
+
 async def test_sigkill_during_stock_export_then_restart_settles(
     crash_world: tuple[World, dict[str, str], Path],
 ) -> None:
@@ -91,13 +96,13 @@ async def test_sigkill_during_stock_export_then_restart_settles(
     async with world.hub.db.session() as s:
         await set_on_hand(s, world.account_id, {(o, world.ids.warehouses["WH1"]): 3 for o in offers})
     await _slow_sandboxes(world, 0)
+    interrupted = await _interrupted_runs(world, "stocks")
+    assert interrupted >= 2, interrupted  # each kill landed in the middle of a stock export
     survivor = WorkerProcess(env, logs / "survivor.log").start()
     try:
         await wait_for(world.stocks_settled, timeout=90, every=0.5)
     finally:
         survivor.stop()
-    assert await _interrupted_runs(world, "orders") >= 1  # a kill did land in the middle of an import
-    assert await _interrupted_runs(world, "stocks") >= 1  # a kill did land in the middle of an export
 
 
 async def test_sigkill_during_order_import_then_restart_imports_each_order_once(
@@ -128,9 +133,14 @@ async def test_sigkill_during_order_import_then_restart_imports_each_order_once(
         await _kill_mid_run(world, env, logs / f"orders-{n}.log", "orders", after)
         kicker.cancel()
     await _slow_sandboxes(world, 0)
+    last_run = await _last_run_id(world)
     survivor = WorkerProcess(env, logs / "orders-survivor.log").start()
     try:
-        await asyncio.sleep(1.0)
+
+        async def survivor_working() -> bool:  # it has started a run of its own: it is up
+            return await _last_run_id(world) > last_run
+
+        await wait_for(survivor_working, timeout=60, every=0.1)
         for market in world.markets.values():
             await world.hub.dispatcher.kick(market.connection_id, JobKind.ORDERS)
 

@@ -28,6 +28,12 @@ def _pushes_orders(spec: ChannelSpec) -> bool:
 PUSH_KINDS = sorted(kind for kind, spec in registry.load_all().items() if _pushes_orders(spec))
 
 
+def test_a_registered_marketplace_takes_pushes() -> None:
+    """The tests below take one parameter per push-capable marketplace: with none, they would be
+    reported as skipped; this makes an empty list a failure."""
+    assert PUSH_KINDS, "no registered channel plays PushHandler"
+
+
 @pytest.mark.parametrize("kind", PUSH_KINDS)
 async def test_duplicated_and_reordered_pushes_make_one_order_each(kind: str, db: Database) -> None:
     catalog = build_catalog(products=12, seed=9, bundles=1)

@@ -9,7 +9,6 @@ marketplace before the connection get their stock too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +40,7 @@ from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import chunks, insert_for
 from marketbridge.sync import ledger
 from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.errors import ActionRefused
 from marketbridge.sync.kicks import kick_after_commit
 from marketbridge.sync.matching import UnitInfo, link_offers, linked_offers, resolve_units
 from marketbridge.sync.runs import RunRecorder
@@ -123,13 +123,7 @@ async def export_cards(db: Database, conn: Connection, channel: Channel, offer_i
                 )
             )
         }
-        price_type = (
-            await s.execute(
-                select(PriceMapping.price_type_id).where(
-                    PriceMapping.connection_id == conn.id, PriceMapping.target == "price"
-                )
-            )
-        ).scalar_one_or_none()
+        unpriced: list[str] = []
         for part in chunks(list(offer_ids)):
             rows = await s.execute(
                 select(Offer, Product)
@@ -142,15 +136,22 @@ async def export_cards(db: Database, conn: Connection, channel: Channel, offer_i
                 barcodes = [
                     b for (b,) in await s.execute(select(Barcode.value).where(Barcode.offer_id == offer.id))
                 ]
-                price = None
-                if price_type is not None:
-                    price = (
-                        await s.execute(
-                            select(OfferPrice.amount).where(
-                                OfferPrice.offer_id == offer.id, OfferPrice.price_type_id == price_type
-                            )
+                prices = {
+                    target: amount
+                    for target, amount in await s.execute(
+                        select(PriceMapping.target, OfferPrice.amount)
+                        .join(OfferPrice, OfferPrice.price_type_id == PriceMapping.price_type_id)
+                        .where(
+                            PriceMapping.connection_id == conn.id,
+                            PriceMapping.target.in_(("price", "old_price")),
+                            OfferPrice.offer_id == offer.id,
                         )
-                    ).scalar_one_or_none()
+                    )
+                }
+                price = prices.get("price")
+                if price is None:  # never a card at price 0: moderation would refuse it
+                    unpriced.append(offer.sku)
+                    continue
                 category = product.category_id if product else None
                 attributes: dict[str, list[str]] = {}
                 for attr in (product.attributes if product else []) or []:
@@ -161,7 +162,8 @@ async def export_cards(db: Database, conn: Connection, channel: Channel, offer_i
                         name=offer.name or (product.name if product else offer.sku),
                         category_id=categories.get(category or "", category or ""),
                         barcodes=barcodes,
-                        price=price if price is not None else Decimal(0),
+                        price=price,
+                        old_price=prices.get("old_price"),
                         attributes=attributes,
                         description=product.description if product else None,
                         brand=product.brand if product else None,
@@ -175,6 +177,11 @@ async def export_cards(db: Database, conn: Connection, channel: Channel, offer_i
                         weight_g=offer.weight_g,
                     )
                 )
+    if unpriced:
+        raise ActionRefused(
+            "no_price",
+            "no price in the hub price type mapped to this connection's price for: " + ", ".join(unpriced),
+        )
     task_id = await require(channel, CardExporter).export_cards(drafts)
     async with db.session() as s:
         s.add(
