@@ -268,6 +268,9 @@ async def ship(hub: Services, account_id: int, order_id: int) -> str:
 async def cancel(hub: Services, account_id: int, order_id: int, reason: str) -> None:
     order, conn, _ = await _load(hub, account_id, order_id)
     _require(order, OrderStatus.CANCELLED)
+    if OrderStatus(order.status) in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        # the seller cancels up to hand-over; a cancellation after it comes from the marketplace
+        raise ActionRefused("wrong_status", f"order {order.id} is shipped: it cannot be cancelled any more")
     channel = require(hub.channels.get(conn), Fulfilment)
     await channel.cancel(order.external_id, reason)
     await _move(hub, account_id, order_id, OrderStatus.CANCELLED, reason=reason)
