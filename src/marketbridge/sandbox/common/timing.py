@@ -3,8 +3,8 @@
 Every delay a sandbox emulates (a label that is not ready yet, an act being formed, a card
 in moderation, a price task in the buffer, a stock update not yet visible) is written as
 the real marketplace's figure and passed through `Timing.of`, so one switch shortens all of
-them for fast tests: `PUT /_sandbox/timing {"scale": 0.01}` (or the sandbox command's
-`--fast`, scale 0). The default, scale 1, behaves like production.
+them for fast tests: `PUT /_sandbox/timing {"scale": 0.01}`. The default, scale 1, behaves
+like production.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
-
-#: The scale `--fast` sets: every emulated delay becomes (almost) nothing.
-FAST_SCALE = 0.0
 
 
 @dataclass
