@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from marketbridge.channels.ozon import OzonChannel
-from tests.ozon.conftest import HEADERS, PushReceiver, Sandbox
+from tests.ozon.conftest import HEADERS, PushReceiver, Sandbox, holds_within
 from tests.ozon.cycle import run_cycle
 from tests.ozon.spec import component, errors_in, request_schema, response_schema, unknown_fields
 from tests.support.specs import load_json
@@ -215,6 +215,14 @@ def test_older_and_auxiliary_methods_match_the_spec(demo_sandbox: Sandbox) -> No
     replies = {path: demo_sandbox.api(path, body) for path, body in calls}
     task_v1 = replies["/v1/posting/fbs/package-label/create"].json()["result"]["task_id"]
     act_id = replies["/v2/posting/fbs/act/create"].json()["result"]["id"]
+    holds_within(
+        lambda: (
+            demo_sandbox.api("/v2/posting/fbs/digital/act/check-status", {"id": act_id}).json()["status"]
+            == "FORMED"
+        ),
+        5,
+        "the act formed",
+    )
     more: list[tuple[str, dict[str, Any]]] = [
         ("/v1/posting/fbs/package-label/get", {"task_id": task_v1}),
         ("/v2/posting/fbs/act/check-status", {"id": act_id}),

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from marketbridge.sandbox import registry
-from tests.ozon.conftest import HEADERS, Sandbox
+from tests.ozon.conftest import HEADERS, Sandbox, holds_within
 
 
 def _period(days: int = 1) -> dict[str, str]:
@@ -264,6 +264,13 @@ def test_ship_splits_a_posting_and_keeps_marking_rules(sandbox: Sandbox) -> None
     assert [p["products"][0]["quantity"] for p in parts] == [1, 1]
     again = sandbox.api("/v4/posting/fbs/ship", two_boxes)
     assert again.status_code == 400 and "POSTING_ALREADY_SHIPPED" in again.json()["message"]
+    not_yet = sandbox.api("/v2/posting/fbs/package-label", {"posting_number": shipped})
+    assert not_yet.status_code == 400 and "aren't ready" in not_yet.json()["message"]
+    holds_within(
+        lambda: sandbox.api("/v2/posting/fbs/package-label", {"posting_number": shipped}).status_code == 200,
+        5,
+        "the labels printable",
+    )
     label = sandbox.api("/v2/posting/fbs/package-label", {"posting_number": shipped})
     assert label.headers["content-type"] == "application/pdf" and label.content.startswith(b"%PDF")
 
