@@ -126,13 +126,25 @@ def make_channel(url: str, api_key: str = API_KEY) -> OzonChannel:
     return OzonChannel(config, MemoryLimiter())
 
 
-@pytest.fixture
-async def channel(sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
+async def _channel_to(sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
     ch = make_channel(sandbox.url)
     try:
         yield ch
     finally:
         await ch.aclose()
+
+
+@pytest.fixture
+async def channel(sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
+    async for ch in _channel_to(sandbox):
+        yield ch
+
+
+@pytest.fixture
+async def real_channel(real_time_sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
+    """The connector pointed at the sandbox with Ozon's real delays."""
+    async for ch in _channel_to(real_time_sandbox):
+        yield ch
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,7 +18,7 @@ from marketbridge.channels.ozon import OzonChannel
 from marketbridge.channels.roles import PackBox, PackLine
 from marketbridge.model import LabelFormat
 from marketbridge.sandbox.ozon.backend import ACT_FORMING_SECONDS, LABEL_READY_SECONDS
-from tests.ozon.conftest import Sandbox, holds_within, make_channel
+from tests.ozon.conftest import Sandbox, holds_within
 from tests.ozon.cycle import pdf_pages
 
 DIGITAL_ACT_STATES = {
@@ -30,15 +29,6 @@ DIGITAL_ACT_STATES = {
     "NOT_FOUND",
     "UNKNOWN_ERROR",
 }
-
-
-@pytest.fixture
-async def real_channel(real_time_sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
-    ch = make_channel(real_time_sandbox.url)
-    try:
-        yield ch
-    finally:
-        await ch.aclose()
 
 
 def new_posting(sandbox: Sandbox, offer: str = "A-1") -> str:

@@ -16,17 +16,20 @@ from marketbridge.channels.roles import CardDraft, CardResult
 from marketbridge.model import ListingStatus, ReturnStatus
 from tests.ozon.conftest import Sandbox, holds_within
 
+#: A card body the description accepts (a phone case), sent twice unchanged.
+CARD = {
+    "offer_code": "SAME-1",
+    "name": "Чехол",
+    "category_id": "17028922:93900",
+    "barcodes": ["4600000000110"],
+    "price": Decimal("700"),
+    "brand": "Нет бренда",
+    "attributes": {"9048": ["Case"], "8229": ["Чехол для смартфона"]},
+}
+
 
 def _card() -> CardDraft:
-    return CardDraft(
-        offer_code="SAME-1",
-        name="Чехол",
-        category_id="17028922:93900",
-        barcodes=["4600000000110"],
-        price=Decimal("700"),
-        brand="Нет бренда",
-        attributes={"9048": ["Case"], "8229": ["Чехол для смартфона"]},
-    )
+    return CardDraft(**CARD)  # type: ignore[arg-type]
 
 
 async def _results(channel: OzonChannel, task: str) -> list[CardResult]:
