@@ -235,12 +235,14 @@ def test_ship_splits_a_posting_and_keeps_marking_rules(sandbox: Sandbox) -> None
         "packages": [{"products": [{"product_id": sku, "quantity": 1}]}] * 2,
     }
     refused = sandbox.api("/v4/posting/fbs/ship", two_boxes)
-    assert refused.status_code == 400 and "EXEMPLAR_INFO_REQUIRED" in refused.json()["message"]
+    assert refused.status_code == 400 and refused.json()["message"].startswith(
+        "EXEMPLAR_INFO_NOT_FILLED_COMPLETELY"
+    )
     wrong = sandbox.api(
         "/v4/posting/fbs/ship",
         {"posting_number": number, "packages": [{"products": [{"product_id": sku, "quantity": 3}]}]},
     )
-    assert wrong.status_code == 400 and "INCORRECT_PRODUCTS_QUANTITY" in wrong.json()["message"]
+    assert wrong.status_code == 400 and wrong.json()["message"].startswith("HAS_INCORRECT_PRODUCT_QUANTITY")
     exemplars = sandbox.api(
         "/v6/fbs/posting/product/exemplar/create-or-get", {"posting_number": number}
     ).json()

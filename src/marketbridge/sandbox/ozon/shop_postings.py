@@ -116,7 +116,7 @@ class PostingRules:
             ordered[line.sku] = ordered.get(line.sku, 0) + line.quantity
         if packed != ordered:
             raise bad_request(
-                f"INCORRECT_PRODUCTS_QUANTITY: packages hold {packed}, the posting has {ordered}"
+                f"HAS_INCORRECT_PRODUCT_QUANTITY: packages hold {packed}, the posting has {ordered}"
             )
         self._check_exemplars(posting)
         by_sku = {line.sku: line for line in posting.lines}
@@ -175,7 +175,7 @@ class PostingRules:
             units = posting.exemplars.get(line.sku, [])
             if len(units) < line.quantity or any(not marks for marks in units[: line.quantity]):
                 raise bad_request(
-                    f"EXEMPLAR_INFO_REQUIRED: SKU {line.sku} needs a marking code (Честный ЗНАК) for each of "
+                    f"EXEMPLAR_INFO_NOT_FILLED_COMPLETELY: SKU {line.sku} needs a marking code (Честный ЗНАК) for each of "
                     f"{line.quantity} units; set them with /v6/fbs/posting/product/exemplar/set"
                 )
 
