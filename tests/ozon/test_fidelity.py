@@ -113,3 +113,5 @@ async def test_a_status_change_of_an_old_return_is_imported(sandbox: Sandbox, ch
     )
     (item,) = by_change.json()["returns"]
     assert item["visual"]["status"]["sys_name"] == "ReceivedBySeller"
+    no_limit = sandbox.api("/v1/returns/list", {"filter": {}})
+    assert no_limit.status_code == 400 and no_limit.json()["code"] == 3  # limit is required

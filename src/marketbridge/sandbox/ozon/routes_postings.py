@@ -205,6 +205,8 @@ RETURNS_MAX_POSTINGS = 50
 
 async def returns_list(backend: OzonBackend, request: Request) -> dict[str, Any]:
     data = await read_body(request, required=False)
+    if "limit" not in data:
+        raise bad_request("limit: value is required")  # required in the description
     limit = get_limit(data, 500, default=500)
     last_id = get_int(data, "last_id", default=0)
     flt = get_obj(data, "filter")
