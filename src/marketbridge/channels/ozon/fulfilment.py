@@ -28,8 +28,10 @@ from marketbridge.model import Label, LabelFormat
 
 EXEMPLAR_CHECKS = 10
 POLL_SECONDS = 0.5
-#: Labels are printable 45-60 s after shipping: ask with growing pauses for up to this long.
-LABEL_PATIENCE = 75.0
+#: How long one label request waits for its task. Labels are printable 45-60 s after
+#: shipping: the sync layer asks again with growing pauses (sync/fulfilment.py, about a minute),
+#: so one request stays short and the whole wait stays bounded.
+LABEL_PATIENCE = 5.0
 #: A 200 from ship is not the ship: re-check the postings for this long until they leave
 #: awaiting_packaging (shipped) or show substatus ship_failed.
 SHIP_PATIENCE = 60.0
