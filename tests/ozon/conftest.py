@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,11 +56,27 @@ class Sandbox:
         return items
 
 
-def _sandbox(limits: bool, demo_data: bool = False) -> Iterator[Sandbox]:
+def holds_within(check: Callable[[], bool], timeout: float, what: str) -> float:
+    """Wait until `check()` holds (polling); the seconds it took. Fails the test after `timeout`."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+#: The emulated delays of most tests: a hundredth of Ozon's real ones (45 s labels -> 0.45 s).
+FAST_TIMING = 0.01
+
+
+def _sandbox(limits: bool, demo_data: bool = False, timing: float | None = FAST_TIMING) -> Iterator[Sandbox]:
     app = create_app(credentials=dict(CREDENTIALS), demo_data=demo_data, limits=limits)
     with serve_app(app) as server:
         box = Sandbox(server, app)
         try:
+            if timing is not None:
+                box.control.put("/_sandbox/timing", json={"scale": timing}).raise_for_status()
             yield box
         finally:
             box.control.close()
@@ -67,8 +84,14 @@ def _sandbox(limits: bool, demo_data: bool = False) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    """A sandbox with its rate limits off (tests that are not about limits)."""
+    """A sandbox with its rate limits off (tests that are not about limits), delays shortened."""
     yield from _sandbox(limits=False)
+
+
+@pytest.fixture
+def real_time_sandbox() -> Iterator[Sandbox]:
+    """A sandbox with Ozon's real delays (the default timing): labels 45 s after packing, ..."""
+    yield from _sandbox(limits=False, timing=None)
 
 
 @pytest.fixture
@@ -103,13 +126,25 @@ def make_channel(url: str, api_key: str = API_KEY) -> OzonChannel:
     return OzonChannel(config, MemoryLimiter())
 
 
-@pytest.fixture
-async def channel(sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
+async def _channel_to(sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
     ch = make_channel(sandbox.url)
     try:
         yield ch
     finally:
         await ch.aclose()
+
+
+@pytest.fixture
+async def channel(sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
+    async for ch in _channel_to(sandbox):
+        yield ch
+
+
+@pytest.fixture
+async def real_channel(real_time_sandbox: Sandbox) -> AsyncIterator[OzonChannel]:
+    """The connector pointed at the sandbox with Ozon's real delays."""
+    async for ch in _channel_to(real_time_sandbox):
+        yield ch
 
 
 @dataclass

@@ -46,7 +46,7 @@ async def test_labels_not_ready_in_time_are_a_transient_error(
     sandbox: Sandbox, channel: OzonChannel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fulfilment, "POLL_SECONDS", 0.05)
-    monkeypatch.setattr(fulfilment, "LABEL_CHECKS", 3)
+    monkeypatch.setattr(fulfilment, "LABEL_PATIENCE", 0.3)
     sandbox.control.put("/_sandbox/ozon/settings", json={"label_delay": 60}).raise_for_status()
     number = await packed_posting(sandbox, channel)
     with pytest.raises(TransientError):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from marketbridge.sandbox import registry
-from tests.ozon.conftest import HEADERS, Sandbox
+from tests.ozon.conftest import HEADERS, Sandbox, holds_within
 
 
 def _period(days: int = 1) -> dict[str, str]:
@@ -235,12 +235,14 @@ def test_ship_splits_a_posting_and_keeps_marking_rules(sandbox: Sandbox) -> None
         "packages": [{"products": [{"product_id": sku, "quantity": 1}]}] * 2,
     }
     refused = sandbox.api("/v4/posting/fbs/ship", two_boxes)
-    assert refused.status_code == 400 and "EXEMPLAR_INFO_REQUIRED" in refused.json()["message"]
+    assert refused.status_code == 400 and refused.json()["message"].startswith(
+        "EXEMPLAR_INFO_NOT_FILLED_COMPLETELY"
+    )
     wrong = sandbox.api(
         "/v4/posting/fbs/ship",
         {"posting_number": number, "packages": [{"products": [{"product_id": sku, "quantity": 3}]}]},
     )
-    assert wrong.status_code == 400 and "INCORRECT_PRODUCTS_QUANTITY" in wrong.json()["message"]
+    assert wrong.status_code == 400 and wrong.json()["message"].startswith("HAS_INCORRECT_PRODUCT_QUANTITY")
     exemplars = sandbox.api(
         "/v6/fbs/posting/product/exemplar/create-or-get", {"posting_number": number}
     ).json()
@@ -264,6 +266,13 @@ def test_ship_splits_a_posting_and_keeps_marking_rules(sandbox: Sandbox) -> None
     assert [p["products"][0]["quantity"] for p in parts] == [1, 1]
     again = sandbox.api("/v4/posting/fbs/ship", two_boxes)
     assert again.status_code == 400 and "POSTING_ALREADY_SHIPPED" in again.json()["message"]
+    not_yet = sandbox.api("/v2/posting/fbs/package-label", {"posting_number": shipped})
+    assert not_yet.status_code == 400 and "aren't ready" in not_yet.json()["message"]
+    holds_within(
+        lambda: sandbox.api("/v2/posting/fbs/package-label", {"posting_number": shipped}).status_code == 200,
+        5,
+        "the labels printable",
+    )
     label = sandbox.api("/v2/posting/fbs/package-label", {"posting_number": shipped})
     assert label.headers["content-type"] == "application/pdf" and label.content.startswith(b"%PDF")
 

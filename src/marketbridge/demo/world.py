@@ -219,6 +219,7 @@ async def open_world(
     hub_factory: Callable[[Database], Hub] | None = None,
     api_port: int | None = None,
     sandbox_processes: bool = False,
+    timing_scale: float | None = 0.01,
 ) -> AsyncIterator[World]:
     """Start sandboxes, a hub on `db` (migrated), the demo shop, and connect them all."""
     specs = sandbox_registry.load_all()
@@ -238,6 +239,8 @@ async def open_world(
             market = Market(kind=kind, server=server, credentials=credentials)
             stack.push_async_callback(market.control.aclose)
             markets[kind] = market
+            if timing_scale is not None:  # the sandboxes' emulated delays (None: the real ones)
+                (await market.control.put("/timing", json={"scale": timing_scale})).raise_for_status()
             offers = seed_offers(catalog)
             warehouses = [{"name": w.name} for w in catalog.warehouses]
             for start in range(0, max(len(offers), 1), SEED_CHUNK):

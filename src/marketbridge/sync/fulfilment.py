@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from marketbridge.sync.services import Services
 
 #: Label fetching: attempts and the pause between them (seconds), growing.
-LABEL_ATTEMPTS = 8
+LABEL_ATTEMPTS = 12  # with the growing pauses: about a minute, as labels may take
 LABEL_FIRST_PAUSE = 0.5
 LABEL_MAX_PAUSE = 8.0
 

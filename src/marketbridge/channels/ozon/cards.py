@@ -57,7 +57,8 @@ class OzonCards(OzonCatalog):
                     str(e.get("message") or e.get("description") or e.get("code"))
                     for e in mapping.items(item.get("errors"), "import errors")
                 ]
-                if status == "imported" and not errors:
+                # skipped: the card was sent unchanged, so the product stays as it is (not a refusal)
+                if status in ("imported", "skipped") and not errors:
                     card = CardResult(offer_code=offer_code, status=ListingStatus.PENDING)
                     imported[str(item.get("product_id"))] = card
                 else:

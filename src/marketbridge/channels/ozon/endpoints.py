@@ -42,6 +42,7 @@ LABEL_CREATE = _read("/v3/posting/fbs/package-label/create")
 LABEL_GET = _read("/v2/posting/fbs/package-label/get")
 CARRIAGE_CREATE = _write("/v1/carriage/create")
 CARRIAGE_APPROVE = _write("/v1/carriage/approve")
+DIGITAL_ACT_STATUS = _read("/v2/posting/fbs/digital/act/check-status")
 ACT_PDF = _read("/v2/posting/fbs/digital/act/get-pdf")
 CANCEL = _write("/v2/posting/fbs/cancel")
 RETURNS = _read("/v1/returns/list")
@@ -80,6 +81,7 @@ OZON_API = ApiDeclaration.of(
         LABEL_GET,
         CARRIAGE_CREATE,
         CARRIAGE_APPROVE,
+        DIGITAL_ACT_STATUS,
         ACT_PDF,
         CANCEL,
         RETURNS,
@@ -112,7 +114,6 @@ LABEL_GET_V1 = _read("/v1/posting/fbs/package-label/get")
 CARRIAGE_GET = _read("/v1/carriage/get")
 ACT_CREATE = _write("/v2/posting/fbs/act/create")
 ACT_STATUS = _read("/v2/posting/fbs/act/check-status")
-DIGITAL_ACT_STATUS = _read("/v2/posting/fbs/digital/act/check-status")
 ACT_PDF_PAPER = _read("/v2/posting/fbs/act/get-pdf")
 ACT_POSTINGS = _read("/v2/posting/fbs/act/get-postings")
 
@@ -138,7 +139,6 @@ SANDBOX_API = ApiDeclaration.of(
         CARRIAGE_GET,
         ACT_CREATE,
         ACT_STATUS,
-        DIGITAL_ACT_STATUS,
         ACT_PDF_PAPER,
         ACT_POSTINGS,
     ),

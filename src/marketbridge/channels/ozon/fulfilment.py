@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,8 +27,35 @@ from marketbridge.channels.roles import HandOverResult, PackBox, PackResult, Rem
 from marketbridge.model import Label, LabelFormat
 
 EXEMPLAR_CHECKS = 10
-LABEL_CHECKS = 10
 POLL_SECONDS = 0.5
+#: How long one label request waits for its task. Labels are printable 45-60 s after
+#: shipping: the sync layer asks again with growing pauses (sync/fulfilment.py, about a minute),
+#: so one request stays short and the whole wait stays bounded.
+LABEL_PATIENCE = 5.0
+#: A 200 from ship is not the ship: re-check the postings for this long until they leave
+#: awaiting_packaging (shipped) or show substatus ship_failed.
+SHIP_PATIENCE = 60.0
+#: An approved carriage's documents are formed asynchronously: wait this long for FORMED.
+ACT_PATIENCE = 120.0
+MAX_PAUSE = 5.0
+SHIP_FAILED = "ship_failed"
+#: The digital act states after which its documents can be fetched.
+ACT_FORMED = frozenset({"FORMED", "CONFIRMED", "CONFIRMED_WITH_MISMATCH"})
+
+
+async def _until(patience: float) -> AsyncIterator[int]:
+    """Attempt numbers, with pauses growing from POLL_SECONDS to MAX_PAUSE, for `patience` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    pause, attempt = POLL_SECONDS, 0
+    while True:
+        yield attempt
+        attempt += 1
+        left = deadline - loop.time()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, MAX_PAUSE)
 
 
 async def set_marking_codes(ozon: OzonApi, posting_number: str, boxes: Sequence[PackBox]) -> None:
@@ -109,9 +136,29 @@ async def pack(ozon: OzonApi, order: RemoteOrder, boxes: Sequence[PackBox]) -> P
         or not all(isinstance(n, str) for n in numbers)
     ):
         raise BadResponse(f"ozon: ship of {order.external_id} answered {str(numbers)[:200]}")
+    await confirm_shipped(ozon, numbers)
     return PackResult(
         shipment_ids=list(numbers), box_shipments={b.number: n for b, n in zip(boxes, numbers, strict=True)}
     )
+
+
+async def confirm_shipped(ozon: OzonApi, numbers: Sequence[str]) -> None:
+    """Re-read the postings a ship answered until each has left awaiting_packaging; a posting
+    that shows substatus ship_failed was not shipped (RequestRejected)."""
+    waiting = list(numbers)
+    async for _ in _until(SHIP_PATIENCE):
+        still: list[str] = []
+        for number in waiting:
+            answer = await ozon.call(api.POSTING_GET, {"posting_number": number})
+            posting = obj(answer.get("result"), f"posting {number}")
+            if posting.get("substatus") == SHIP_FAILED:
+                raise RequestRejected(f"ozon: the ship of {number} failed (substatus {SHIP_FAILED})")
+            if posting.get("status") == "awaiting_packaging":
+                still.append(number)
+        waiting = still
+        if not waiting:
+            return
+    raise TransientError(f"ozon: the ship of {', '.join(waiting)} is still being processed")
 
 
 def split_pages(content: bytes, numbers: Sequence[str]) -> list[Label]:
@@ -152,7 +199,7 @@ async def labels(ozon: OzonApi, numbers: Sequence[str]) -> list[Label]:
 
 
 async def _label_url(ozon: OzonApi, task_id: Any) -> str:
-    for attempt in range(LABEL_CHECKS):
+    async for _ in _until(LABEL_PATIENCE):
         answer = await ozon.call(api.LABEL_GET, {"task_id": task_id})
         status = answer.get("status")
         code = str(status.get("code") or "") if isinstance(status, Mapping) else str(status or "")
@@ -162,8 +209,6 @@ async def _label_url(ozon: OzonApi, task_id: Any) -> str:
         if code == "error":
             error = answer.get("error")
             raise RequestRejected(f"ozon: labels were not made: {str(error)[:200]}")
-        if attempt < LABEL_CHECKS - 1:
-            await asyncio.sleep(POLL_SECONDS)
     raise TransientError("ozon: labels are not ready yet")
 
 
@@ -197,6 +242,7 @@ async def hand_over(ozon: OzonApi, numbers: Sequence[str]) -> HandOverResult:
         if not isinstance(carriage_id, int) or isinstance(carriage_id, bool):
             raise BadResponse("ozon: carriage/create answered no carriage_id")
         await ozon.call(api.CARRIAGE_APPROVE, {"carriage_id": carriage_id, "containers_count": 1})
+        await wait_act_formed(ozon, carriage_id)
         content = await ozon.call_pdf(api.ACT_PDF, {"id": carriage_id, "doc_type": "act_of_acceptance"})
         try:
             writer.append(PdfReader(io.BytesIO(content)))
@@ -208,3 +254,15 @@ async def hand_over(ozon: OzonApi, numbers: Sequence[str]) -> HandOverResult:
     return HandOverResult(
         external_id=",".join(carriage_ids), document=out.getvalue(), document_format=LabelFormat.PDF
     )
+
+
+async def wait_act_formed(ozon: OzonApi, carriage_id: int) -> None:
+    """Wait until the carriage's documents are formed; they cannot be fetched before."""
+    async for _ in _until(ACT_PATIENCE):
+        answer = await ozon.call(api.DIGITAL_ACT_STATUS, {"id": carriage_id})
+        status = str(answer.get("status") or "")
+        if status in ACT_FORMED:
+            return
+        if status in ("NOT_FOUND", "UNKNOWN_ERROR"):
+            raise RequestRejected(f"ozon: the act of carriage {carriage_id} was not formed: {status}")
+    raise TransientError(f"ozon: the act of carriage {carriage_id} is still being formed")

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from marketbridge.channels.errors import BadResponse
+from marketbridge.channels.ozon.return_statuses import RETURN_STATUS
 from marketbridge.channels.roles import (
     CardDraft,
     RemoteOffer,
@@ -44,16 +45,6 @@ ORDER_STATUS: dict[str, OrderStatus] = {
 }
 
 #: visual.status.sys_name of a return -> canonical return status.
-RETURN_STATUS: dict[str, ReturnStatus] = {
-    "DisputeOpened": ReturnStatus.OPENED,
-    "OnSellerApproval": ReturnStatus.OPENED,
-    "ArrivedAtReturnPlace": ReturnStatus.IN_TRANSIT,
-    "MovingToSellerReturnsPlace": ReturnStatus.IN_TRANSIT,
-    "ReturnedToSeller": ReturnStatus.RECEIVED,
-    "Utilized": ReturnStatus.CLOSED,
-    "Canceled": ReturnStatus.CLOSED,
-}
-
 BRAND_ATTRIBUTE = "85"
 ANNOTATION_ATTRIBUTE = "4191"
 

@@ -88,7 +88,11 @@ class OzonOrders(OzonBase):
             answer = await self.api.call(
                 api.RETURNS,
                 {
-                    "filter": {"logistic_return_date": {"time_from": _iso(since), "time_to": _iso(until)}},
+                    # the moment of the last status change: a new return, and an old one
+                    # whose status moved since, both fall in (the return date would miss the latter)
+                    "filter": {
+                        "visual_status_change_moment": {"time_from": _iso(since), "time_to": _iso(until)}
+                    },
                     "limit": api.RETURNS_PAGE,
                     "last_id": last_id,
                 },

@@ -48,6 +48,14 @@ LIMIT_SPECS: dict[str, BucketSpec] = {
 
 #: Canonical targets of the control API's move -> Ozon status.
 CANONICAL_MOVES = {"shipped": "delivering", "delivered": "delivered", "cancelled": "cancelled"}
+#: Real figures of Ozon's asynchronous steps, shortened together through `Timing`.
+#: Labels: the description advises asking 45-60 s after shipping.
+LABEL_READY_SECONDS = 45.0
+#: The act of an approved carriage: no figure is published; open-source clients poll for
+#: a while before fetching it, so the sandbox takes a quarter of a minute.
+ACT_FORMING_SECONDS = 15.0
+#: A ship answered 200 that fails shows `ship_failed` some seconds later (no published figure).
+SHIP_FAILING_SECONDS = 5.0
 DEFAULT_CATEGORY = (17028922, 91565)
 MARKED_CATEGORY = (17028650, 94700)
 
@@ -64,8 +72,22 @@ class OzonBackend:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.state = ShopState()
         self.shop = Shop(self.state, self.seller_id, self.emit, lambda: self.limits.enabled)
-        #: seconds after packing before a posting's label can be printed (Ozon advises 45-60 s)
-        self.label_delay = 0.0
+        #: a fixed label delay set through the Ozon settings; None: the real one through `timing`
+        self.label_delay: float | None = None
+
+    # --- emulated delays (the real figures, through `timing`) -------------------------
+
+    def label_wait(self) -> float:
+        """Seconds after packing before a posting's label can be printed."""
+        if self.label_delay is not None:
+            return self.label_delay
+        return self.timing.of(LABEL_READY_SECONDS)
+
+    def act_forming(self) -> float:
+        return self.timing.of(ACT_FORMING_SECONDS)
+
+    def ship_failing(self) -> float:
+        return self.timing.of(SHIP_FAILING_SECONDS)
 
     # --- pushes -----------------------------------------------------------------------
 
@@ -117,7 +139,7 @@ class OzonBackend:
                 product.color, product.size, product.model_code = o.color, o.size, o.product_code
                 for wid_text, qty in o.stocks.items():
                     if wid_text.isdigit() and int(wid_text) in self.state.warehouses:
-                        product.stocks[int(wid_text)] = qty
+                        product.stocks[int(wid_text)] = qty + product.reserved.get(int(wid_text), 0)
                 made_offers.append(
                     {
                         "offer_code": o.offer_code,
@@ -241,7 +263,7 @@ class OzonBackend:
                     "offer_code": p.offer_id,
                     "external_id": str(p.sku),
                     "warehouse_id": str(w),
-                    "quantity": q,
+                    "quantity": q - p.reserved.get(w, 0),  # the free stock, as the seller sends it
                     "reserved": p.reserved.get(w, 0),
                 }
                 for p in self.state.products.values()

@@ -1,4 +1,5 @@
-"""Control calls only the Ozon sandbox has: the push handshake, cutoff and delivery-date moves, settings.
+"""Control calls only the Ozon sandbox has: the push handshake, cutoff and delivery-date moves,
+a ship that fails after its 200 (substatus ship_failed), return status moves, settings.
 
 They live under /_sandbox/ozon beside the uniform control API every sandbox serves.
 """
@@ -28,9 +29,17 @@ class DeliveryDateChange(BaseModel):
 
 
 class OzonSettings(BaseModel):
-    label_delay: float = Field(
-        default=0.0, ge=0, le=600, description="seconds from packing to a printable label"
+    label_delay: float | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="seconds from packing to a printable label; null: the real 45 s through the timing scale",
     )
+
+
+class ReturnStatusChange(BaseModel):
+    sys_name: str = Field(min_length=1, description="the new visual status, e.g. ReturnMoneyApproved")
+    display_name: str = ""
 
 
 def ozon_control(backend: OzonBackend) -> APIRouter:
@@ -89,6 +98,31 @@ def _posting_control(backend: OzonBackend) -> APIRouter:
             )
         return {"posting_number": posting_number, "shipment_date": iso(posting.shipment_date)}
 
+    @router.post("/postings/{posting_number}/fail-ship")
+    async def fail_ship(posting_number: str) -> dict[str, Any]:
+        """The next ship of the posting answers 200, then the posting shows substatus ship_failed."""
+        with backend.state.lock:
+            posting = _known(backend, posting_number)
+            if posting.status != "awaiting_packaging":
+                raise HTTPException(
+                    409, f"posting {posting_number} is {posting.status}, not awaiting_packaging"
+                )
+            posting.fail_next_ship = True
+        return {"posting_number": posting_number, "fail_next_ship": True}
+
+    @router.post("/returns/{return_id}/status")
+    async def return_status(return_id: int, change: ReturnStatusChange) -> dict[str, Any]:
+        """Move a return to another visual status now (its visual.change_moment moves too)."""
+        with backend.state.lock:
+            item = backend.state.returns.get(return_id)
+            if item is None:
+                raise HTTPException(404, f"unknown return {return_id}")
+            item.status_name = change.sys_name
+            item.status_title = change.display_name or change.sys_name
+            item.status_id += 1
+            item.status_changed_at = now()
+        return {"id": return_id, "sys_name": item.status_name, "change_moment": iso(item.status_changed_at)}
+
     @router.post("/postings/{posting_number}/delivery-date")
     async def delivery_date(posting_number: str, change: DeliveryDateChange) -> dict[str, Any]:
         with backend.state.lock:
@@ -144,11 +178,11 @@ def _settings_control(backend: OzonBackend) -> APIRouter:
 
     @router.get("/settings")
     async def get_settings() -> dict[str, Any]:
-        return {"label_delay": backend.label_delay}
+        return {"label_delay": backend.label_delay, "label_wait": backend.label_wait()}
 
     @router.put("/settings")
     async def set_settings(settings: OzonSettings) -> dict[str, Any]:
         backend.label_delay = settings.label_delay
-        return {"label_delay": backend.label_delay}
+        return {"label_delay": backend.label_delay, "label_wait": backend.label_wait()}
 
     return router

@@ -310,7 +310,7 @@ def return_json(r: ReturnItem) -> dict[str, Any]:
         },
         "visual": {
             "status": {"id": r.status_id, "display_name": r.status_title, "sys_name": r.status_name},
-            "change_moment": iso(r.created_at),
+            "change_moment": iso(r.status_changed_at),
         },
         "additional_info": {"is_opened": False, "is_super_econom": False},
         "exemplars": [],

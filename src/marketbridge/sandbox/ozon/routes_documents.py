@@ -36,7 +36,7 @@ def labels_pending(backend: OzonBackend, numbers: list[str]) -> list[str]:
     not_packed = [n for n in numbers if state.postings[n].status not in LABEL_READY]
     if not_packed:
         raise bad_request(f"The next postings aren't ready: {', '.join(not_packed)}")
-    ready_after = now() - timedelta(seconds=backend.label_delay)
+    ready_after = now() - timedelta(seconds=backend.label_wait())
     return [n for n in numbers if (state.postings[n].packed_at or ready_after) > ready_after]
 
 
@@ -205,9 +205,17 @@ async def carriage_approve(backend: OzonBackend, request: Request) -> dict[str, 
         carriage = carriage_of(backend, get_int(data, "carriage_id"))
         if carriage.status != "new":
             raise bad_request(f"carriage {carriage.carriage_id} is {carriage.status} already")
-        carriage.status = "FORMED"
+        start_forming(backend, carriage)
         carriage.containers_count = get_int(data, "containers_count", default=0)
     return {}
+
+
+def start_forming(backend: OzonBackend, carriage: Carriage) -> None:
+    """The carriage's documents are formed asynchronously: FORMING, then FORMED."""
+    carriage.status = "FORMING"
+    carriage.formed_at = now() + timedelta(seconds=backend.act_forming())
+    backend.state.forming.add(carriage.carriage_id)
+    carriage.settle()
 
 
 async def carriage_get(backend: OzonBackend, request: Request) -> dict[str, Any]:
@@ -217,7 +225,7 @@ async def carriage_get(backend: OzonBackend, request: Request) -> dict[str, Any]
         "carriage_id": carriage.carriage_id,
         "delivery_method_id": carriage.delivery_method_id,
         "departure_date": carriage.departure_date.isoformat(),
-        "status": "formed" if carriage.status == "FORMED" else carriage.status,
+        "status": carriage.status.lower(),
         "containers_count": carriage.containers_count,
     }
 
@@ -228,7 +236,7 @@ async def act_create(backend: OzonBackend, request: Request) -> dict[str, Any]:
         carriage = backend.shop.new_carriage(
             get_int(data, "delivery_method_id"), get_time(data, "departure_date")
         )
-        carriage.status = "FORMED"
+        start_forming(backend, carriage)
     return {"result": {"id": carriage.carriage_id}}
 
 
@@ -249,7 +257,10 @@ async def act_status(backend: OzonBackend, request: Request) -> dict[str, Any]:
 
 async def digital_act_status(backend: OzonBackend, request: Request) -> dict[str, Any]:
     carriage = carriage_of(backend, get_int(await read_body(request), "id"))
-    return {"id": carriage.carriage_id, "status": "FORMED" if carriage.status == "FORMED" else "PENDING"}
+    # the enum of the description: FORMING, FORMED, CONFIRMED, CONFIRMED_WITH_MISMATCH, NOT_FOUND,
+    # UNKNOWN_ERROR; an unapproved carriage has no documents yet
+    status = carriage.status if carriage.status in ("FORMING", "FORMED") else "NOT_FOUND"
+    return {"id": carriage.carriage_id, "status": status}
 
 
 async def act_get_pdf(backend: OzonBackend, request: Request) -> Response:
@@ -257,7 +268,8 @@ async def act_get_pdf(backend: OzonBackend, request: Request) -> Response:
     with backend.state.lock:
         carriage = carriage_of(backend, get_int(data, "id"))
         if carriage.status != "FORMED":
-            raise bad_request(f"carriage {carriage.carriage_id} is not approved yet")
+            state = "being formed" if carriage.status == "FORMING" else "not approved yet"
+            raise bad_request(f"the documents of carriage {carriage.carriage_id} are {state}")
         content = act_pdf(backend, carriage)
     return _pdf(content, f"act-{carriage.carriage_id}.pdf")
 

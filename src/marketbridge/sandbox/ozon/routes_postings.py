@@ -199,8 +199,14 @@ async def get_posting(backend: OzonBackend, request: Request) -> dict[str, Any]:
     return {"result": out}
 
 
+#: /v1/returns/list takes at most 50 posting numbers in its filter.
+RETURNS_MAX_POSTINGS = 50
+
+
 async def returns_list(backend: OzonBackend, request: Request) -> dict[str, Any]:
     data = await read_body(request, required=False)
+    if "limit" not in data:
+        raise bad_request("limit: value is required")  # required in the description
     limit = get_limit(data, 500, default=500)
     last_id = get_int(data, "last_id", default=0)
     flt = get_obj(data, "filter")
@@ -208,7 +214,12 @@ async def returns_list(backend: OzonBackend, request: Request) -> dict[str, Any]
     if len(used) > 1:
         raise bad_request("filter: use one filter at a time")
     numbers = {str(n) for n in get_list(flt, "posting_numbers")}
-    moment = get_obj(flt, "logistic_return_date") or get_obj(flt, "visual_status_change_moment")
+    if len(numbers) > RETURNS_MAX_POSTINGS:
+        raise bad_request(f"filter.posting_numbers: at most {RETURNS_MAX_POSTINGS} postings")
+    # logistic_return_date: when the return was made; visual_status_change_moment: when its
+    # status last changed (so an old return whose status moved is found by the second)
+    by_change = bool(get_obj(flt, "visual_status_change_moment"))
+    moment = get_obj(flt, "visual_status_change_moment") or get_obj(flt, "logistic_return_date")
     start, end = get_time(moment, "time_from"), get_time(moment, "time_to")
     with backend.state.lock:
         ids = sorted(
@@ -216,7 +227,7 @@ async def returns_list(backend: OzonBackend, request: Request) -> dict[str, Any]
             for r in backend.state.returns.values()
             if r.return_id > last_id
             and (not numbers or r.posting_number in numbers)
-            and _in(r.created_at, start, end)
+            and _in(r.status_changed_at if by_change else r.created_at, start, end)
         )
         chunk = ids[:limit]
         items = [return_json(backend.state.returns[i]) for i in chunk]

@@ -28,7 +28,7 @@ async def ship(backend: OzonBackend, request: Request) -> dict[str, Any]:
         raise bad_request("posting_number: value is required")
     packages = get_list(data, "packages")
     with backend.state.lock:
-        numbers = backend.shop.ship(number, packages)
+        numbers = backend.shop.ship(number, packages, fail_after=backend.ship_failing())
         out: dict[str, Any] = {"result": numbers}
         if get_obj(data, "with").get("additional_data"):
             out["additional_data"] = [

@@ -65,7 +65,8 @@ class CatalogRules:
                 result["errors"] = [{"code": error[0], "message": error[1]}]
                 continue
             assert product is not None
-            product.stocks[warehouse_id] = int(item["stock"])
+            # the seller sends the free stock: `present` also holds the units already reserved
+            product.stocks[warehouse_id] = int(item["stock"]) + product.reserved.get(warehouse_id, 0)
             product.updated_at = now()
             self.state.stock_updates[(product.product_id, warehouse_id)] = clock
             result["updated"] = True
@@ -176,7 +177,13 @@ class CatalogRules:
             if errors:
                 task.items.append(ImportItem(offer_id, 0, "failed", errors))
                 continue
+            known = self.state.by_offer.get(offer_id)
+            if known is not None and self.state.last_cards.get(offer_id) == item:
+                # the same card again: Ozon leaves the product as it is and says so
+                task.items.append(ImportItem(offer_id, known.product_id, "skipped", []))
+                continue
             product = self._upsert_card(item, ready)
+            self.state.last_cards[offer_id] = item
             task.items.append(ImportItem(offer_id, product.product_id, "imported", []))
         self.state.import_tasks[task.task_id] = task
         return task.task_id

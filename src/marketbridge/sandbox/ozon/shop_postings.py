@@ -8,6 +8,7 @@ ship only with their exemplar data. Every status move is announced by a push in 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from marketbridge.sandbox.ozon.errors import OzonError, bad_request, not_found
@@ -91,7 +92,9 @@ class PostingRules:
             if shipped:
                 product.stocks[w] = max(0, product.stocks.get(w, 0) - line.quantity)
 
-    def ship(self, posting_number: str, packages: list[dict[str, Any]]) -> list[str]:
+    def ship(self, posting_number: str, packages: list[dict[str, Any]], fail_after: float = 0.0) -> list[str]:
+        """Split by package and ship; a posting set to fail answers the same and, `fail_after`
+        seconds later, shows substatus `ship_failed` while staying awaiting_packaging."""
         posting = self.posting(posting_number)
         if posting.status == "cancelled":
             raise bad_request("POSTING_ALREADY_CANCELLED")
@@ -99,6 +102,8 @@ class PostingRules:
             raise bad_request("POSTING_ALREADY_SHIPPED")
         if posting.status != "awaiting_packaging":
             raise bad_request(f"HAS_INCORRECT_STATUS: posting is {posting.status}")
+        if posting.ship_fails_at is not None:
+            raise bad_request("HAS_INCORRECT_STATUS: the previous ship of this posting is being processed")
         if not packages:
             raise bad_request("packages: at least one package is required")
         boxes = [self._package(posting, package) for package in packages]
@@ -111,7 +116,7 @@ class PostingRules:
             ordered[line.sku] = ordered.get(line.sku, 0) + line.quantity
         if packed != ordered:
             raise bad_request(
-                f"INCORRECT_PRODUCTS_QUANTITY: packages hold {packed}, the posting has {ordered}"
+                f"HAS_INCORRECT_PRODUCT_QUANTITY: packages hold {packed}, the posting has {ordered}"
             )
         self._check_exemplars(posting)
         by_sku = {line.sku: line for line in posting.lines}
@@ -135,6 +140,12 @@ class PostingRules:
             self.state.add_posting(part)
             numbers.append(number)
         self._split_exemplars(posting, [self.state.postings[n] for n in numbers])
+        if posting.fail_next_ship:
+            posting.fail_next_ship = False
+            for number in numbers:
+                self.state.postings[number].ship_fails_at = now() + timedelta(seconds=fail_after)
+                self.state.failing_ships.add(number)
+            return numbers
         for number in numbers:
             self.state.postings[number].packed_at = now()
             self.move(self.state.postings[number], "awaiting_deliver")
@@ -164,7 +175,7 @@ class PostingRules:
             units = posting.exemplars.get(line.sku, [])
             if len(units) < line.quantity or any(not marks for marks in units[: line.quantity]):
                 raise bad_request(
-                    f"EXEMPLAR_INFO_REQUIRED: SKU {line.sku} needs a marking code (Честный ЗНАК) for each of "
+                    f"EXEMPLAR_INFO_NOT_FILLED_COMPLETELY: SKU {line.sku} needs a marking code (Честный ЗНАК) for each of "
                     f"{line.quantity} units; set them with /v6/fbs/posting/product/exemplar/set"
                 )
 

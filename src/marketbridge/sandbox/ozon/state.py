@@ -129,6 +129,10 @@ class Posting:
     seq: int = 0
     # sku -> one list of marks per unit, as the seller set them
     exemplars: dict[int, list[list[str]]] = field(default_factory=dict)
+    #: the next ship of this posting answers 200 and then fails (substatus ship_failed)
+    fail_next_ship: bool = False
+    #: when a failing ship's outcome shows (substatus ship_failed), while it is being processed
+    ship_fails_at: datetime | None = None
 
 
 @dataclass
@@ -144,13 +148,14 @@ class ReturnItem:
     status_id: int = 1
     status_name: str = "DisputeOpened"
     status_title: str = "Открыт спор с покупателем"
+    status_changed_at: datetime = field(default_factory=now)
 
 
 @dataclass
 class ImportItem:
     offer_id: str
     product_id: int
-    status: str  # imported | failed
+    status: str  # imported | failed | skipped (the card was sent unchanged)
     errors: list[dict[str, Any]]
 
 
@@ -175,8 +180,14 @@ class Carriage:
     delivery_method_id: int
     departure_date: datetime
     posting_numbers: list[str]
-    status: str = "new"  # new -> FORMED after approval
+    status: str = "new"  # new -> FORMING after approval -> FORMED once `formed_at` passed
     containers_count: int = 0
+    formed_at: datetime | None = None
+
+    def settle(self) -> None:
+        """An approved carriage's documents are formed once their forming time has passed."""
+        if self.status == "FORMING" and self.formed_at is not None and self.formed_at <= now():
+            self.status = "FORMED"
 
 
 class ShopState:
@@ -201,10 +212,34 @@ class ShopState:
         self.carriages: dict[int, Carriage] = {}
         self.stock_updates: dict[tuple[int, int], float] = {}  # (product_id, warehouse) -> monotonic
         self.received_cards: list[dict[str, Any]] = []
+        self.last_cards: dict[str, dict[str, Any]] = {}  # offer_id -> the card body last imported
         self.moderating: dict[int, datetime] = {}  # product_id -> when moderation ends
+        self.failing_ships: set[str] = set()  # postings whose ship is being processed, to fail
+        self.forming: set[int] = set()  # carriages whose documents are being formed
+
+    def _settle_documents_and_ships(self) -> None:
+        moment = now()
+        for number in list(self.failing_ships):
+            posting = self.postings.get(number)
+            if posting is None or posting.ship_fails_at is None:
+                self.failing_ships.discard(number)
+            elif posting.ship_fails_at <= moment:
+                posting.ship_fails_at = None
+                posting.substatus = "ship_failed"
+                posting.status_changed_at = moment
+                self.failing_ships.discard(number)
+        for carriage_id in list(self.forming):
+            carriage = self.carriages.get(carriage_id)
+            if carriage is not None:
+                carriage.settle()
+            if carriage is None or carriage.status != "FORMING":
+                self.forming.discard(carriage_id)
 
     def settle(self) -> None:
-        """Let cards whose moderation time has passed go on sale (status price_sent)."""
+        """Let what waited its time happen: cards go on sale (status price_sent), failing ships
+        show `ship_failed`, approved carriages' documents are formed."""
+        if self.failing_ships or self.forming:
+            self._settle_documents_and_ships()
         if not self.moderating:
             return
         moment = now()
@@ -251,4 +286,5 @@ class ShopState:
         return f"{order_number}-{len(used) + 1}"
 
     def available(self, product: Product, warehouse_id: int) -> int:
+        """What a buyer can still buy: `present` holds the reserve, the free stock excludes it."""
         return product.stocks.get(warehouse_id, 0) - product.reserved.get(warehouse_id, 0)
