@@ -111,7 +111,7 @@ async def test_price_task_followed_to_completion_with_a_bad_item(
     results = await channel.push_prices(items)
     assert [r.key for r in results] == [i.external_id for i in items]
     assert [r.ok for r in results] == [True, True, True, False, False]
-    assert results[3].code == "PriceRefused" and "3 times lower" in (results[3].message or "")
+    assert results[3].code == "PriceRefused" and results[3].message  # WB's text is its own; not asserted
     assert results[4].code == "InvalidDiscountValue"
     prices = {p["external_id"]: p for p in sandbox.control("GET", "/prices")["items"]}
     assert prices[units["SHIRT-M"]]["old_price"] == "2400"
