@@ -233,7 +233,7 @@ def _task_routes(api: APIRouter, state: ShopState) -> None:
         task = _task(request, processed)
         rows = [_history_good(state, g) for g in task.goods[offset : offset + limit]]
         key = "historyGoods" if processed else "bufferGoods"
-        return _ok({"uploadID": task.id, key: rows})
+        return {"data": {"uploadID": task.id, key: rows}}  # these two answers carry only `data`
 
     @route(api, ep.PRICE_HISTORY_GOODS)
     def history_goods(request: Request) -> Any:
