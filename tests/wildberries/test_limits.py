@@ -68,7 +68,7 @@ async def test_stock_export_of_thousands_of_offers_gets_no_429() -> None:
             await channel.aclose()
         assert len(results) == 6002
         assert [r.ok for r in results].count(False) == 2 and not results[0].ok and not results[-1].ok
-        assert sandbox.control("GET", "/limits")["rejected"] == {}  # zero 429 (the time: bench/)
+        assert sandbox.control("GET", "/limits")["rejected"] == {}  # zero 429 (time: bench_stock_export.py)
         puts = [e for e in sandbox.journal() if e["method"] == "PUT"]
         # 3001 items per warehouse make four batches each; the first of 901 is sent again without
         # its bad item, the last of 902 held only the bad one.

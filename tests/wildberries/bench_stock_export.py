@@ -1,7 +1,8 @@
 """How long a 6,000-size stock export to the Wildberries sandbox takes under WB's real limits.
 
-The test (tests/wildberries/test_limits.py) asserts counts only (zero 429, the bad items
-isolated); the time is measured here: `python -m bench.wildberries_stock_export`.
+The test (test_limits.py) asserts counts only (zero 429, the bad items isolated); the time
+is measured here, outside the suite: `python -m tests.wildberries.bench_stock_export`. It
+lives with the Wildberries tests because bench/ names no marketplace (test_architecture).
 """
 
 from __future__ import annotations
