@@ -55,3 +55,16 @@ def test_box_line_metadata_is_typed_and_one_per_unit() -> None:
         BoxLine.model_validate({"offer_sku": "PHONE", "quantity": 2, "meta": {"imei": ["123456789012345"]}})
     with pytest.raises(ValidationError):
         BoxLine.model_validate({"offer_sku": "X", "quantity": 1, "meta": {"expiration": "31.01.2031"}})
+
+
+def test_the_packing_form_reads_metadata_per_cell() -> None:
+    from marketbridge.web.views.orders import _meta_from_form
+
+    form = {"uin-7-1": "1234567890123456\n", "exp-7-1": "2031-01-31", "imei-7-2": " 123456789012345 "}
+    first = _meta_from_form(form, "7-1", None)
+    assert first.uin == ["1234567890123456"] and first.expiration == date(2031, 1, 31)
+    both = _meta_from_form(form, "7-2", first)
+    assert both.imei == ["123456789012345"] and both.uin == ["1234567890123456"]
+    assert _meta_from_form({}, "8-1", None) == LineMeta()
+    with pytest.raises(ValidationError):
+        _meta_from_form({"exp-7-1": "soon"}, "7-1", None)
