@@ -10,7 +10,7 @@ import structlog
 from marketbridge.channels.wildberries import WildberriesChannel
 from marketbridge.runtime.logging import configure as configure_logging
 from tests.wildberries.harness import Sandbox, make_channel, start_sandbox
-from tests.wildberries.spec import SPEC
+from tests.wildberries.spec import check_journal
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,7 @@ def sandbox() -> Iterator[Sandbox]:
     """An empty sandbox without rate limits; afterwards every answer it gave is checked against the spec."""
     for running in start_sandbox(demo=False, limits=False):
         yield running
-        SPEC.check_journal(running.journal())
+        check_journal(running.journal())
 
 
 @pytest.fixture

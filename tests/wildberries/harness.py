@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,12 +54,17 @@ class Sandbox:
         return str(self.control("POST", "/tokens", json=body)["token"])
 
 
-def start_sandbox(*, demo: bool, limits: bool) -> Iterator[Sandbox]:
+#: Shortens WB's asynchronous steps (5 s price task, 10 s moderation) to 0.1 s and 0.2 s.
+FAST_TIMING = 0.02
+
+
+def start_sandbox(*, demo: bool, limits: bool, timing_scale: float = FAST_TIMING) -> Iterator[Sandbox]:
+    """A sandbox on loopback; `timing_scale` 1 keeps WB's real delays."""
     credentials = make_credentials()
     app = create_app(credentials=credentials, demo_data=demo, limits=limits)
     with serve_app(app) as server:
         sandbox = Sandbox(server, credentials["token"])
-        sandbox.control("PUT", "/timing", json={"price_delay": 0.2, "card_delay": 0.2})
+        sandbox.control("PUT", "/timing", json={"scale": timing_scale})
         try:
             yield sandbox
         finally:
@@ -115,3 +121,28 @@ def seed_shop(sandbox: Sandbox, extra_offers: list[dict[str, Any]] | None = None
         },
     )
     return dict(body["offers"])
+
+
+def require_meta(sandbox: Sandbox, vendor_code: str, kinds: list[str]) -> None:
+    """Make WB require these metadata kinds on the card's new assembly tasks."""
+    cards = sandbox.control("GET", "/cards")["items"]
+    nm_id = next(int(c["external_id"]) for c in cards if c["offer_code"] == vendor_code)
+    sandbox.control("PUT", "/cards", json={"nm_id": nm_id, "required_meta": kinds})
+
+
+def place(sandbox: Sandbox, offer_code: str, quantity: int = 1) -> list[str]:
+    """A buyer's order; the ids of its assembly tasks."""
+    body = sandbox.control(
+        "POST", "/orders", json={"lines": [{"offer_code": offer_code, "quantity": quantity}]}
+    )
+    return [str(i) for i in body["ids"]]
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> float:
+    """Poll `check` until it holds; the seconds it took. AssertionError after `timeout`."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not met within {timeout} s: {what}")
+        time.sleep(0.05)
+    return time.monotonic() - start

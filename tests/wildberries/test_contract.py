@@ -6,8 +6,7 @@ is checked both ways: what the connector sent and what the sandbox answered.
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,9 +14,9 @@ import httpx
 
 from marketbridge.channels.roles import CardDraft, PackBox, PackLine, PricePush, StockPush
 from marketbridge.channels.wildberries import WildberriesChannel
-from marketbridge.model import LabelFormat
+from marketbridge.model import LabelFormat, LineMeta
 from marketbridge.sandbox.wildberries.endpoints import ENDPOINTS
-from tests.wildberries.harness import Sandbox, seed_shop
+from tests.wildberries.harness import Sandbox, place, require_meta, seed_shop, wait_for
 from tests.wildberries.spec import SPEC
 
 
@@ -35,12 +34,8 @@ def check(sandbox: Sandbox, method: str, path: str, expect: int, **kwargs: Any) 
 
 def test_sandbox_responses_match_the_spec(sandbox: Sandbox) -> None:
     units = seed_shop(sandbox)
-    ids = [
-        int(i)
-        for i in sandbox.control("POST", "/orders", json={"lines": [{"offer_code": "MUG", "quantity": 3}]})[
-            "ids"
-        ]
-    ]
+    require_meta(sandbox, "MUG", ["sgtin", "uin", "imei", "gtin", "expiration"])
+    ids = [int(i) for i in place(sandbox, "MUG", 3)]
     check(sandbox, "GET", "/ping", 200)
     check(sandbox, "GET", "/api/v3/warehouses", 200)
     check(sandbox, "GET", "/api/v3/offices", 200)
@@ -70,16 +65,20 @@ def test_sandbox_responses_match_the_spec(sandbox: Sandbox) -> None:
     upload = [{"subjectID": 3091, "variants": [{"vendorCode": "BAD-1", "title": "x", "sizes": []}]}]
     check(sandbox, "POST", "/content/v2/cards/upload", 200, json=upload)
     check(sandbox, "POST", "/content/v2/cards/upload", 400, json={"not": "a list"})
-    time.sleep(0.3)
-    check(sandbox, "POST", "/content/v2/cards/error/list", 200, json={"cursor": {"limit": 10}})
+    wait_for(lambda: any(c["offer_code"] == "BAD-1" for c in sandbox.control("GET", "/cards")["items"]))
+    errors = check(sandbox, "POST", "/content/v2/cards/error/list", 200, json={"cursor": {"limit": 10}})
+    assert [e["vendorCodes"] for e in errors["data"]["items"]] == [["BAD-1"]]
     # prices
     nm_id = cards["cards"][0]["nmID"]
     task = check(sandbox, "POST", "/api/v2/upload/task", 200, json={"data": [{"nmID": nm_id, "price": 2100}]})
     upload_id = task["data"]["id"]
     check(sandbox, "GET", "/api/v2/buffer/tasks", 200, params={"uploadID": upload_id})
     check(sandbox, "POST", "/api/v2/upload/task", 400, json={"data": [{"nmID": nm_id, "discount": 150}]})
-    time.sleep(0.3)
-    check(sandbox, "GET", "/api/v2/history/tasks", 200, params={"uploadID": upload_id})
+    wait_for(
+        lambda: sandbox.api("GET", "/api/v2/history/tasks", params={"uploadID": upload_id}).status_code == 200
+    )
+    history = check(sandbox, "GET", "/api/v2/history/tasks", 200, params={"uploadID": upload_id})
+    assert history["data"]["status"] == 3
     check(sandbox, "GET", "/api/v2/history/goods/task", 200, params={"uploadID": upload_id, "limit": 10})
     check(sandbox, "GET", "/api/v2/list/goods/filter", 200, params={"limit": 10})
     # stocks
@@ -125,9 +124,27 @@ def test_sandbox_responses_match_the_spec(sandbox: Sandbox) -> None:
         )
         assert len(stickers["stickers"]) == 2
     code = {"sgtins": ["010460043993125621JgXJ5.T"]}
+    check(sandbox, "PUT", f"/api/v3/orders/{ids[2]}/meta/sgtin", 409, json=code)  # not in a supply
     check(sandbox, "PUT", f"/api/v3/orders/{ids[0]}/meta/sgtin", 204, json=code)
     check(sandbox, "PUT", f"/api/v3/orders/{ids[0]}/meta/sgtin", 400, json={"sgtins": ["short"]})
     check(sandbox, "PUT", "/api/v3/orders/1/meta/sgtin", 404, json=code)
+    check(sandbox, "PATCH", f"/api/v3/supplies/{supply}/deliver", 409)  # UIN and the rest missing
+    later = (datetime.now(UTC) + timedelta(days=60)).strftime("%d.%m.%Y")
+    values = {
+        "uin": "1234567890123456",
+        "imei": "123456789012345",
+        "gtin": "4601234567890",
+        "expiration": later,
+    }
+    for task in ids[:2]:
+        if task != ids[0]:
+            check(sandbox, "PUT", f"/api/v3/orders/{task}/meta/sgtin", 204, json=code)
+        for kind, value in values.items():
+            check(sandbox, "PUT", f"/api/v3/orders/{task}/meta/{kind}", 204, json={kind: value})
+    for kind in values:
+        check(sandbox, "PUT", f"/api/v3/orders/{ids[0]}/meta/{kind}", 400, json={kind: "1"})
+        check(sandbox, "PUT", f"/api/v3/orders/{ids[2]}/meta/{kind}", 409, json={kind: values[kind]})
+    check(sandbox, "PUT", f"/api/v3/orders/{ids[0]}/meta/expiration", 400, json={"expiration": "01.01.2020"})
     check(sandbox, "POST", "/api/marketplace/v3/orders/meta", 200, json={"orders": ids})
     check(sandbox, "PATCH", f"/api/v3/orders/{ids[2]}/cancel", 204)
     check(sandbox, "PATCH", f"/api/v3/orders/{ids[2]}/cancel", 409)
@@ -169,9 +186,8 @@ def test_the_429_body_matches_the_spec(demo_sandbox: Sandbox) -> None:
 
 async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: WildberriesChannel) -> None:
     units = seed_shop(sandbox)
-    ids = sandbox.control("POST", "/orders", json={"lines": [{"offer_code": "SHIRT-S", "quantity": 2}]})[
-        "ids"
-    ]
+    require_meta(sandbox, "SHIRT", ["sgtin", "uin", "imei", "gtin", "expiration"])
+    ids = place(sandbox, "SHIRT-S", 2)
     await channel.check()
     async for _ in channel.iter_offers():
         pass
@@ -190,7 +206,13 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
     async for page in channel.iter_orders(now - timedelta(days=40), now + timedelta(minutes=1)):
         orders.update({o.external_id: o for o in page})
     first = orders[ids[0]]
-    line = PackLine(first.lines[0].external_offer_id, 1, ("010460043993125621JgXJ5.T",))
+    meta = LineMeta(
+        uin=["1234567890123456"],
+        imei=["123456789012345"],
+        gtin=["4601234567890"],
+        expiration=date(2031, 1, 31),
+    )
+    line = PackLine(first.lines[0].external_offer_id, 1, ("010460043993125621JgXJ5.T",), meta)
     await channel.pack(first, [PackBox(1, (line,))])
     await channel.labels([ids[0]], LabelFormat.PDF)
     await channel.labels([ids[0]], LabelFormat.ZPL)
@@ -243,6 +265,10 @@ async def test_connector_requests_match_the_spec(sandbox: Sandbox, channel: Wild
         "POST /api/v3/supplies",
         "PATCH /api/marketplace/v3/supplies/{supplyId}/orders",
         "PUT /api/v3/orders/{orderId}/meta/sgtin",
+        "PUT /api/v3/orders/{orderId}/meta/uin",
+        "PUT /api/v3/orders/{orderId}/meta/imei",
+        "PUT /api/v3/orders/{orderId}/meta/gtin",
+        "PUT /api/v3/orders/{orderId}/meta/expiration",
         "POST /api/v3/orders/stickers",
         "PATCH /api/v3/supplies/{supplyId}/deliver",
         "GET /api/v3/supplies/{supplyId}/barcode",

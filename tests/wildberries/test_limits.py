@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from decimal import Decimal
 
 import httpx
@@ -54,24 +53,22 @@ async def test_stock_export_of_thousands_of_offers_gets_no_429() -> None:
             for n, (code, chrt) in enumerate(units.items())
             for warehouse in ("901", "902")
         ]
-        # One unknown size per warehouse: its batch is refused with 409 (10 requests' worth) and resent.
+        # One unknown size per warehouse: its batch is refused with 409 (10 requests' worth) and
+        # resent; WB names it by amount only, which no other item has (amounts are 0..49).
         items = [
-            StockPush("999999999", "GHOST", "901", 1),
+            StockPush("999999999", "GHOST", "901", 77),
             *items,
-            StockPush("999999998", "GHOST2", "902", 1),
+            StockPush("999999998", "GHOST2", "902", 78),
         ]
-        started = time.monotonic()
         try:
             results = await channel.push_stocks(items)
             # Many calls of one group at once: the limiter spreads them under WB's figures.
             await asyncio.gather(*(channel.list_warehouses() for _ in range(30)))
         finally:
             await channel.aclose()
-        elapsed = time.monotonic() - started
         assert len(results) == 6002
         assert [r.ok for r in results].count(False) == 2 and not results[0].ok and not results[-1].ok
-        assert sandbox.control("GET", "/limits")["rejected"] == {}
-        assert elapsed < 30
+        assert sandbox.control("GET", "/limits")["rejected"] == {}  # zero 429 (time: bench_stock_export.py)
         puts = [e for e in sandbox.journal() if e["method"] == "PUT"]
         # 3001 items per warehouse make four batches each; the first of 901 is sent again without
         # its bad item, the last of 902 held only the bad one.

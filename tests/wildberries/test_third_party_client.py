@@ -78,7 +78,7 @@ def test_sdk_reads_claims(sandbox: Sandbox) -> None:
 
 def test_sdk_runs_the_supply_cycle_and_a_price_task(sandbox: Sandbox) -> None:
     seed_shop(sandbox)
-    sandbox.control("PUT", "/timing", json={"price_delay": 0})
+    sandbox.control("PUT", "/timing", json={"scale": 0})
     ids = [
         int(i)
         for i in sandbox.control("POST", "/orders", json={"lines": [{"offer_code": "MUG", "quantity": 2}]})[

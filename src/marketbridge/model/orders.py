@@ -8,7 +8,7 @@ shipping. Everything else is refused with StatusTransitionError.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import Field, model_validator
@@ -78,15 +78,41 @@ class OrderLine(CanonicalModel):
     requires_marking: bool = False
 
 
+#: Kinds of identification data a marketplace may require per unit, besides marking codes.
+META_KINDS = ("uin", "imei", "gtin", "expiration")
+
+
+class LineMeta(CanonicalModel):
+    """Identification data other than marking codes: one value per unit, or none.
+
+    `uin` (16 characters, jewellery), `imei` (15, phones), `gtin` (13, Belarus) and the
+    expiry date of the goods (`expiration`, one for the whole line).
+    """
+
+    uin: list[str] = Field(default_factory=list, max_length=100_000)
+    imei: list[str] = Field(default_factory=list, max_length=100_000)
+    gtin: list[str] = Field(default_factory=list, max_length=100_000)
+    expiration: date | None = None
+
+    def given(self) -> set[str]:
+        """The kinds this line carries."""
+        return {k for k in META_KINDS if getattr(self, k)}
+
+
 class BoxLine(CanonicalModel):
     offer_sku: Code
     quantity: int = Field(ge=1, le=100_000)
     marking_codes: list[str] = Field(default_factory=list, max_length=100_000)
+    meta: LineMeta = Field(default_factory=LineMeta)
 
     @model_validator(mode="after")
     def _codes_fit(self) -> BoxLine:
         if self.marking_codes and len(self.marking_codes) != self.quantity:
             raise ValueError("give one marking code per unit or none")
+        for kind in ("uin", "imei", "gtin"):
+            values = getattr(self.meta, kind)
+            if values and len(values) != self.quantity:
+                raise ValueError(f"give one {kind} per unit or none")
         return self
 
 

@@ -115,6 +115,19 @@ def _remote(order: Order, lines: Sequence[OrderLine]) -> RemoteOrder:
     )
 
 
+def _require_marking(order: CanonicalOrder, boxes: list[Box]) -> None:
+    """409 `marking_codes_missing`, one line per box line of a marked SKU that lacks its codes."""
+    marked = {line.offer_sku for line in order.lines if line.requires_marking}
+    missing = [
+        f"box {b.number}, {bl.offer_sku}: {bl.quantity} marking code(s) needed, {len(bl.marking_codes)} given"
+        for b in boxes
+        for bl in b.lines
+        if bl.offer_sku in marked and len(bl.marking_codes) != bl.quantity
+    ]
+    if missing:
+        raise ActionRefused("marking_codes_missing", "; ".join(missing))
+
+
 async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) -> list[str]:
     """Pack the order into boxes; returns the marketplace's shipment ids (one per box where it labels boxes)."""
     order, conn, lines = await _load(hub, account_id, order_id)
@@ -144,6 +157,7 @@ async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) 
         )
         for b in boxes
     ]
+    _require_marking(canonical, boxes)
     try:
         canonical.check_boxes(boxes)
     except ValueError as exc:
@@ -158,7 +172,7 @@ async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) 
         PackBox(
             number=b.number,
             lines=tuple(
-                PackLine(external_by_sku[bl.offer_sku], bl.quantity, tuple(bl.marking_codes))
+                PackLine(external_by_sku[bl.offer_sku], bl.quantity, tuple(bl.marking_codes), bl.meta)
                 for bl in b.lines
             ),
         )

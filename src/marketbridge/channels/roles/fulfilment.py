@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from marketbridge.channels.roles.orders import RemoteOrder
-from marketbridge.model import Label, LabelFormat
+from marketbridge.model import Label, LabelFormat, LineMeta
 
 
 class HandOver(StrEnum):
@@ -24,6 +24,7 @@ class PackLine:
     external_offer_id: str
     quantity: int
     marking_codes: tuple[str, ...] = ()
+    meta: LineMeta = field(default_factory=LineMeta)  # UIN, IMEI, GTIN, expiry date
 
 
 @dataclass(frozen=True)

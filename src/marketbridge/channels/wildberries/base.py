@@ -92,6 +92,10 @@ class WbChannelBase:
 
     def _remember_task(self, raw: dict[str, Any]) -> None:
         task_id = mapping.guarded("task", lambda r: str(int(r["id"])), raw)
+        known = self.tasks.get(task_id) or {}
+        for key in ("requiredMeta", "optionalMeta"):  # listed only while the task is new
+            if key not in raw and key in known:
+                raw = {**raw, key: known[key]}
         self.tasks[task_id] = raw
         if raw.get("rid"):
             self.task_of_rid[str(raw["rid"])] = (task_id, str(raw.get("chrtId")))

@@ -13,9 +13,15 @@ from typing import Any
 import httpx
 
 from marketbridge.channels.endpoints import Endpoint
+from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.http import ApiClient, decode_json
 from marketbridge.channels.wildberries import endpoints as ep
-from marketbridge.channels.wildberries.endpoints import DEFAULT_HOSTS, SENDING_LIMITS
+from marketbridge.channels.wildberries.endpoints import (
+    CONFLICT_COST,
+    CONFLICT_COST_GROUPS,
+    DEFAULT_HOSTS,
+    SENDING_LIMITS,
+)
 from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter
 
 
@@ -74,8 +80,16 @@ class WbApi:
         params: Mapping[str, Any] | None = None,
         **path_params: object,
     ) -> Any:
-        """Send one call and return the decoded JSON body (None for an empty body)."""
-        response = await self.http.send(endpoint, path_params=path_params, json=json, params=params)
+        """Send one call and return the decoded JSON body (None for an empty body).
+
+        A 409 counts as ten requests where WB says so: the rest is charged to the limiter.
+        """
+        try:
+            response = await self.http.send(endpoint, path_params=path_params, json=json, params=params)
+        except ChannelError as exc:
+            if exc.status == 409 and endpoint.group in CONFLICT_COST_GROUPS:
+                await self.charge(endpoint, CONFLICT_COST - 1)
+            raise
         return decode_json(response, "wildberries")
 
     async def charge(self, endpoint: Endpoint, cost: int) -> None:
@@ -103,6 +117,16 @@ class WbApi:
 
     async def set_sgtins(self, order_id: int, codes: Sequence[str]) -> None:
         await self.call(ep.ORDER_SGTIN, json={"sgtins": list(codes)}, orderId=order_id)
+
+    async def set_meta(self, order_id: int, kind: str, value: str) -> None:
+        """One UIN, IMEI, GTIN or expiry date (dd.mm.yyyy) of a task."""
+        endpoint = {
+            "uin": ep.ORDER_UIN,
+            "imei": ep.ORDER_IMEI,
+            "gtin": ep.ORDER_GTIN,
+            "expiration": ep.ORDER_EXPIRATION,
+        }[kind]
+        await self.call(endpoint, json={kind: value}, orderId=order_id)
 
     async def stickers(self, ids: Sequence[int], kind: str, width: int = 58, height: int = 40) -> Any:
         params = {"type": kind, "width": width, "height": height}

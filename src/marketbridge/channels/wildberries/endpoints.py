@@ -70,6 +70,12 @@ ORDER_CANCEL = Endpoint(
     "PATCH", "/api/v3/orders/{orderId}/cancel", "orders_cancel", "marketplace", idempotent=True
 )
 ORDER_SGTIN = Endpoint("PUT", "/api/v3/orders/{orderId}/meta/sgtin", "meta", "marketplace")
+ORDER_UIN = Endpoint("PUT", "/api/v3/orders/{orderId}/meta/uin", "meta", "marketplace", idempotent=True)
+ORDER_IMEI = Endpoint("PUT", "/api/v3/orders/{orderId}/meta/imei", "meta", "marketplace", idempotent=True)
+ORDER_GTIN = Endpoint("PUT", "/api/v3/orders/{orderId}/meta/gtin", "meta", "marketplace", idempotent=True)
+ORDER_EXPIRATION = Endpoint(
+    "PUT", "/api/v3/orders/{orderId}/meta/expiration", "meta", "marketplace", idempotent=True
+)
 STICKERS = Endpoint("POST", "/api/v3/orders/stickers", "marketplace", "marketplace", idempotent=True)
 SUPPLY_CREATE = Endpoint("POST", "/api/v3/supplies", "marketplace", "marketplace")
 SUPPLIES = Endpoint("GET", "/api/v3/supplies", "marketplace", "marketplace")
@@ -130,7 +136,8 @@ API = ApiDeclaration.of(
         PRICE_TASK, PRICE_TASK_SIZE, PRICE_HISTORY, PRICE_HISTORY_GOODS, PRICE_BUFFER, PRICE_BUFFER_GOODS,
         GOODS, GOODS_SIZES,
         STOCKS_PUT, STOCKS_GET, STOCKS_DELETE, WAREHOUSES, OFFICES,
-        ORDERS_NEW, ORDERS, ORDERS_STATUS, ORDER_CANCEL, STICKERS, ORDER_SGTIN, ORDERS_META,
+        ORDERS_NEW, ORDERS, ORDERS_STATUS, ORDER_CANCEL, STICKERS, ORDER_SGTIN, ORDER_UIN, ORDER_IMEI,
+        ORDER_GTIN, ORDER_EXPIRATION, ORDERS_META,
         SUPPLY_CREATE, SUPPLIES, SUPPLY, SUPPLY_DELETE, SUPPLY_ADD, SUPPLY_ADD_ONE, SUPPLY_ORDER_IDS,
         SUPPLY_ORDERS, SUPPLY_DELIVER, SUPPLY_BARCODE,
         CLAIMS, CLAIM_ANSWER,

@@ -1,24 +1,21 @@
 """The fulfilment role of the Wildberries channel: pack into supplies, stickers, hand-over, cancel.
 
-Packing attaches the marking codes given (Честный знак SGTINs, 100 per call) and puts the
-task into the open supply of its warehouse and cargo type (fulfilment.Supplies); hand-over
-delivers the supplies of the tasks and returns their QR codes as one PDF.
+Packing checks the metadata given against the task's `requiredMeta`, puts the task into the
+open supply of its warehouse and cargo type (fulfilment.Supplies) and only then sends the
+metadata (WB takes it only for a task in a supply, see metadata.py); hand-over delivers the
+supplies of the tasks and returns their QR codes as one PDF.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from marketbridge.channels.batching import batched
-from marketbridge.channels.errors import ChannelError, RequestRejected
+from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.roles import HandOver, HandOverResult, PackBox, PackResult, RemoteOrder
-from marketbridge.channels.wildberries import fulfilment
+from marketbridge.channels.wildberries import fulfilment, metadata
 from marketbridge.channels.wildberries.orders import OrderRoles
 from marketbridge.model import Label, LabelFormat
 from marketbridge.runtime.pdf import merge_pdfs
-
-SGTIN_BATCH = 100
-SGTIN_LENGTH = (16, 135)
 
 
 class ShippingRoles(OrderRoles):
@@ -29,17 +26,14 @@ class ShippingRoles(OrderRoles):
     label_formats = frozenset({LabelFormat.PDF, LabelFormat.PNG, LabelFormat.ZPL, LabelFormat.SVG})
 
     async def pack(self, order: RemoteOrder, boxes: Sequence[PackBox]) -> PackResult:
-        """Attach the marking codes given (Честный знак SGTINs), then put the task into a supply."""
-        raw = self.tasks.get(order.external_id) or {}
+        """Check the metadata, put the task into a supply, then attach the metadata to it."""
+        raw = await metadata.listing(self.api, order.external_id, self.tasks.get(order.external_id) or {})
         warehouse = order.warehouse_id or str(raw.get("warehouseId") or "")
         cargo = int(raw.get("cargoType") or 1)
-        codes = [code for box in boxes for line in box.lines for code in line.marking_codes]
-        bad = [c for c in codes if not SGTIN_LENGTH[0] <= len(c) <= SGTIN_LENGTH[1]]
-        if bad:
-            raise RequestRejected(f"wildberries: marking codes must have 16..135 characters: {bad[0]!r}")
-        for chunk in batched(codes, SGTIN_BATCH):
-            await self.api.set_sgtins(int(order.external_id), chunk)
+        given = metadata.collect(order.external_id, boxes)
+        metadata.check_required(order.external_id, raw, given)
         await self.supplies.add(order.external_id, warehouse, cargo, self._warehouse_of)
+        await metadata.send(self.api, int(order.external_id), given, metadata.accepted(raw))
         return PackResult(
             shipment_ids=[order.external_id], box_shipments={b.number: order.external_id for b in boxes}
         )

@@ -1,9 +1,11 @@
 """Stock export to Wildberries: PUT /api/v3/stocks/{warehouseId}, isolating bad items.
 
 WB takes up to 1000 sizes per call and answers 204 for the whole batch or 409 with a list
-of errors naming the refused items; after a 409 nothing is saved. So a 409 marks the named
-items bad and the rest of the batch is sent again, until it goes through: one bad item
-never blocks the others. Every input item gets exactly one ItemResult (key = chrtID).
+of errors naming the refused items by barcode (`sku`) and amount; after a 409 nothing is
+saved. So a 409 marks the named items bad and the rest of the batch is sent again, until it
+goes through: one bad item never blocks the others. An item the 409 names but the connector
+cannot match (a size sent by chrtID without a known barcode: WB then names no barcode) is
+found by its amount when no other item has it, otherwise by halving the batch. Every input item gets exactly one ItemResult (key = chrtID).
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ MAX_AMOUNT = 100_000
 MAX_ROUNDS = 5
 
 
-def _refused(body: Any, by_barcode: dict[str, str]) -> tuple[dict[str, tuple[str, str]], str | None]:
-    """chrtID -> (code, message) of the items a 409 names, and the code of an error naming none."""
+def _refused(
+    body: Any, by_barcode: dict[str, str]
+) -> tuple[dict[str, tuple[str, str]], str | None, tuple[str, str, Any] | None]:
+    """chrtID -> (code, message) of the items a 409 names, the code of an error naming none,
+    and (code, message, amount) of an error naming an item the batch cannot match by barcode."""
     refused: dict[str, tuple[str, str]] = {}
     general: str | None = None
+    unmatched: tuple[str, str, Any] | None = None
     errors = body if isinstance(body, list) else [body]
     for error in errors:
         if not isinstance(error, dict):
@@ -45,7 +51,9 @@ def _refused(body: Any, by_barcode: dict[str, str]) -> tuple[dict[str, tuple[str
             key = str(chrt) if chrt is not None else by_barcode.get(str(item.get("sku") or ""))
             if key is not None:
                 refused[key] = (code, message)
-    return refused, general
+            else:
+                unmatched = (code, message, item.get("amount"))
+    return refused, general, unmatched
 
 
 async def _push_batch(api: WbApi, warehouse: str, batch: Sequence[StockPush]) -> dict[str, ItemResult]:
@@ -71,7 +79,13 @@ async def _push_batch(api: WbApi, warehouse: str, batch: Sequence[StockPush]) ->
             body = response.json()
         except ValueError:
             body = None
-        refused, general = _refused(body, by_barcode)
+        refused, general, unmatched = _refused(body, by_barcode)
+        if not refused and unmatched is not None:
+            code, message, amount = unmatched
+            alike = [p for p in pending if p.quantity == amount]
+            if len(alike) != 1:  # the amount does not tell which: halve the batch
+                return {**results, **await _halve(api, warehouse, pending, (code, message))}
+            refused = {alike[0].external_id: (code, message)}
         if not refused:
             code = general or "Conflict"
             for p in pending:
@@ -89,6 +103,18 @@ async def _push_batch(api: WbApi, warehouse: str, batch: Sequence[StockPush]) ->
             p.external_id, False, "Conflict", "gave up after repeated 409", True
         )
     return results
+
+
+async def _halve(
+    api: WbApi, warehouse: str, pending: list[StockPush], error: tuple[str, str]
+) -> dict[str, ItemResult]:
+    """Find the items a 409 named without a barcode: a lone item is the one; else send each half."""
+    if len(pending) == 1:
+        code, message = error
+        return {pending[0].external_id: ItemResult(pending[0].external_id, False, code, message or code)}
+    middle = len(pending) // 2
+    first = await _push_batch(api, warehouse, pending[:middle])
+    return {**first, **await _push_batch(api, warehouse, pending[middle:])}
 
 
 async def push_stocks(api: WbApi, items: Sequence[StockPush]) -> list[ItemResult]:

@@ -15,7 +15,7 @@ import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -31,6 +31,7 @@ from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.wildberries import (
     routes_common,
     routes_content,
+    routes_meta,
     routes_orders,
     routes_prices,
     routes_stocks,
@@ -59,16 +60,14 @@ class TokenRequest(BaseModel):
     ttl_seconds: int = Field(default=180 * 24 * 3600, ge=-3600, le=10 * 365 * 24 * 3600)
 
 
-class TimingSettings(BaseModel):
-    price_delay: float | None = Field(default=None, ge=0, le=600)
-    card_delay: float | None = Field(default=None, ge=0, le=600)
-
-
 class SellerSwitches(BaseModel):
     """Per-card switches the seller cannot change through the API."""
 
     nm_id: int
     editable_size_price: bool | None = None
+    required_meta: list[Literal["sgtin", "uin", "imei", "gtin", "expiration"]] | None = Field(
+        default=None, description="metadata WB will require on this card's new assembly tasks"
+    )
 
 
 def _journal_entry(request: Request, raw: bytes) -> dict[str, Any]:
@@ -177,14 +176,6 @@ def extra_control_routes(app: FastAPI, shop: Shop) -> None:
             return JSONResponse({"detail": str(exc), "known": list(CATEGORY_BITS)}, status_code=400)  # type: ignore[return-value]
         return {"token": token}
 
-    @app.put("/_sandbox/timing", tags=["sandbox control"])
-    def set_timing(settings: TimingSettings) -> dict[str, Any]:
-        if settings.price_delay is not None:
-            shop.state.price_delay = settings.price_delay
-        if settings.card_delay is not None:
-            shop.state.card_delay = settings.card_delay
-        return {"price_delay": shop.state.price_delay, "card_delay": shop.state.card_delay}
-
     @app.put("/_sandbox/cards", tags=["sandbox control"])
     def set_card(switches: SellerSwitches) -> dict[str, Any]:
         card = shop.state.cards.get(switches.nm_id)
@@ -192,7 +183,14 @@ def extra_control_routes(app: FastAPI, shop: Shop) -> None:
             return JSONResponse({"detail": f"unknown nmID {switches.nm_id}"}, status_code=404)  # type: ignore[return-value]
         if switches.editable_size_price is not None:
             card.editable_size_price = switches.editable_size_price
-        return {"nmID": card.nm_id, "editableSizePrice": card.editable_size_price}
+        if switches.required_meta is not None:
+            card.required_meta = list(dict.fromkeys(switches.required_meta))
+            card.need_kiz = "sgtin" in card.required_meta
+        return {
+            "nmID": card.nm_id,
+            "editableSizePrice": card.editable_size_price,
+            "requiredMeta": card.required_meta,
+        }
 
 
 def create_app(
@@ -219,7 +217,7 @@ def create_app(
     app.state.shop = shop
     app.state.backend = backend
     app.state.credentials = dict(credentials or {})
-    for module in (routes_common, routes_content, routes_prices, routes_stocks, routes_orders):
+    for module in (routes_common, routes_content, routes_prices, routes_stocks, routes_orders, routes_meta):
         app.include_router(module.router(shop))
     app.include_router(control_router(backend))
     extra_control_routes(app, shop)

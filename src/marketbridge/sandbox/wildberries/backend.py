@@ -106,7 +106,7 @@ class WildberriesBackend:
         self.limits = shop.limits
         self.pusher = shop.pusher
         self.journal = shop.journal
-        self.timing = Timing()  # the marketplace's real delays unless shortened
+        self.timing: Timing = shop.timing  # the marketplace's real delays unless shortened
         self.aliases: dict[str, int] = {}
         self._install_defaults()
 
@@ -192,6 +192,8 @@ class WildberriesBackend:
                         state.stocks[(int(wid), size.chrt_id)] = qty
             card.editable_size_price = len(card.sizes) > 1
             card.need_kiz = any(o.requires_marking for o in offers)
+            if card.need_kiz and "sgtin" not in card.required_meta:
+                card.required_meta.append("sgtin")
             state.add_card(card)
         return {"warehouses": made_warehouses, "offers": units}
 
@@ -240,7 +242,7 @@ class WildberriesBackend:
             created_at=now_utc(),
             city=city,
             cargo_type=state.warehouses[warehouse].cargo_type,
-            required_meta=["sgtin"] if card.need_kiz else [],
+            required_meta=list(card.required_meta),
         )
         state.orders[task_id] = task
         key = (warehouse, size.chrt_id)
@@ -360,7 +362,9 @@ class WildberriesBackend:
                     "status": f"{order.supplier_status}/{order.wb_status}",
                     "supply_id": order.supply_id,
                     "order_uid": order.order_uid,
-                    "sgtins": list(order.sgtins),
+                    "sgtins": order.sgtins,
+                    "meta": {k: v for k, v in order.metas.items() if k != "sgtin"},
+                    "required_meta": list(order.required_meta),
                     "lines": [
                         {
                             "offer_code": unit_code(*found) if found else order.article,
@@ -374,7 +378,7 @@ class WildberriesBackend:
 
     def reset(self) -> None:
         # Re-initialised in place: the route modules hold this very object.
-        self.state.__init__(price_delay=self.state.price_delay, card_delay=self.state.card_delay)  # type: ignore[misc]
+        self.state.__init__()  # type: ignore[misc]
         self.aliases.clear()
         self._install_defaults()
         self.journal.clear()

@@ -104,6 +104,10 @@ ENDPOINTS: tuple[Served, ...] = (
     Served(ep.ORDER_CANCEL, _MP, True),
     Served(ep.STICKERS, _MP, False),
     Served(ep.ORDER_SGTIN, _MP, True),
+    Served(ep.ORDER_UIN, _MP, True),
+    Served(ep.ORDER_IMEI, _MP, True),
+    Served(ep.ORDER_GTIN, _MP, True),
+    Served(ep.ORDER_EXPIRATION, _MP, True),
     Served(ep.ORDERS_META, _MP, False),
     # supplies
     Served(ep.SUPPLY_CREATE, _MP, True),

@@ -1,7 +1,7 @@
 """Cards of the sandbox changing: moderation of uploads and the overwrite of updates.
 
-An upload waits `card_delay` seconds and is then moderated card by card: a good card is
-created, a refused one is listed with its errors (by batch) for `/content/v2/cards/error/list`.
+An upload waits CARD_MODERATION_SECONDS (through the timing switch), then is moderated card
+by card: a good card is created, a refused one is listed with its errors (by batch) for `/content/v2/cards/error/list`.
 An update overwrites a card at once; the cards it cannot update go to the same list.
 """
 

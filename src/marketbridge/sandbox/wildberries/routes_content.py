@@ -16,10 +16,11 @@ from fastapi import APIRouter
 from starlette.requests import Request
 
 from marketbridge.channels.wildberries import endpoints as ep
+from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.wildberries.endpoints import SubjectId, route
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.moderation import process_card_batches, update_cards
-from marketbridge.sandbox.wildberries.shop import Shop, json_body, query_int
+from marketbridge.sandbox.wildberries.shop import CARD_MODERATION_SECONDS, Shop, json_body, query_int
 from marketbridge.sandbox.wildberries.state import Card, CardBatch, ShopState, now_utc
 
 MAX_UPDATE = 3000
@@ -183,7 +184,7 @@ def _card_reads(api: APIRouter, state: ShopState) -> None:
         return _ok({"items": list(groups.values()), "cursor": cursor})
 
 
-def _card_writes(api: APIRouter, state: ShopState) -> None:
+def _card_writes(api: APIRouter, state: ShopState, timing: Timing) -> None:
     """Card upload and update (moderated later) and barcode generation."""
 
     @route(api, ep.CARDS_UPLOAD)
@@ -207,7 +208,8 @@ def _card_writes(api: APIRouter, state: ShopState) -> None:
                 "CardsVendorCodeUsedInOtherCards",
                 "bad request; Unexpected the specified card's vendor code is used in other cards",
             )
-        state.card_batches.append(CardBatch(str(uuid.uuid4()), time.monotonic() + state.card_delay, variants))
+        ready_at = time.monotonic() + timing.of(CARD_MODERATION_SECONDS)
+        state.card_batches.append(CardBatch(str(uuid.uuid4()), ready_at, variants))
         return {"data": None, "error": False, "errorText": "", "additionalErrors": {}}
 
     @route(api, ep.CARDS_UPDATE)
@@ -234,6 +236,7 @@ def _card_writes(api: APIRouter, state: ShopState) -> None:
 
 def router(shop: Shop) -> APIRouter:
     api = APIRouter()
-    for add_routes in (_subject_routes, _card_reads, _card_writes):
+    for add_routes in (_subject_routes, _card_reads):
         add_routes(api, shop.state)
+    _card_writes(api, shop.state, shop.timing)
     return api

@@ -26,9 +26,10 @@ from marketbridge.sandbox.wildberries.state import Order, ShopState, Supply, now
 MAX_PAGE = 1000
 MAX_WINDOW = timedelta(days=30)
 STICKER_TYPES = ("svg", "zplv", "zplh", "png")
-MAX_SGTINS = 100
-SGTIN_LENGTH = (16, 135)
 STICKER_SIZES = {(58, 40): (580, 400), (40, 30): (400, 300)}
+_META_NOT_FILLED = (
+    'Перевод в статус "в доставке" невозможен. Введите УИНы для всех сборочных заданий, где это необходимо.'
+)
 _FAILED_ADD = "Не удалось закрепить сборочное задание за поставкой. Убедитесь, что сборочное задание и поставка удовлетворяют всем необходимым требованиям."
 
 
@@ -114,7 +115,7 @@ def _task_reads(api: APIRouter, state: ShopState) -> None:
                 "salePrice": o.sale_price,
                 "finalPrice": o.price // 100,
                 "requiredMeta": list(o.required_meta),
-                "optionalMeta": [],
+                "optionalMeta": list(o.optional_meta),
             }
             for o in list(state.orders.values())
             if o.supplier_status == "new" and o.wb_status == "waiting"
@@ -161,7 +162,7 @@ def _task_reads(api: APIRouter, state: ShopState) -> None:
 
 
 def _task_changes(api: APIRouter, state: ShopState) -> None:
-    """Cancelling a task, its marking codes and its stickers."""
+    """Cancelling a task and its stickers (metadata: routes_meta)."""
 
     @route(api, ep.ORDER_CANCEL)
     def cancel(order_id: OrderId) -> Response:
@@ -170,27 +171,6 @@ def _task_changes(api: APIRouter, state: ShopState) -> None:
             raise WbError(409, "StatusMismatch", "Несоответствие статусов, проверьте их правильность")
         remove_from_supply(state, order)
         order.supplier_status, order.wb_status = "cancel", "canceled"
-        order.updated_at = now_utc()
-        return Response(status_code=204)
-
-    @route(api, ep.ORDER_SGTIN)
-    async def set_sgtins(order_id: OrderId, request: Request) -> Response:
-        order = _order(state, order_id)
-        body = await json_body(request)
-        codes = body.get("sgtins") if isinstance(body, dict) else None
-        if (
-            not isinstance(codes, list)
-            or not 1 <= len(codes) <= MAX_SGTINS
-            or not all(isinstance(c, str) and SGTIN_LENGTH[0] <= len(c) <= SGTIN_LENGTH[1] for c in codes)
-        ):
-            raise WbError(400, "IncorrectRequestBody", "Некорректное тело запроса")
-        if order.supplier_status not in ("new", "confirm") or order.wb_status != "waiting":
-            raise WbError(
-                409,
-                "FailedToUpdateMeta",
-                "Failed to update assembly order metadata. Make sure the assembly order meets all the necessary requirements.",
-            )
-        order.sgtins = list(codes)
         order.updated_at = now_utc()
         return Response(status_code=204)
 
@@ -296,6 +276,8 @@ def _supply_changes(api: APIRouter, state: ShopState) -> None:
                 "SupplyHasZeroOrders",
                 "Не удалось обработать поставку. Убедитесь, что за ней закреплён хотя бы одно сборочное задание.",
             )
+        if any(state.orders[i].missing_meta() for i in found.order_ids if i in state.orders):
+            raise WbError(409, "UinIsNotFilled", _META_NOT_FILLED)
         found.done = True
         found.closed_at = now_utc()
         for order_id in found.order_ids:

@@ -2,10 +2,10 @@
 
 An upload is checked for format at once (the whole request fails with 400 on a bad value,
 or when every good already has the price and discount asked; the same goods sent again while
-their task waits in the buffer get 208 with that task's id);
-the goods are then applied after `price_delay` seconds in the buffer. A good whose new
-discounted price is more than three times lower than its current one is refused in
-processing (WB puts it into price quarantine) and reported in the history with status 3.
+their task waits in the buffer get 208 with that task's id); the goods are then applied
+after PRICE_TASK_SECONDS (timing switch) in the buffer. A good whose new
+discounted price is at least three times lower than its current one is refused in
+processing (WB's price quarantine; not for size prices) and reported in the history.
 """
 
 from __future__ import annotations
@@ -18,14 +18,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from marketbridge.channels.wildberries import endpoints as ep
+from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.wildberries.endpoints import route
 from marketbridge.sandbox.wildberries.errors import WbError
-from marketbridge.sandbox.wildberries.shop import Shop, json_body, query_int
+from marketbridge.sandbox.wildberries.shop import PRICE_TASK_SECONDS, Shop, json_body, query_int
 from marketbridge.sandbox.wildberries.state import Card, PriceGood, PriceTask, ShopState, iso_seconds, now_utc
 
 MAX_GOODS = 1000
 MAX_DISCOUNT = 95
+#: A new discounted price at least this many times lower than the old one goes to quarantine.
 QUARANTINE_FACTOR = 3
+#: WB's error text for it in the upload history (the spec's example of `errorText`).
+QUARANTINE_ERROR = (
+    "The new price is several times lower than the current price. Item has been moved to Price Quarantine"
+)
 
 
 def _ok(data: Any) -> dict[str, Any]:
@@ -51,11 +57,9 @@ def _apply_good(state: ShopState, good: PriceGood) -> None:
     discount = card.discount if good.discount is None else good.discount
     for size in sizes:
         price = size.price if good.price is None else good.price
-        if size.price and _final(price, discount) * QUARANTINE_FACTOR < _final(size.price, card.discount):
-            good.status = 3
-            good.error = (
-                "The new price is more than 3 times lower than the old one. The item is in price quarantine"
-            )
+        quarantined = _final(price, discount) * QUARANTINE_FACTOR <= _final(size.price, card.discount)
+        if size.price and good.size_id is None and quarantined:  # no quarantine for size prices
+            good.status, good.error = 3, QUARANTINE_ERROR
             return
     for size in sizes:
         if good.price is not None:
@@ -146,7 +150,7 @@ def _history_good(state: ShopState, good: PriceGood) -> dict[str, Any]:
     }
 
 
-def _upload_routes(api: APIRouter, state: ShopState) -> None:
+def _upload_routes(api: APIRouter, state: ShopState, timing: Timing) -> None:
     """Price and discount upload tasks, per good and per size."""
 
     async def _upload(request: Request, by_size: bool) -> Any:
@@ -179,7 +183,7 @@ def _upload_routes(api: APIRouter, state: ShopState) -> None:
         state.price_tasks[task_id] = PriceTask(
             id=task_id,
             uploaded_at=now_utc(),
-            ready_at=time.monotonic() + state.price_delay,
+            ready_at=time.monotonic() + timing.of(PRICE_TASK_SECONDS),
             goods=goods,
             kind=kind,
         )
@@ -229,7 +233,7 @@ def _task_routes(api: APIRouter, state: ShopState) -> None:
         task = _task(request, processed)
         rows = [_history_good(state, g) for g in task.goods[offset : offset + limit]]
         key = "historyGoods" if processed else "bufferGoods"
-        return _ok({"uploadID": task.id, key: rows})
+        return {"data": {"uploadID": task.id, key: rows}}  # these two answers carry only `data`
 
     @route(api, ep.PRICE_HISTORY_GOODS)
     def history_goods(request: Request) -> Any:
@@ -306,6 +310,7 @@ def _goods_routes(api: APIRouter, state: ShopState) -> None:
 
 def router(shop: Shop) -> APIRouter:
     api = APIRouter()
-    for add_routes in (_upload_routes, _task_routes, _goods_routes):
+    _upload_routes(api, shop.state, shop.timing)
+    for add_routes in (_task_routes, _goods_routes):
         add_routes(api, shop.state)
     return api

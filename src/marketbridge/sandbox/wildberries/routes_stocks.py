@@ -40,15 +40,12 @@ def _resolve(state: ShopState, item: dict[str, Any]) -> int | None:
 
 
 def _item_ref(state: ShopState, item: dict[str, Any], chrt: int | None) -> dict[str, Any]:
-    """How a 409 names an item: its barcode and amount, plus the chrtId it was sent with."""
+    """How a 409 names an item: its barcode and amount (the spec's fields, no chrtId)."""
     sku = item.get("sku")
     if not isinstance(sku, str):
         found = state.size_of(chrt) if chrt else None
         sku = found[1].skus[0] if found and found[1].skus else ""
-    ref: dict[str, Any] = {"sku": sku, "amount": item.get("amount")}
-    if isinstance(item.get("chrtId"), int):
-        ref["chrtId"] = item["chrtId"]
-    return ref
+    return {"sku": sku, "amount": item.get("amount")}
 
 
 def _items(body: Any, key: str = "stocks") -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from marketbridge.sandbox.common.control import new_journal
 from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.common.limits import SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
+from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.state import ShopState
 from marketbridge.sandbox.wildberries.tokens import TokenIssuer
@@ -28,6 +29,13 @@ class Shop:
     faults: Faults = field(default_factory=Faults)
     pusher: PushSender = field(default_factory=PushSender)
     journal: deque[dict[str, Any]] = field(default_factory=new_journal)
+    timing: Timing = field(default_factory=Timing)  # WB's real delays unless shortened
+
+
+#: WB's asynchronous steps, in real seconds (passed through `Shop.timing`): a price task in
+#: the buffer, a cards upload in moderation before it shows up or lands in the error list.
+PRICE_TASK_SECONDS = 5.0
+CARD_MODERATION_SECONDS = 10.0
 
 
 async def json_body(request: Request) -> Any:

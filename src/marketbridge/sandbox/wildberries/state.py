@@ -31,6 +31,10 @@ def iso_seconds(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: Every kind of assembly-task metadata WB knows.
+META_KINDS = ("imei", "uin", "gtin", "sgtin", "expiration")
+
+
 @dataclass
 class Size:
     chrt_id: int
@@ -60,6 +64,8 @@ class Card:
     discount: int = 0
     editable_size_price: bool = False
     need_kiz: bool = False
+    #: metadata WB requires on this card's assembly tasks (sgtin, uin, imei, gtin, expiration)
+    required_meta: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -137,16 +143,20 @@ class Order:
     address: str = "г. Москва, ул. Тверская, д. 1"
     city: str = "Москва"
     required_meta: list[str] = field(default_factory=list)
-    sgtins: list[str] = field(default_factory=list)
+    optional_meta: list[str] = field(default_factory=list)
+    #: the metadata given so far: sgtin -> list of codes, uin/imei/gtin/expiration -> a string
+    metas: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sgtins(self) -> list[str]:
+        return list(self.metas.get("sgtin") or [])
+
+    def missing_meta(self) -> list[str]:
+        """Required metadata not given yet: a supply holding this task cannot be delivered."""
+        return [kind for kind in self.required_meta if not self.metas.get(kind)]
 
     def meta_json(self) -> dict[str, Any]:
-        return {
-            "imei": {"value": None},
-            "uin": {"value": None},
-            "gtin": {"value": None},
-            "sgtin": {"value": list(self.sgtins) or None},
-            "expiration": {"value": None},
-        }
+        return {kind: {"value": self.metas.get(kind)} for kind in META_KINDS}
 
     def as_json(self, with_supply: bool = True) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -301,9 +311,6 @@ class ShopState:
     card_batches: list[CardBatch] = field(default_factory=list)
     card_errors: list[CardError] = field(default_factory=list)
     claims: dict[str, Claim] = field(default_factory=dict)
-    #: seconds a price task stays in the buffer, and a cards upload in moderation
-    price_delay: float = 0.3
-    card_delay: float = 0.3
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from marketbridge.channels.roles import Fulfilment, OrderConfirmer, has_role
-from marketbridge.model import Box, BoxLine, OrderStatus, can_transition
+from marketbridge.model import Box, BoxLine, LineMeta, OrderStatus, can_transition
 from marketbridge.store.tables import Box as BoxRow
 from marketbridge.store.tables import Offer, Order, OrderLine
 from marketbridge.sync import fulfilment
@@ -199,8 +200,22 @@ async def confirm(request: Request, order_id: IdPath, viewer: Page) -> Response:
     return await _act(request, order_id, viewer, do)
 
 
+def _meta_from_form(form: dict[str, str], cell: str, before: LineMeta | None) -> LineMeta:
+    """UIN, IMEI, GTIN (one a line) and expiry date typed into one cell of the packing form."""
+    values: dict[str, Any] = (before or LineMeta()).model_dump()
+    for kind in ("uin", "imei", "gtin"):
+        values[kind] = values[kind] + [
+            v.strip() for v in (form.get(f"{kind}-{cell}") or "").splitlines() if v.strip()
+        ]
+    expiration = (form.get(f"exp-{cell}") or "").strip()
+    if expiration:
+        values["expiration"] = expiration
+    return LineMeta.model_validate(values)
+
+
 def _boxes_from_form(form: dict[str, str], lines: list[OrderLine], t: Callable[..., str]) -> list[Box]:
-    """The boxes the person filled in: `q-<line>-<box>` quantities and `codes-<line>-<box>` codes."""
+    """The boxes the person filled in: `q-<line>-<box>` quantities, `codes-<line>-<box>` codes
+    and the optional `uin-`, `imei-`, `gtin-` (one a line) and `exp-` (a date) of the same cell."""
     try:
         count = int(form.get("boxes") or "1")
     except ValueError:
@@ -209,6 +224,7 @@ def _boxes_from_form(form: dict[str, str], lines: list[OrderLine], t: Callable[.
     boxes: list[Box] = []
     for number in range(1, count + 1):
         per_code: dict[str, tuple[int, list[str]]] = {}
+        metas: dict[str, LineMeta] = {}
         for line in lines:
             raw = (form.get(f"q-{line.id}-{number}") or "0").strip() or "0"
             if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
@@ -221,13 +237,14 @@ def _boxes_from_form(form: dict[str, str], lines: list[OrderLine], t: Callable[.
             ]
             before = per_code.get(line.offer_code, (0, []))
             per_code[line.offer_code] = (before[0] + qty, before[1] + codes)
+            metas[line.offer_code] = _meta_from_form(form, f"{line.id}-{number}", metas.get(line.offer_code))
         if not per_code:
             raise ValueError(t("ord.pack.empty_box", n=number))
         boxes.append(
             Box(
                 number=number,
                 lines=[
-                    BoxLine(offer_sku=code, quantity=qty, marking_codes=codes)
+                    BoxLine(offer_sku=code, quantity=qty, marking_codes=codes, meta=metas[code])
                     for code, (qty, codes) in per_code.items()
                 ],
             )
