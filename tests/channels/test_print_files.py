@@ -37,12 +37,14 @@ ZPL_CODE = re.compile(rb"\^B[A-Z][^\^]*(?:\^[A-Z]{2}[^\^]*)*?\^FD(?:[A-Z]{2},)?(
 
 
 def page_codes(pdf: bytes) -> list[list[str]]:
-    """The text of every barcode on each page of `pdf`, decoded from the page's embedded images."""
+    """The text of every barcode on each page of `pdf`, decoded from the page's embedded images
+    (which must be lossless: a JPEG-blurred bar may not scan)."""
     assert pdf.startswith(b"%PDF"), pdf[:20]
     pages: list[list[str]] = []
     for page in PdfReader(io.BytesIO(pdf)).pages:
         found: list[str] = []
         for image in page.images:
+            assert not image.name.lower().endswith((".jpg", ".jpeg")), "a lossy (JPEG) image in a print file"
             found += [result.text for result in zxingcpp.read_barcodes(image.image)]
         pages.append(found)
     return pages

@@ -24,6 +24,7 @@ from marketbridge.channels.paging import Page, paginate, token_page
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.mapping import dicts, guarded
 from marketbridge.model import Label, LabelFormat
+from marketbridge.runtime.pdf import images_to_pdf
 
 STICKER_BATCH = 100
 SUPPLY_PAGE = 1000
@@ -45,17 +46,20 @@ def decode_file(value: Any) -> bytes:
         raise BadResponse("wildberries: a sticker file is not base64") from exc
 
 
+#: Pixels per inch of WB's PNG stickers (580 px across 58 mm).
+STICKER_DPI = 254.0
+
+
 def pngs_to_pdf(pngs: Sequence[bytes]) -> bytes:
-    """One PDF with one page per PNG, in order."""
+    """One PDF with one page per PNG, in order, each at the sticker's real size, lossless."""
     if not pngs:
         raise ValueError("no stickers to print")
     try:
         pages = [Image.open(io.BytesIO(data)).convert("RGB") for data in pngs]
     except (UnidentifiedImageError, OSError) as exc:
         raise BadResponse("wildberries: a PNG sticker cannot be read") from exc
-    out = io.BytesIO()
-    pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:], resolution=72.0)
-    return out.getvalue()
+    # WB's PNG stickers are 580×400 px for 58×40 mm (and 400×300 for 40×30): 254 dots per inch
+    return images_to_pdf(pages, dpi=STICKER_DPI)
 
 
 class Supplies:
