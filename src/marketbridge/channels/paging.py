@@ -10,7 +10,7 @@ answer (BadResponse), never an endless loop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -69,7 +69,3 @@ def number_page(items: list[T], number: int, limit: int, *, has_next: bool | Non
     """A page of a page-number listing: the next number while pages come back full."""
     more = bool(items) and (has_next if has_next is not None else len(items) >= limit)
     return Page(items, number + 1 if more else None)
-
-
-def all_items(pages: Sequence[list[T]]) -> list[T]:
-    return [item for page in pages for item in page]
