@@ -62,22 +62,36 @@ class Scheduler:
     def __init__(self, hub: Services) -> None:
         self.hub = hub
         self.running: dict[tuple[int, JobKind], asyncio.Task[bool]] = {}
+        #: Jobs asked for while they were running: each runs once more right after.
+        self._again: dict[tuple[int, JobKind], str] = {}
         self._wake = asyncio.Event()
         self._helpers: dict[str, asyncio.Task[int]] = {}
         self._last_periodic = 0.0
         self._last_started: dict[tuple[int, JobKind], datetime] = {}
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
 
     def start(self, connection_id: int, kind: JobKind, trigger: str = "schedule") -> None:
+        """Start the job now. If it is running, a kick or a due change runs it once more as
+        soon as it ends (the run may have read its work before that change was committed); a
+        periodic start just waits for the next period."""
         key = (connection_id, kind)
         task = self.running.get(key)
         if task is not None and not task.done():
+            if trigger != "schedule":
+                self._again.setdefault(key, trigger)
             return
         self._last_started[key] = utcnow()
         task = asyncio.create_task(self._guarded(connection_id, kind, trigger))
         self.running[key] = task
+        task.add_done_callback(lambda _: self._rerun(key))
+
+    def _rerun(self, key: tuple[int, JobKind]) -> None:
+        trigger = self._again.pop(key, None)
+        if trigger is not None and not self._stopping:
+            self.start(*key, trigger)
 
     async def _guarded(self, connection_id: int, kind: JobKind, trigger: str) -> bool:
         try:
@@ -179,6 +193,8 @@ class Scheduler:
         await self.drain()
 
     async def drain(self) -> None:
+        self._stopping = True
+        self._again.clear()
         tasks = [t for t in (*self.running.values(), *self._helpers.values()) if not t.done()]
         for task in tasks:
             task.cancel()
