@@ -16,6 +16,7 @@ from marketbridge.store.db import Database
 from marketbridge.store.events import emit
 from marketbridge.store.tables import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from marketbridge.sync.webhook_delivery import deliver_due
+from marketbridge.wiring import Hub
 from tests.api.conftest import ApiEnv
 from tests.security.conftest import HubFactory, Recorder, resolver_of
 from tests.support.resolver import StaticResolver
@@ -51,6 +52,7 @@ REFUSED = [
     "http://[64:ff9b::a00:5]/",
     "http://[fe80::1]/",
     "http://[fd00::1]/",
+    "http://[fec0::1]/",
     "http://[ff02::1]/",
     "http://169.254.169.254/latest/meta-data/",
     "http://10.0.0.5/",
@@ -88,9 +90,17 @@ class LoopbackOnly(httpx.AsyncBaseTransport):
 
 
 async def _deliver(env: ApiEnv) -> LoopbackOnly:
+    """One delivery round by a worker of this hub (its own database pool, in this event loop)."""
+    served = env.hub
+    worker = Hub(
+        settings=served.settings, db=Database(served.db.url), box=served.box, resolver=served.resolver
+    )
     transport = LoopbackOnly()
-    async with httpx.AsyncClient(transport=transport, follow_redirects=False) as client:
-        await deliver_due(env.hub, client=client)
+    try:
+        async with httpx.AsyncClient(transport=transport, follow_redirects=False) as client:
+            await deliver_due(worker, client=client)
+    finally:
+        await worker.aclose()
     return transport
 
 

@@ -89,6 +89,8 @@ def refusal(address: IPAddress, *, allow_loopback: bool) -> str | None:
         inner = _embedded_v4(address)
         if inner is not None and refusal(inner, allow_loopback=False):
             return "an IPv6 address embedding a non-global IPv4 address"
+        if address.is_site_local:
+            return "a site-local address"
     if address.is_loopback:
         return None if allow_loopback else "a loopback address"
     checks = (
