@@ -65,7 +65,7 @@ def literal_address(host: str) -> IPAddress | None:
 def is_loopback_host(host: str) -> bool:
     """A loopback literal (any spelling) or `localhost` — decided without resolving anything."""
     name = host.strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
+    if name == "localhost":  # not `*.localhost`: a resolver may send those to DNS
         return True
     address = literal_address(name)
     return address is not None and address.is_loopback
