@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from marketbridge.model import EventType
-from marketbridge.runtime.targets import TargetRefused, check_target, is_loopback_host
+from marketbridge.runtime.targets import Target, TargetRefused, check_target, is_loopback_host, pinned_request
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
 from marketbridge.store.tables import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -144,6 +144,20 @@ async def test_every_spelling_of_loopback_is_recognised_without_resolving() -> N
     with pytest.raises(TargetRefused):  # the development setting allows loopback, nothing else
         await check_target("http://10.1.2.3/", resolver, allow_loopback=True)
     assert resolver.asked == []
+
+
+async def test_an_https_target_is_pinned_with_its_name_kept_for_host_and_tls() -> None:
+    resolver = StaticResolver({"hooks.example": ["2001:db8::5", "93.184.216.34"]})
+    with pytest.raises(TargetRefused):  # 2001:db8::/32 is documentation space, not global
+        await check_target("https://hooks.example/in", resolver, allow_loopback=False)
+    resolver.names["hooks.example"] = ["2606:4700::1111", "93.184.216.34"]
+    target = await check_target("https://u:p@hooks.example:8443/in?x=1", resolver, allow_loopback=False)
+    assert target == Target("https://u:p@hooks.example:8443/in?x=1", "hooks.example", 8443, "93.184.216.34")
+    url, headers, extensions = pinned_request(target)
+    assert url == "https://u:p@93.184.216.34:8443/in?x=1"
+    assert headers == {"Host": "hooks.example:8443"} and extensions == {"sni_hostname": "hooks.example"}
+    v6 = Target("http://hooks.example/in", "hooks.example", 80, "2606:4700::1111")
+    assert pinned_request(v6) == ("http://[2606:4700::1111]/in", {"Host": "hooks.example"}, {})
 
 
 async def test_delivery_checks_the_target_again_and_sends_nothing_when_refused(

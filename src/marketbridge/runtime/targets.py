@@ -130,7 +130,7 @@ async def check_target(url: str, resolver: Resolver, *, allow_loopback: bool) ->
     """Resolve the URL's host and check every address; raises TargetRefused.
 
     Every address must pass (a name with one private address among public ones is refused);
-    the first is the one to connect to.
+    the first IPv4 address (else the first one) is the one to connect to.
     """
     _, host, port = _parts(url)
     literal = literal_address(host)
@@ -148,7 +148,8 @@ async def check_target(url: str, resolver: Resolver, *, allow_loopback: bool) ->
         if reason is not None:
             hint = "" if allow_loopback or not address.is_loopback else " (see allow_loopback_targets)"
             raise TargetRefused(f"the host {host!r} is {reason}{hint}")
-    return Target(url=url, host=host, port=port, address=str(addresses[0]))
+    first = min(addresses, key=lambda a: a.version)  # IPv4 first: reachable from more hosts
+    return Target(url=url, host=host, port=port, address=str(first))
 
 
 def pinned_request(target: Target) -> tuple[str, dict[str, str], dict[str, Any]]:
