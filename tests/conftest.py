@@ -14,6 +14,10 @@ from tests.support.databases import drop_postgres_database, postgres_database, s
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# The tests run marketplaces (sandboxes) and webhook subscribers on loopback: every hub they
+# build allows loopback targets, as a developer's would. tests/security turns it off where it tests it.
+os.environ.setdefault("MB_ALLOW_LOOPBACK_TARGETS", "true")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """The hub's own log set-up (JSON lines, masked secrets, plain tracebacks), as in production."""

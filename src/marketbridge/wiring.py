@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from marketbridge.runtime.queue import KickQueue, make_broker
 from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter
 from marketbridge.runtime.settings import Settings
+from marketbridge.runtime.targets import Resolver, system_resolver
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.sync.channel_pool import ChannelPool
@@ -34,6 +35,8 @@ class Hub:
     box: SecretBox
     limiter: Limiter = field(default_factory=MemoryLimiter)
     queue: KickQueue = field(default_factory=lambda: KickQueue(make_broker(None)))
+    #: How tenant-given host names are resolved before they are checked (a seam for tests).
+    resolver: Resolver = field(default_factory=lambda: system_resolver)
     worker_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     )
@@ -46,7 +49,9 @@ class Hub:
     _closed: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        self.channels = ChannelPool(self.box, self.limiter)
+        self.channels = ChannelPool(
+            self.box, self.limiter, allow_loopback=self.settings.allow_loopback_targets
+        )
         self.dispatcher = QueueDispatcher(self.queue)
         AfterCommitKicks(lambda: self.dispatcher).install(self.db)
 

@@ -16,6 +16,7 @@ from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.wiring import Hub
 from tests.support.marketplaces import registered_kinds
+from tests.support.resolver import StaticResolver
 from tests.support.servers import ThreadedServer, serve_app
 
 
@@ -46,8 +47,14 @@ class ApiEnv:
         )
 
 
-def make_hub(db: Database, fernet_key: bytes) -> Hub:
-    return Hub(settings=Settings(), db=Database(db.url), box=SecretBox([fernet_key]))
+def make_hub(db: Database, fernet_key: bytes, settings: Settings | None = None) -> Hub:
+    """A hub on the test database; host names resolve only through a fixed table (never DNS)."""
+    return Hub(
+        settings=settings or Settings(),
+        db=Database(db.url),
+        box=SecretBox([fernet_key]),
+        resolver=StaticResolver(),
+    )
 
 
 async def make_tenant(db: Database, name: str) -> Tenant:

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from marketbridge import __version__
 from marketbridge.api import problems
+from marketbridge.api.bodies import BodyGuard
 from marketbridge.api.idempotency import idempotency_middleware
 from marketbridge.api.routes import push
 from marketbridge.api.text_guard import nul_guard_middleware
@@ -50,6 +51,8 @@ def create_api_app(hub: Hub) -> FastAPI:
         path = getattr(route, "path", "unmatched")
         HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
         return response
+
+    app.add_middleware(BodyGuard, hub=hub)  # added last: the outermost, before anything reads a body
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
     async def healthz(request: Request) -> JSONResponse:

@@ -25,19 +25,20 @@ async def principal_for(hub: Hub, raw_key: str) -> Principal | None:
         return await accounts.authenticate(s, raw_key)
 
 
-async def reader(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    """Any valid key: read-only and read-write keys may read."""
-    if credentials is None or not credentials.credentials:
+#: Where the body guard (`api/bodies.py`) leaves the caller it authenticated before reading a body.
+PRINCIPAL_SCOPE_KEY = "marketbridge.principal"
+
+
+async def authenticate(hub: Hub, raw_key: str | None) -> Principal:
+    """The caller of a bearer key; 401 when it is missing, unknown or revoked."""
+    if not raw_key:
         raise Problem(
             401,
             "unauthorized",
             "send `Authorization: Bearer <API key>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    found = await principal_for(get_hub(request), credentials.credentials)
+    found = await principal_for(hub, raw_key)
     if found is None:
         raise Problem(
             401,
@@ -46,6 +47,17 @@ async def reader(
             headers={"WWW-Authenticate": "Bearer"},
         )
     return found
+
+
+async def reader(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Any valid key: read-only and read-write keys may read."""
+    known: Principal | None = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if known is not None:  # checked before the body was read
+        return known
+    return await authenticate(get_hub(request), credentials.credentials if credentials else None)
 
 
 async def writer(principal: Annotated[Principal, Depends(reader)]) -> Principal:

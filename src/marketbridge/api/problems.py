@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from marketbridge.channels.errors import (
     AuthError,
     ChannelError,
+    HostNotAllowed,
     NotFoundError,
     NotSupported,
     RateLimited,
@@ -158,6 +159,8 @@ def channel_problem(exc: ChannelError) -> Problem:
     has no such operation, or refused the credentials) is a 409 with a code; the marketplace
     being down, slow or answering nonsense is a 502, and its rate limit a 503.
     """
+    if isinstance(exc, HostNotAllowed):
+        return Problem(409, "base_url_not_allowed", str(exc))
     if isinstance(exc, NotSupported):
         return Problem(409, "not_supported_by_marketplace", str(exc))
     if isinstance(exc, AuthError):

@@ -14,6 +14,10 @@ class ChannelError(Exception):
         self.code = code
 
 
+class HostNotAllowed(ChannelError):
+    """A connection's base URL is not one of the marketplace's own hosts (see ChannelSpec)."""
+
+
 class AuthError(ChannelError):
     """The marketplace refused the credentials (401/403)."""
 

@@ -3,7 +3,9 @@
 A channel names each call's method group and limit; the client waits on the shared limiter
 for (connection, group), retries 5xx, timeouts and 429 (honouring Retry-After) with
 exponential backoff and full jitter, and turns what is left into ChannelError subclasses.
-It never logs headers, so credentials stay out of logs.
+It never logs headers, so credentials stay out of logs. An error keeps only a short, cleaned
+summary of the marketplace's own code and message (never a raw body): the text reaches the
+seller, and a body must not carry whatever a server chose to put in it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import re
 import time
+import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +41,20 @@ log = structlog.get_logger(__name__)
 
 #: Reads (code, message) out of a marketplace's error body; returns (None, None) when it can't.
 ErrorParser = Callable[[Any], tuple[str | None, str | None]]
+
+MAX_ERROR_CODE = 64
+MAX_ERROR_MESSAGE = 200
+
+
+def summarize(text: str | None, limit: int) -> str | None:
+    """`text` on one line, without control or format characters, at most `limit` characters."""
+    if not text:
+        return None
+    kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
+    line = re.sub(r" +", " ", kept).strip()
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return line or None
 
 
 @dataclass(frozen=True)
@@ -216,8 +234,9 @@ class ApiClient:
         try:
             body: Any = response.json()
         except ValueError:
-            body = response.text[:500]
+            body = None  # not JSON: nothing of it is repeated
         code, message = self.error_parser(body)
+        code, message = summarize(code, MAX_ERROR_CODE), summarize(message, MAX_ERROR_MESSAGE)
         status = response.status_code
         text = (
             f"{self.channel} {path}: HTTP {status}"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from marketbridge.channels.errors import HostNotAllowed
 from marketbridge.channels.roles import Channel, ConnectionConfig, roles_of
 from marketbridge.runtime.ratelimit import Limiter
+from marketbridge.runtime.targets import is_loopback_host
 
 
 @dataclass(frozen=True)
@@ -15,7 +18,9 @@ class ChannelSpec:
 
     `channel_class` is called as `channel_class(config, limiter)`; the roles it plays are
     read off the class (`roles`), so the dashboard and the API know them without building
-    a channel. `default_hosts` maps each host alias to the marketplace's real URL.
+    a channel. `default_hosts` maps each host alias to the marketplace's real URL; their
+    hosts are the only ones a connection may use, unless loopback targets are allowed for
+    development (then a loopback URL, e.g. a local sandbox, is accepted too).
     """
 
     kind: str
@@ -27,6 +32,39 @@ class ChannelSpec:
     @property
     def host_aliases(self) -> tuple[str, ...]:
         return tuple(self.default_hosts)
+
+    @property
+    def own_hosts(self) -> frozenset[str]:
+        """The marketplace's own host names (those of `default_hosts`)."""
+        return frozenset((urlsplit(u).hostname or "").lower() for u in self.default_hosts.values())
+
+    def base_url_refusal(self, url: str, *, allow_loopback: bool) -> str | None:
+        """Why `url` may not be a base URL of a connection to this marketplace, or None.
+
+        Decided from the URL alone (nothing is resolved): https on one of the marketplace's
+        own hosts at the default port, or any loopback URL when `allow_loopback` is set.
+        """
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+        try:
+            port = parts.port
+        except ValueError:
+            return "the port is not valid"
+        if allow_loopback and parts.scheme in ("http", "https") and is_loopback_host(host):
+            return None
+        if host not in self.own_hosts:
+            hint = "" if allow_loopback else "; local sandboxes need allow_loopback_targets"
+            return f"{host!r} is not a host of {self.title} ({', '.join(sorted(self.own_hosts))}){hint}"
+        if parts.scheme != "https" or port not in (None, 443) or parts.username or parts.password:
+            return f"use https://{host} without a port or user name"
+        return None
+
+    def check_base_urls(self, base_urls: dict[str, str], *, allow_loopback: bool) -> None:
+        """Raise HostNotAllowed naming the first base URL this marketplace may not use."""
+        for alias, url in sorted(base_urls.items()):
+            reason = self.base_url_refusal(url, allow_loopback=allow_loopback)
+            if reason is not None:
+                raise HostNotAllowed(f"{self.kind}: base URL of {alias!r} refused: {reason}")
 
     @property
     def roles(self) -> tuple[type, ...]:

@@ -48,7 +48,7 @@ async def run_demo(*, once: bool, as_json: bool, products: int, orders: int, por
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
     db = Database(f"sqlite+aiosqlite:///{DEMO_DIR / 'hub.db'}")
-    settings = Settings(var_dir=DEMO_DIR)
+    settings = Settings(var_dir=DEMO_DIR, allow_loopback_targets=True)  # the sandboxes run on loopback
 
     def hub_factory(database: Database) -> Hub:
         return Hub(settings=settings, db=database, box=SecretBox([Fernet.generate_key()]))

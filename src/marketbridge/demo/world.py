@@ -256,7 +256,11 @@ async def open_world(
         hub = (
             hub_factory(db)
             if hub_factory
-            else Hub(settings=settings or Settings(), db=db, box=SecretBox([Fernet.generate_key()]))
+            else Hub(
+                settings=settings or Settings(allow_loopback_targets=True),
+                db=db,
+                box=SecretBox([Fernet.generate_key()]),
+            )
         )
         stack.push_async_callback(hub.aclose)
         await db.upgrade()

@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
     log_json: bool = True
+    allow_loopback_targets: bool = Field(
+        default=False,
+        description="development only: webhook targets and marketplace base URLs may be loopback"
+        " (127.0.0.0/8, ::1, localhost); the demo and the tests run everything there",
+    )
+    max_body_bytes: int = Field(default=1 << 20, ge=1024, description="largest request body (bytes)")
+    max_bulk_body_bytes: int = Field(
+        default=32 << 20, ge=1024, description="largest body of the bulk routes (bytes)"
+    )
+    body_timeout: float = Field(default=30.0, gt=0, description="seconds a client may take to send a body")
 
     @field_validator("database_url")
     @classmethod

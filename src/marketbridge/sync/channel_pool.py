@@ -22,13 +22,17 @@ def channel_config(row: Connection, box: SecretBox) -> ConnectionConfig:
 
 
 class ChannelPool:
-    def __init__(self, box: SecretBox, limiter: Limiter) -> None:
+    def __init__(self, box: SecretBox, limiter: Limiter, *, allow_loopback: bool = False) -> None:
         self.box = box
         self.limiter = limiter
+        self.allow_loopback = allow_loopback
         self._channels: dict[int, tuple[str, Channel]] = {}
 
     def get(self, row: Connection) -> Channel:
-        """The channel for a connection row; rebuilt when its credentials, URLs or settings change."""
+        """The channel for a connection row; rebuilt when its credentials, URLs or settings change.
+
+        Its base URLs are checked again here (HostNotAllowed), so a row written before a
+        setting changed, or by any other path, never sends credentials elsewhere."""
         fingerprint = hashlib.sha256(
             row.credentials
             + repr(sorted(row.base_urls.items())).encode()
@@ -38,6 +42,7 @@ class ChannelPool:
         if cached and cached[0] == fingerprint:
             return cached[1]
         spec = registry.get(row.kind)
+        spec.check_base_urls(dict(row.base_urls), allow_loopback=self.allow_loopback)
         channel = spec.create(channel_config(row, self.box), self.limiter)
         self._channels[row.id] = (fingerprint, channel)
         return channel

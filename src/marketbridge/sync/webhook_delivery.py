@@ -12,7 +12,11 @@ use-case behind "send it again" in the API and the dashboard.
    only delays them until the claim expires (at-least-once);
 3. send: each delivery is POSTed with `Webhook-Id` (the event id: receivers deduplicate on
    it), `Webhook-Timestamp` and `Webhook-Signature: v1=<hex HMAC-SHA256(secret, "{ts}.{body}")>`;
-4. record: every attempt is a `webhook_attempts` row; a 2xx marks the delivery delivered,
+   the target is resolved and checked first (`runtime/targets.py`: no internal address,
+   loopback only with `allow_loopback_targets`) and the connection goes to the checked
+   address; redirects are not followed;
+4. record: every attempt is a `webhook_attempts` row with the status code or a short error
+   class, never the receiver's body; a 2xx marks the delivery delivered,
    anything else schedules the next attempt with exponential backoff, and a delivery that
    still fails after the retry window (more than 24 hours by default) becomes `dead`.
 """
@@ -32,6 +36,7 @@ import httpx
 import structlog
 from sqlalchemy import select, update
 
+from marketbridge.runtime.targets import TargetRefused, check_target, pinned_request
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from marketbridge.store.types import utcnow
@@ -199,24 +204,36 @@ async def _claim(hub: Services, limit: int, policy: RetryPolicy) -> list[_Claime
     return claimed
 
 
-async def _send(client: httpx.AsyncClient, item: _Claimed) -> tuple[int | None, str | None, int]:
+async def _send(
+    hub: Services, client: httpx.AsyncClient, item: _Claimed
+) -> tuple[int | None, str | None, int]:
+    """(status code, short error or None, milliseconds); the receiver's body is never kept."""
+    started = time.monotonic()
+    try:
+        target = await check_target(
+            item.url, hub.resolver, allow_loopback=hub.settings.allow_loopback_targets
+        )
+    except TargetRefused as exc:
+        return None, f"target_refused: {exc}"[:300], int((time.monotonic() - started) * 1000)
+    url, host, extensions = pinned_request(target)
     timestamp = int(time.time())
     headers = {
+        **host,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "Webhook-Id": item.event_id,
         "Webhook-Timestamp": str(timestamp),
         "Webhook-Signature": sign(item.secret, timestamp, item.body),
     }
-    started = time.monotonic()
-    try:
-        response = await client.post(item.url, content=item.body, headers=headers)
+    try:  # streamed and closed unread: the body is never downloaded
+        async with client.stream(
+            "POST", url, content=item.body, headers=headers, extensions=extensions
+        ) as response:
+            status = response.status_code
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500], int((time.monotonic() - started) * 1000)
+        return None, type(exc).__name__, int((time.monotonic() - started) * 1000)
     elapsed = int((time.monotonic() - started) * 1000)
-    if 200 <= response.status_code < 300:
-        return response.status_code, None, elapsed
-    return response.status_code, f"HTTP {response.status_code}: {response.text[:300]}", elapsed
+    return status, None if 200 <= status < 300 else f"HTTP {status}", elapsed
 
 
 async def _record(
@@ -281,12 +298,13 @@ async def deliver_due(
     if not claimed:
         return 0
     own = client is None
-    http = client or httpx.AsyncClient(timeout=policy.timeout, follow_redirects=False)
+    # no proxy from the environment: the connection must go to the address that was checked
+    http = client or httpx.AsyncClient(timeout=policy.timeout, follow_redirects=False, trust_env=False)
     gate = asyncio.Semaphore(policy.concurrency)
 
     async def one(item: _Claimed) -> None:
         async with gate:
-            status_code, error, elapsed = await _send(http, item)
+            status_code, error, elapsed = await _send(hub, http, item)
             await _record(hub, item, status_code, error, elapsed, policy)
 
     try:

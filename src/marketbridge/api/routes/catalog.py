@@ -1,7 +1,8 @@
 """Catalog: products, offers (variants) and bundles with bulk upsert, images, listing status per channel.
 
 Bulk upserts are validated whole: any invalid item → 422 naming every invalid item by index
-and SKU, and nothing is written.
+and SKU, and nothing is written. A request holds at most MAX_BULK items; in the products
+upsert each product and each of its nested offers counts as one.
 """
 
 from __future__ import annotations
@@ -208,6 +209,13 @@ async def _product_outs(hub: HubDep, rows: list[Product]) -> list[ProductOut]:
     "/products/bulk", summary="Create or update products with their offers (whole request validated first)"
 )
 async def bulk_products(body: ProductsBulk, hub: HubDep, who: Writer) -> ProductsBulkResult:
+    count = len(body.items) + sum(len(p.offers) for p in body.items)
+    if count > MAX_BULK:
+        raise Problem(
+            422,
+            "too_many_items",
+            f"{count} items (products and their nested offers each count one); at most {MAX_BULK}",
+        )
     try:
         async with hub.db.session() as s:
             products, offers = await catalog.upsert_products(s, who.account_id, body.items)

@@ -2,7 +2,9 @@
 
 Credentials are write-only: they are sealed on the way in and never returned; the detail
 shows only which credential fields are set. `base_url` fills every host alias of the
-marketplace at once (a sandbox serves all of them on one port).
+marketplace at once (a sandbox serves all of them on one port). Base URLs must be the
+marketplace's own hosts (loopback too when `allow_loopback_targets` is on), and changing
+them needs the credentials in the same request, so saved credentials never follow a new URL.
 """
 
 from __future__ import annotations
@@ -137,6 +139,17 @@ def _check_fields(spec: ChannelSpec, credentials: dict[str, str], base_urls: dic
         raise Problem(422, "validation_failed", "the connection is incomplete", errors=errors)
 
 
+def _check_hosts(hub: HubDep, spec: ChannelSpec, base_urls: dict[str, str]) -> None:
+    allow = hub.settings.allow_loopback_targets
+    errors = [
+        FieldError(field=f"body.base_urls.{alias}", message=reason)
+        for alias, url in sorted(base_urls.items())
+        if (reason := spec.base_url_refusal(url, allow_loopback=allow))
+    ]
+    if errors:
+        raise Problem(422, "base_url_not_allowed", f"base URLs must be hosts of {spec.title}", errors=errors)
+
+
 def _urls(spec: ChannelSpec, base_url: str | None, base_urls: dict[str, str]) -> dict[str, str]:
     filled = {alias: base_url for alias in spec.host_aliases} if base_url else {}
     filled.update(base_urls)
@@ -184,6 +197,7 @@ async def create(body: ConnectionCreate, hub: HubDep, who: Writer) -> Connection
     spec = _spec(body.kind)
     urls = _urls(spec, body.base_url, body.base_urls)
     _check_fields(spec, body.credentials, urls)
+    _check_hosts(hub, spec, urls)
     try:
         async with hub.db.session() as s:
             row = await create_connection(
@@ -243,6 +257,14 @@ async def update(connection_id: IdPath, body: ConnectionUpdate, hub: HubDep, who
             if body.base_url is None:
                 urls = {**row.base_urls, **urls}
             _check_fields(spec, credentials, urls)
+            _check_hosts(hub, spec, urls)
+            if urls != row.base_urls and body.credentials is None:
+                raise Problem(
+                    422,
+                    "credentials_required",
+                    "changing base URLs needs the credentials again in the same request",
+                    errors=[FieldError(field="body.credentials", message="required with new base URLs")],
+                )
             if body.credentials is not None:
                 set_credentials(row, hub.box, body.credentials)
             row.base_urls = urls

@@ -1,4 +1,8 @@
-"""Webhook subscriptions (URL, event types, secret) and their deliveries: log of attempts, redelivery."""
+"""Webhook subscriptions (URL, event types, secret) and their deliveries: log of attempts, redelivery.
+
+A subscription's URL is resolved and checked when it is written (and again at every
+delivery): an internal address is refused with 422 `webhook_target_refused`.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ from sqlalchemy import select
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath, IdQuery, valid_url
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
+from marketbridge.api.problems import FieldError, Problem
 from marketbridge.api.scoped import owned
 from marketbridge.model import EventType
+from marketbridge.runtime.targets import TargetRefused, check_target
 from marketbridge.store.tables import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from marketbridge.sync import webhook_delivery
 from marketbridge.wiring import Hub
@@ -122,8 +128,18 @@ async def delivery_outs(hub: Hub, rows: list[WebhookDelivery]) -> list[DeliveryO
     ]
 
 
+async def _check_url(hub: Hub, url: str) -> None:
+    try:
+        await check_target(url, hub.resolver, allow_loopback=hub.settings.allow_loopback_targets)
+    except TargetRefused as exc:
+        raise Problem(
+            422, "webhook_target_refused", str(exc), errors=[FieldError(field="body.url", message=str(exc))]
+        ) from exc
+
+
 @router.post("/webhooks", status_code=201, summary="Subscribe a URL to event types")
 async def create_subscription(body: SubscriptionIn, hub: HubDep, who: Writer) -> NewSubscriptionOut:
+    await _check_url(hub, body.url)
     secret = body.secret or "whsec_" + secrets.token_urlsafe(32)
     async with hub.db.session() as s:
         row = WebhookSubscription(
@@ -156,6 +172,8 @@ async def read_subscription(subscription_id: IdPath, hub: HubDep, who: Reader) -
 async def update_subscription(
     subscription_id: IdPath, body: SubscriptionUpdate, hub: HubDep, who: Writer
 ) -> SubscriptionOut:
+    if body.url is not None:
+        await _check_url(hub, body.url)
     async with hub.db.session() as s:
         row = await owned(s, WebhookSubscription, subscription_id, who.account_id, "subscription")
         if body.url is not None:
