@@ -19,6 +19,7 @@ def worker_env(
             "MB_SECRET_KEY": secret_key,
             "MB_LEASE_TTL": str(lease_ttl),
             "MB_LOG_LEVEL": "warning",
+            "MB_ALLOW_LOOPBACK_TARGETS": "true",  # the sandboxes and subscribers are on loopback
         }
     )
     if redis_url:

@@ -48,17 +48,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: SyncConnection) -> None:
+#: Execution option of the connections `Database.reading()` uses: a read-only transaction.
+READ_ONLY = "marketbridge_read_only"
+
+
+def _sqlite_begin(conn: SyncConnection) -> None:
     """Take SQLite's write lock at BEGIN: a deferred transaction that reads and then writes
-    fails at once with "database is locked" when another writer committed in between."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    fails at once with "database is locked" when another writer committed in between. A
+    read-only transaction begins deferred: in WAL mode it reads a snapshot and blocks nobody."""
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
@@ -89,6 +95,9 @@ class Database:
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=self.session_class
         )
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -104,6 +113,13 @@ class Database:
                 yield session
             for task in session.info.pop(AFTER_COMMIT_TASKS, ()):
                 await task
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only, rolled back at the end. On SQLite it does not take the write
+        lock, so the worker's frequent looks (is anything due?) never queue behind writers."""
+        async with self._readers() as session:
+            yield session  # closing the session rolls its transaction back
 
     async def current_revision(self) -> str | None:
         def read(conn: SyncConnection) -> str | None:

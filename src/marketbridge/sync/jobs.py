@@ -63,7 +63,7 @@ async def run_job(hub: Services, connection_id: int, kind: JobKind, trigger: str
         return False
     renewer = asyncio.create_task(_renew(hub, name))
     try:
-        async with hub.db.session() as s:
+        async with hub.db.reading() as s:
             conn = await s.get(Connection, connection_id)
         if conn is None or not conn.enabled:
             return True

@@ -76,7 +76,7 @@ def _price_item(payload: dict[str, Any]) -> PricePush:
 
 
 async def _due(db: Database, connection_id: int, kind: ChangeKind, now: datetime) -> list[PendingChange]:
-    async with db.session() as s:
+    async with db.reading() as s:
         rows = await s.execute(
             select(PendingChange)
             .where(
@@ -91,7 +91,7 @@ async def _due(db: Database, connection_id: int, kind: ChangeKind, now: datetime
 
 
 async def has_due(db: Database, connection_id: int, kind: ChangeKind) -> bool:
-    async with db.session() as s:
+    async with db.reading() as s:
         row = await s.execute(
             select(PendingChange.id)
             .where(

@@ -121,7 +121,7 @@ class Scheduler:
 
     async def tick(self) -> None:
         now = utcnow()
-        async with self.hub.db.session() as s:
+        async with self.hub.db.reading() as s:
             due = (
                 await s.execute(
                     select(PendingChange.connection_id, PendingChange.kind)
@@ -144,7 +144,7 @@ class Scheduler:
 
     async def _periodic(self, now: datetime) -> None:
         await self._reap_lost_runs(now)
-        async with self.hub.db.session() as s:
+        async with self.hub.db.reading() as s:
             connections = list(
                 (await s.execute(select(Connection).where(Connection.enabled.is_(True)))).scalars()
             )
