@@ -1,0 +1,109 @@
+"""The Yandex Market sandbox behind the uniform /_sandbox/ control API.
+
+Seeding makes each warehouse a partner warehouse of the business with its own campaign
+(one FBS shop per warehouse) and each offer an offer of the business catalog, keyed by its
+offer code (Market's offerId is the seller's SKU), with its card already made. Orders are
+not emulated yet: the buyer's side of the control API refuses them with a clear 400/404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
+from marketbridge.sandbox.yandex_market import categories
+from marketbridge.sandbox.yandex_market.state import Market, Offer, Warehouse
+
+
+class YandexMarketBackend:
+    """Implements `SandboxBackend` over the market state."""
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        self.faults = market.faults
+        self.limits = market.limits
+        self.pusher = market.pusher
+        self.journal = market.journal
+        self.timing = market.timing
+
+    def seed(self, request: SeedRequest) -> dict[str, Any]:
+        market = self.market
+        made: list[str] = []
+        for wh in request.warehouses:
+            wid = int(wh.id) if wh.id and wh.id.isdigit() else market.next_id(60_000)
+            known = market.warehouses.get(wid)
+            campaign = known.campaign_id if known else market.next_id(21_000_000)
+            market.warehouses[wid] = Warehouse(wid, wh.name, campaign)
+            made.append(str(wid))
+        for seeded in request.offers:
+            raw = seeded.category_id or ""
+            category = int(raw) if raw.isdigit() else 0
+            if not categories.is_leaf(category):
+                category = categories.DEFAULT_CATEGORY
+            offer = market.offers.get(seeded.offer_code) or Offer(seeded.offer_code, seeded.name, category)
+            offer.name, offer.category_id, offer.barcodes = seeded.name, category, list(seeded.barcodes)
+            offer.params = {p.id: (p.values[0] if p.values else "1") for p in categories.parameters(category)}
+            offer.market_sku = offer.market_sku or market.next_id(100_000_000_000)
+            offer.price, offer.discount_base = seeded.price, seeded.old_price
+            offer.requires_marking = seeded.requires_marking
+            market.offers[offer.offer_id] = offer
+            for warehouse, quantity in seeded.stocks.items():
+                if warehouse.isdigit():
+                    market.set_stock(int(warehouse), offer.offer_id, quantity)
+                    for update in market.stocks[(int(warehouse), offer.offer_id)]:
+                        update.visible_at = 0.0  # seeded stock is there from the start
+        return {"warehouses": made, "offers": {c.offer_code: c.offer_code for c in request.offers}}
+
+    def place_order(self, order: BuyerOrder) -> list[str]:
+        raise ValueError("yandex-market sandbox: orders are not emulated yet")
+
+    def move_order(self, order_id: str, move: MoveOrder) -> dict[str, Any]:
+        raise KeyError(order_id)
+
+    def open_return(self, request: OpenReturn) -> str:
+        raise KeyError(request.order_id)
+
+    def stocks(self) -> list[dict[str, Any]]:
+        out = []
+        for warehouse, offer_id in list(self.market.stocks):
+            sent = self.market.sent_stock(warehouse, offer_id)
+            if sent is not None:
+                out.append(
+                    {"offer_code": offer_id, "external_id": offer_id, "warehouse_id": str(warehouse),
+                     "quantity": sent.count}
+                )  # fmt: skip
+        return out
+
+    def prices(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "offer_code": o.offer_id,
+                "external_id": o.offer_id,
+                "price": str(o.price),
+                "old_price": str(o.discount_base) if o.discount_base is not None else None,
+                "min_price": None,
+                "quarantined": str(o.quarantined) if o.quarantined is not None else None,
+            }
+            for o in list(self.market.offers.values())
+        ]
+
+    def cards(self) -> list[dict[str, Any]]:
+        out = []
+        for offer in list(self.market.offers.values()):
+            status, errors = categories.card_status(self.market, offer)
+            out.append(
+                {
+                    "offer_code": offer.offer_id,
+                    "external_id": str(offer.market_sku) if offer.market_sku else None,
+                    "name": offer.name,
+                    "status": status,
+                    "errors": [e["message"] for e in errors],
+                }
+            )
+        return out
+
+    def orders(self) -> list[dict[str, Any]]:
+        return []
+
+    def reset(self) -> None:
+        self.market.reset()
