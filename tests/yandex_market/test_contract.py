@@ -19,7 +19,7 @@ import pytest
 from marketbridge.channels.roles import CardDraft, PricePush, StockPush
 from marketbridge.channels.yandex_market import YandexMarketChannel
 from marketbridge.channels.yandex_market import endpoints as ep
-from tests.support.marketplaces import Market, offer, start_market, wait_until
+from tests.support.marketplaces import Market, offer, start_market, wait_until, window
 from tests.yandex_market.spec import journal_problems
 
 KIND = "yandex-market"
@@ -71,6 +71,11 @@ async def drive_connector(market: Market) -> None:
         assert [r.ok for r in await channel.push_stocks(pushes)] == [True, False]
         prices = [PricePush("YM-2", "YM-2", Decimal("990")), PricePush("NOPE", "NOPE", Decimal("10"))]
         assert [r.ok for r in await channel.push_prices(prices)] == [True, False]
+        placed = market.place([("YM-5", 2)], WAREHOUSES[0])
+        since, until = window()
+        listed = [o async for page in channel.iter_orders(since, until) for o in page]
+        assert [o.raw_status for o in listed if o.external_id in placed] == ["PROCESSING/STARTED"]
+        assert (await channel.get_order(placed[0])).lines[0].quantity == 2
     finally:
         await channel.aclose()
 
@@ -128,6 +133,27 @@ def drive_sandbox_only(market: Market) -> None:
         json={"offerIds": ["YM-4"]},
     )
     api(market, "POST", "/v2/categories/tree", 200, json={})
+    drive_orders(market, campaign)
+
+
+def drive_orders(market: Market, campaign: int) -> None:
+    first, second = market.place([("YM-1", 1)], WAREHOUSES[0]), market.place([("YM-2", 1)], WAREHOUSES[0])
+    base = f"/v2/campaigns/{campaign}/orders"
+    api(market, "GET", f"{base}/{first[0]}", 200)
+    api(market, "GET", f"{base}/1", 404)
+    ready = {"order": {"status": "PROCESSING", "substatus": "READY_TO_SHIP"}}
+    assert (
+        api(market, "PUT", f"{base}/{first[0]}/status", 200, json=ready)["order"]["substatus"]
+        == "READY_TO_SHIP"
+    )
+    api(market, "PUT", f"{base}/{first[0]}/status", 400, json={"order": {"status": "DELIVERED"}})
+    batch = {"orders": [{"id": int(second[0]), "status": "PROCESSING", "substatus": "READY_TO_SHIP"},
+                        {"id": int(first[0]), "status": "CANCELLED", "substatus": "USER_CHANGED_MIND"}]}  # fmt: skip
+    verdicts = api(market, "POST", f"{base}/status-update", 200, json=batch)["result"]["orders"]
+    assert [v["updateStatus"] for v in verdicts] == ["OK", "ERROR"]
+    business = market.credentials["business_id"]
+    api(market, "POST", f"/v1/businesses/{business}/orders", 200, params={"limit": 500},
+        json={"statuses": ["PROCESSING"], "dates": {"creationDateFrom": "2020-01-01"}})  # fmt: skip
 
 
 def test_every_request_and_answer_matches_the_description(market: Market) -> None:

@@ -51,6 +51,11 @@ OFFER_CARDS = _read(f"{_B}/offer-cards", "offer_cards")
 OFFER_CARDS_UPDATE = _write(f"{_B}/offer-cards/update", "offer_cards_update")
 CATEGORIES_TREE = _read("/v2/categories/tree", "categories_tree")
 CATEGORY_PARAMETERS = _read("/v2/category/{categoryId}/parameters", "category_parameters")
+# --- orders ---------------------------------------------------------------------------------
+BUSINESS_ORDERS = _read("/v1/businesses/{businessId}/orders", "business_orders")
+CAMPAIGN_ORDER = _read(f"{_C}/orders/{{orderId}}", "campaign_order", "GET")  # deprecated
+ORDER_STATUS = _write(f"{_C}/orders/{{orderId}}/status", "order_status", "PUT")
+ORDER_STATUSES = Endpoint("POST", f"{_C}/orders/status-update", "order_statuses", idempotent=True)
 # --- stocks --------------------------------------------------------------------------------
 STOCKS_V3_UPDATE = _write(f"{_B3}/offers/stocks/update", "stocks_v3_update")
 STOCKS_V3 = _read(f"{_B3}/offers/stocks", "stocks_v3")
@@ -82,6 +87,10 @@ LIMITS: dict[str, RateLimit] = {
     "offer_cards_update": _per(5000, MINUTE, 500),  # items: req.offersContent
     "categories_tree": _per(50, HOUR, 50),
     "category_parameters": _per(100, MINUTE, 100),
+    "business_orders": _per(10_000, HOUR, 1000),
+    "campaign_order": _per(10_000, HOUR, 1000),
+    "order_status": _per(10_000, HOUR, 1000),
+    "order_statuses": _per(10_000, HOUR, 1000),  # counted by the orders answered
     "stocks_v3_update": _per(50, MINUTE, 50),  # requests of up to 2,000 items
     "stocks_v3": _per(500, MINUTE, 500),
     "stocks_v2_update": _per(100_000, MINUTE, 100_000),  # items: req.skus
@@ -116,10 +125,12 @@ MAX_ITEMS: dict[str, int] = {
     "campaign_prices_update": 2000,
     "business_quarantine_confirm": 200,
     "campaign_quarantine_confirm": 200,
+    "order_statuses": 30,
 }
 
 #: The largest page of each listing (`limit`; a larger one is cut down to it, not refused).
 PAGE_LIMITS: dict[str, int] = {
+    "business_orders": 50,
     "campaigns": 100,
     "warehouses_v3": 30,
     "offer_mappings": 100,
@@ -137,6 +148,7 @@ API = ApiDeclaration.of(
         CAMPAIGNS, PARTNER_WAREHOUSES,
         OFFER_MAPPINGS, OFFER_MAPPINGS_UPDATE, OFFER_CARDS, CATEGORIES_TREE, CATEGORY_PARAMETERS,
         STOCKS_V3_UPDATE, BUSINESS_PRICES_UPDATE,
+        BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES,
     ),
     LIMITS,
 )  # fmt: skip
@@ -145,7 +157,7 @@ API = ApiDeclaration.of(
 SANDBOX_API = ApiDeclaration.of(
     (
         *API.endpoints,
-        CAMPAIGN, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
+        CAMPAIGN, CAMPAIGN_ORDER, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
         BUSINESS_PRICES, CAMPAIGN_PRICES_UPDATE,
         BUSINESS_QUARANTINE, BUSINESS_QUARANTINE_CONFIRM, CAMPAIGN_QUARANTINE, CAMPAIGN_QUARANTINE_CONFIRM,
     ),

@@ -26,7 +26,7 @@ from marketbridge.sandbox.common.control import control_router
 from marketbridge.sandbox.common.faults import fault_middleware
 from marketbridge.sandbox.common.journal import record_answer, request_entry
 from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
-from marketbridge.sandbox.yandex_market import routes_catalog, routes_prices, routes_stocks
+from marketbridge.sandbox.yandex_market import routes_catalog, routes_orders, routes_prices, routes_stocks
 from marketbridge.sandbox.yandex_market.backend import YandexMarketBackend
 from marketbridge.sandbox.yandex_market.demo import load_demo
 from marketbridge.sandbox.yandex_market.errors import YmError, error_body, error_response
@@ -135,7 +135,7 @@ def create_app(
         load_demo(backend)
     app = FastAPI(title="Yandex Market Partner API sandbox", version="1")
     app.state.market = market
-    for module in (routes_catalog, routes_stocks, routes_prices):
+    for module in (routes_catalog, routes_stocks, routes_prices, routes_orders):
         app.include_router(module.router(market))
     app.include_router(control_router(backend))
 

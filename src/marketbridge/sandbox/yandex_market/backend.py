@@ -2,8 +2,10 @@
 
 Seeding makes each warehouse a partner warehouse of the business with its own campaign
 (one FBS shop per warehouse) and each offer an offer of the business catalog, keyed by its
-offer code (Market's offerId is the seller's SKU), with its card already made. Orders are
-not emulated yet: the buyer's side of the control API refuses them with a clear 400/404.
+offer code (Market's offerId is the seller's SKU), with its card already made. A buyer's
+purchase is one order at one campaign (the warehouse's), for what the storefront shows in
+stock there; the control API moves orders with the canonical targets or Market's own
+"STATUS/SUBSTATUS". Returns are not emulated yet (404 on `/_sandbox/returns`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
 from marketbridge.sandbox.yandex_market import categories
+from marketbridge.sandbox.yandex_market.orders import CANONICAL_MOVES, FINAL_STATUSES, Order, OrderItem
 from marketbridge.sandbox.yandex_market.state import Market, Offer, Warehouse
 
 
@@ -55,10 +58,44 @@ class YandexMarketBackend:
         return {"warehouses": made, "offers": {c.offer_code: c.offer_code for c in request.offers}}
 
     def place_order(self, order: BuyerOrder) -> list[str]:
-        raise ValueError("yandex-market sandbox: orders are not emulated yet")
+        market = self.market
+        if not market.warehouses:
+            raise ValueError("no warehouse (campaign) to order from")
+        if order.warehouse_id is not None:
+            if not order.warehouse_id.isdigit() or int(order.warehouse_id) not in market.warehouses:
+                raise KeyError(order.warehouse_id)
+            warehouse = market.warehouses[int(order.warehouse_id)]
+        else:
+            warehouse = next(iter(market.warehouses.values()))
+        lines: list[OrderItem] = []
+        for line in order.lines:
+            offer = market.offers.get(line.offer_code)
+            if offer is None:
+                raise KeyError(line.offer_code)
+            shown = market.visible_stock(warehouse.id, offer.offer_id)
+            if shown is None or shown.count < line.quantity:  # buyers see only what the storefront shows
+                raise ValueError(f"not enough stock of {offer.offer_id} at warehouse {warehouse.id}")
+            lines.append(
+                OrderItem(market.next_id(900_000_000), offer.offer_id, offer.name, line.quantity, offer.price)
+            )
+        placed = Order(market.next_id(50_000_000), warehouse.campaign_id, warehouse.id, lines)
+        market.orders[placed.id] = placed
+        return [str(placed.id)]
 
     def move_order(self, order_id: str, move: MoveOrder) -> dict[str, Any]:
-        raise KeyError(order_id)
+        order = self.market.orders.get(int(order_id)) if order_id.isdigit() else None
+        if order is None:
+            raise KeyError(order_id)
+        target = CANONICAL_MOVES.get(move.status)
+        if target is None:
+            status, _, substatus = move.status.partition("/")
+            target = (status, substatus or order.substatus)
+        if order.status in FINAL_STATUSES and target[0] != order.status and order.status != "DELIVERED":
+            raise ValueError(f"order {order_id} is {order.status}: it moves no further")
+        if order.status == "DELIVERED" and target[0] == "CANCELLED":
+            raise ValueError(f"order {order_id} is delivered: it cannot be cancelled")
+        order.move(*target)
+        return {"id": order.id, "status": order.status, "substatus": order.substatus}
 
     def open_return(self, request: OpenReturn) -> str:
         raise KeyError(request.order_id)
@@ -103,7 +140,19 @@ class YandexMarketBackend:
         return out
 
     def orders(self) -> list[dict[str, Any]]:
-        return []
+        return [
+            {
+                "id": str(o.id),
+                "status": f"{o.status}/{o.substatus}",
+                "campaign_id": str(o.campaign_id),
+                "warehouse_id": str(o.warehouse_id),
+                "lines": [
+                    {"offer_code": i.offer_id, "external_id": i.offer_id, "quantity": i.count}
+                    for i in o.items
+                ],
+            }
+            for o in list(self.market.orders.values())
+        ]
 
     def reset(self) -> None:
         self.market.reset()

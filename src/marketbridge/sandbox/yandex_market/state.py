@@ -22,6 +22,7 @@ from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.common.limits import SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.common.timing import Timing
+from marketbridge.sandbox.yandex_market.orders import Order
 
 #: Real seconds (through `Timing`) before a stock update shows in the API's reads.
 STOCK_VISIBLE_SECONDS = 60.0
@@ -85,6 +86,7 @@ class Market:
     offers: dict[str, Offer] = field(default_factory=dict)
     #: (warehouse id, offerId) -> the seller's stock updates, oldest first (last one counts)
     stocks: dict[tuple[int, str], list[StockUpdate]] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self, base: int) -> int:
@@ -124,5 +126,6 @@ class Market:
         self.warehouses.clear()
         self.offers.clear()
         self.stocks.clear()
+        self.orders.clear()
         self.journal.clear()
         self.limits.reset()
