@@ -6,7 +6,8 @@ is 401, a wrong one 403), the method (an unknown path is 404), the scope of the 
 business id other than the seller's is 403, an unknown campaign id 404, and the seller's
 business id where a campaign id belongs gets the real API's confusing answer: an empty
 success, see routes), then the method's own limit (420, counted per item where the
-description says so). Handlers raise YmError, answered as ApiErrorResponse.
+description says so). A v2 method is also served without its version in the path, as Market
+does for older clients. Handlers raise YmError, answered as ApiErrorResponse.
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ def _values(endpoint: Endpoint, path: str) -> dict[str, str]:
     regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
     found = re.match(f"^{regex}$", path)
     return found.groupdict() if found else {}
+
+
+def _versioned(method: str, path: str) -> str:
+    """The path of the method a request names: Market still takes its v2 methods without the
+    version (`/campaigns`, `/businesses/{id}/offer-mappings`, as older clients send them)."""
+    if path.startswith(("/v1/", "/v2/", "/v3/")) or SANDBOX_API.find(method, path) is not None:
+        return path
+    return f"/v2{path}" if SANDBOX_API.find(method, f"/v2{path}") is not None else path
 
 
 def _credentials_error(market: Market, request: Request) -> Response | None:
@@ -85,24 +94,35 @@ def gate(
         path = request.url.path
         if path.startswith("/_sandbox") or path in _OPEN_PATHS:
             return await call_next(request)
+        sent = path
+        path = _versioned(request.method, path)
+        if path != sent:  # the version-less form of a v2 method: served as the v2 method
+            request.scope["path"] = path
+            request.scope["raw_path"] = path.encode()
         entry = request_entry(request, await request.body())
+        if path != sent:
+            entry.update(path=path, sent_path=sent)
         market.journal.append(entry)
-        response = await _guarded(market, request, entry["body"], call_next)
+        response = await _guarded(market, request, path, entry["body"], call_next)
         return await record_answer(entry, response)
 
     return middleware
 
 
 async def _guarded(
-    market: Market, request: Request, body: Any, call_next: Callable[[Request], Awaitable[Response]]
+    market: Market,
+    request: Request,
+    path: str,
+    body: Any,
+    call_next: Callable[[Request], Awaitable[Response]],
 ) -> Response:
     refused = _credentials_error(market, request)
     if refused is not None:
         return refused
-    endpoint = SANDBOX_API.find(request.method, request.url.path)
+    endpoint = SANDBOX_API.find(request.method, path)
     if endpoint is None:
-        return error_response(404, "NOT_FOUND", f"No method {request.method} {request.url.path}")
-    refused = _scope_error(market, _values(endpoint, request.url.path))
+        return error_response(404, "NOT_FOUND", f"No method {request.method} {path}")
+    refused = _scope_error(market, _values(endpoint, path))
     if refused is not None:
         return refused
     if market.limits.take(endpoint.group, str(market.business_id), _cost(endpoint, body)) is not None:

@@ -26,6 +26,8 @@ CANONICAL_MOVES: dict[str, tuple[str, str]] = {
     "delivered": ("DELIVERED", "DELIVERY_SERVICE_DELIVERED"),
     "cancelled": ("CANCELLED", "USER_CHANGED_MIND"),
 }
+#: The VAT every sandbox item carries (OrderVatType).
+VAT = "VAT_20"
 FINAL_STATUSES = frozenset({"DELIVERED", "CANCELLED", "RETURNED", "PARTIALLY_RETURNED"})
 
 
@@ -99,7 +101,7 @@ def business_json(order: Order) -> dict[str, Any]:
         **_state(order),
         "creationDate": _iso(order.created),
         "updateDate": _iso(order.updated),
-        "items": [{**_item(i), "prices": {"payment": _money(i.price)}} for i in order.items],
+        "items": [{**_item(i), "prices": {"payment": _money(i.price), "vat": VAT}} for i in order.items],
         "prices": {"payment": _money(total)},
         "delivery": {
             "type": "DELIVERY",
@@ -109,7 +111,7 @@ def business_json(order: Order) -> dict[str, Any]:
             "deliveryPartnerType": "YANDEX_MARKET",
             "dispatchType": "BUYER",
             "dates": {"fromDate": (order.created + timedelta(days=3)).date().isoformat()},
-            "shipment": {"shipmentDate": _ship_date(order).date().isoformat()},
+            "shipment": {"id": None, "shipmentDate": _ship_date(order).date().isoformat()},
         },
     }
 
@@ -132,6 +134,7 @@ def order_json(order: Order) -> dict[str, Any]:
                 "price": float(i.price),
                 "buyerPrice": float(i.price),
                 "buyerPriceBeforeDiscount": float(i.price),
+                "vat": VAT,
             }
             for i in order.items
         ],
