@@ -117,21 +117,13 @@ def drive_sandbox_only(market: Market) -> None:
     api(market, "POST", f"/v2/businesses/{business}/offer-cards/update", 200,
         json={"offersContent": [{"offerId": "NOPE", "categoryId": 90533, "parameterValues": [{"parameterId": 1}]}]})  # fmt: skip
     api(market, "POST", f"/v2/businesses/{business}/offer-prices", 200, json={})
-    api(market, "POST", f"/v2/campaigns/{campaign}/offer-prices/updates", 200,
-        json={"offers": [{"offerId": "YM-4", "price": {"value": 100, "currencyId": "RUR"}}]})  # fmt: skip
-    quarantined = api(market, "POST", f"/v2/businesses/{business}/price-quarantine", 200, json={})
-    assert [o["offerId"] for o in quarantined["result"]["offers"]] == ["YM-4"]
-    api(market, "POST", f"/v2/campaigns/{campaign}/price-quarantine", 200, json={})
-    api(
-        market, "POST", f"/v2/campaigns/{campaign}/price-quarantine/confirm", 200, json={"offerIds": ["YM-4"]}
-    )
-    api(
-        market,
-        "POST",
-        f"/v2/businesses/{business}/price-quarantine/confirm",
-        200,
-        json={"offerIds": ["YM-4"]},
-    )
+    drop = {"offers": [{"offerId": "YM-4", "price": {"value": 100, "currencyId": "RUR"}}]}
+    api(market, "POST", f"/v2/campaigns/{campaign}/offer-prices/updates", 200, json=drop)
+    api(market, "POST", f"/v2/businesses/{business}/offer-prices/updates", 200, json=drop)
+    for scope in (f"/v2/campaigns/{campaign}", f"/v2/businesses/{business}"):
+        held = api(market, "POST", f"{scope}/price-quarantine", 200, json={})["result"]["offers"]
+        assert [o["offerId"] for o in held] == ["YM-4"], scope
+        api(market, "POST", f"{scope}/price-quarantine/confirm", 200, json={"offerIds": ["YM-4"]})
     api(market, "POST", "/v2/categories/tree", 200, json={})
     drive_orders(market, campaign)
 

@@ -120,6 +120,7 @@ class YandexMarketBackend:
                 "old_price": str(o.discount_base) if o.discount_base is not None else None,
                 "min_price": None,
                 "quarantined": str(o.quarantined) if o.quarantined is not None else None,
+                "campaign_prices": {str(c): str(p) for c, p in o.campaign_prices.items()},
             }
             for o in list(self.market.offers.values())
         ]

@@ -58,6 +58,9 @@ class Offer:
     discount_base: Decimal | None = None
     price_updated: str = field(default_factory=now_iso)
     quarantined: Decimal | None = None  # a price held back until the seller confirms it
+    #: campaign id -> the shop's own price (over the business price), and one held back
+    campaign_prices: dict[int, Decimal] = field(default_factory=dict)
+    campaign_quarantine: dict[int, Decimal] = field(default_factory=dict)
     processing_until: float = 0.0  # monotonic time its card leaves processing
     requires_marking: bool = False
     archived: bool = False
