@@ -172,3 +172,21 @@ def test_a_campaign_price_is_the_shops_own_with_its_own_quarantine(market: Marke
     call(market, "POST", f"/v2/campaigns/{campaign}/price-quarantine/confirm", json={"offerIds": ["Q-2"]})
     held = {p["offer_code"]: p for p in market.items("prices")}["Q-2"]
     assert held["campaign_prices"] == {str(campaign): "700"}
+
+
+def test_answer_counted_limits_charge_every_item_answered(market: Market) -> None:
+    """getDefaultPrices counts resp.result.offers (5,000 a minute): pages of 500 run out after
+    about ten calls, where a per-request count would allow thousands."""
+    market.seed([offer(f"P-{n:03d}", 1000 + n) for n in range(500)])
+    business = market.credentials["business_id"]
+    answers = []
+    with market.limits():
+        for _ in range(20):
+            answer = call(
+                market, "POST", f"/v2/businesses/{business}/offer-prices", params={"limit": 500}, json={}
+            )
+            answers.append(answer.status_code)
+            if answer.status_code != 200:
+                break
+    assert answers[-1] == ep.LIMIT_STATUS, answers
+    assert ep.LIMITS["business_prices"].burst // 500 <= answers.count(200) < 15

@@ -7,7 +7,9 @@ own published limit (`x-resource-limit-config` of the description), so each is i
 rate-limit group; the limits are the lower ("none") of the two tiers the description gives.
 Where the description counts a limit by the items of the request (`path: req.skus`, ...),
 `ITEMS_COUNTED` names the request field: the connector spends one unit per item and the
-sandbox charges the same. A call over a limit is answered HTTP 420, not 429.
+sandbox charges the same; where it counts the items answered (`path: resp.result.offers`),
+`ANSWER_COUNTED` says where they are and the sandbox charges them after answering. A call
+over a limit is answered HTTP 420, not 429.
 
 The connector calls the newest method of each kind (the v3 stock and warehouse methods of the
 2026-08 description); the sandbox serves the older ones too (`SANDBOX_API`).
@@ -113,6 +115,14 @@ ITEMS_COUNTED: dict[str, str] = {
     "campaign_prices_update": "offers",
     "business_quarantine_confirm": "offerIds",
     "campaign_quarantine_confirm": "offerIds",
+}
+
+#: Groups whose limit counts the items of the answer (`path: resp.result.offers`, ...): the
+#: path to the counted list in the answer (a list on the way counts each of its entries).
+ANSWER_COUNTED: dict[str, tuple[str, ...]] = {
+    "stocks_v2": ("result", "warehouses", "offers"),
+    "business_prices": ("result", "offers"),
+    "order_statuses": ("result", "orders"),
 }
 
 #: The most items one call takes (the description's maxItems).

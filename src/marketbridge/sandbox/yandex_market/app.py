@@ -22,7 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from marketbridge.channels.endpoints import Endpoint
-from marketbridge.channels.yandex_market.endpoints import ITEMS_COUNTED, LIMIT_STATUS, SANDBOX_API
+from marketbridge.channels.yandex_market.endpoints import (
+    ANSWER_COUNTED,
+    ITEMS_COUNTED,
+    LIMIT_STATUS,
+    SANDBOX_API,
+)
 from marketbridge.sandbox.common.control import control_router
 from marketbridge.sandbox.common.faults import fault_middleware
 from marketbridge.sandbox.common.journal import record_answer, request_entry
@@ -87,6 +92,15 @@ def _cost(endpoint: Endpoint, body: Any) -> int:
     return max(1, len(counted)) if isinstance(counted, list) else 1
 
 
+def _answered(body: Any, path: tuple[str, ...]) -> int:
+    """How many items an answer holds at `path` (lists on the way are walked through)."""
+    if not path:
+        return len(body) if isinstance(body, list) else 1
+    if isinstance(body, list):
+        return sum(_answered(item, path) for item in body)
+    return _answered(body.get(path[0]), path[1:]) if isinstance(body, dict) else 0
+
+
 def gate(
     market: Market,
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
@@ -103,8 +117,12 @@ def gate(
         if path != sent:
             entry.update(path=path, sent_path=sent)
         market.journal.append(entry)
-        response = await _guarded(market, request, path, entry["body"], call_next)
-        return await record_answer(entry, response)
+        response = await record_answer(entry, await _guarded(market, request, path, entry["body"], call_next))
+        endpoint = SANDBOX_API.find(request.method, path)
+        if endpoint is not None and endpoint.group in ANSWER_COUNTED and response.status_code == 200:
+            answered = _answered(entry.get("response"), ANSWER_COUNTED[endpoint.group])
+            market.limits.charge(endpoint.group, str(market.business_id), max(0, answered - 1))
+        return response
 
     return middleware
 
