@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from marketbridge.channels.errors import BadResponse, RequestRejected
-from marketbridge.channels.roles import StockPush
+from marketbridge.channels.errors import AuthError, BadResponse, RequestRejected
+from marketbridge.channels.roles import ConnectionConfig, StockPush
+from marketbridge.channels.yandex_market import YandexMarketChannel
 from marketbridge.channels.yandex_market.orders import order_status, remote_order
 from marketbridge.channels.yandex_market.writes import isolate
 from marketbridge.model import OrderStatus
+from marketbridge.runtime.ratelimit import MemoryLimiter
 
 
 @pytest.mark.parametrize(
@@ -119,3 +121,14 @@ async def test_isolate_lets_other_errors_through() -> None:
 
     with pytest.raises(RequestRejected):
         await isolate([_push("A")], send)
+
+
+async def test_a_business_id_that_is_not_a_number_is_a_clear_auth_error() -> None:
+    config = ConnectionConfig("c1", {"default": "http://127.0.0.1:9"}, {"api_key": "k", "business_id": "abc"})
+    channel = YandexMarketChannel(config, MemoryLimiter())
+    try:
+        with pytest.raises(AuthError, match="business_id"):
+            await channel.check()
+        assert channel.handle_push({}, b'{"notificationType": "PING"}').status == 200
+    finally:
+        await channel.aclose()

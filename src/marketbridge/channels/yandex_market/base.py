@@ -20,9 +20,11 @@ from marketbridge.runtime.ratelimit import Limiter
 
 
 def business_id_of(credentials: Any) -> int:
+    """The business id of the credentials; AuthError (the credentials cannot work) when it is
+    not a number. Checked when a call needs it, so a notification is still answered."""
     raw = str(credentials.get("business_id") or "").strip()
     if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{KIND}: business_id must be the cabinet's numeric id, not {raw!r}")
+        raise AuthError(f"{KIND}: business_id must be the cabinet's numeric id, not {raw[:40]!r}")
     return int(raw)
 
 
@@ -32,9 +34,13 @@ class YmBase:
     kind = KIND
 
     def __init__(self, config: ConnectionConfig, limiter: Limiter) -> None:
-        self.business_id = business_id_of(config.credentials)
+        self.credentials = config.credentials
         base = config.base_urls.get("default") or ep.DEFAULT_BASE_URL
         self.api = YmApi(config.connection_id, base, config.credentials["api_key"], limiter)
+
+    @property
+    def business_id(self) -> int:
+        return business_id_of(self.credentials)
 
     async def aclose(self) -> None:
         await self.api.aclose()
@@ -53,16 +59,17 @@ class YmBase:
 
     async def check(self) -> None:
         """The key works and opens the configured business (a campaign id there is a clear error)."""
+        business = self.business_id
         campaigns = await self.campaigns()
         businesses = {field(c, "business", "id") for c in campaigns if isinstance(c.get("business"), dict)}
-        if not campaigns or self.business_id in businesses:
+        if not campaigns or business in businesses:
             return
-        if self.business_id in {c.get("id") for c in campaigns}:
+        if business in {c.get("id") for c in campaigns}:
             raise AuthError(
-                f"{KIND}: {self.business_id} is a campaign (shop) id; business_id must be the cabinet's id "
+                f"{KIND}: {business} is a campaign (shop) id; business_id must be the cabinet's id "
                 f"({', '.join(str(b) for b in sorted(businesses))})"
             )
-        raise AuthError(f"{KIND}: the Api-Key does not open business {self.business_id}")
+        raise AuthError(f"{KIND}: the Api-Key does not open business {business}")
 
     async def list_warehouses(self) -> list[RemoteWarehouse]:
         async def fetch(token: Hashable) -> Page[RemoteWarehouse]:

@@ -1,20 +1,24 @@
 """The Yandex Market channel: the roles it plays today over the Partner API, composed from parts.
 
 Catalog import and card export (catalog.py), stock and price pushes (writes.py), orders by
-polling (orders.py) over the shared base (base.py: credentials, campaigns, partner
-warehouses). Confirming, fulfilment, returns and notifications are not played yet.
+polling (orders.py) and notifications (push.py) over the shared base (base.py: credentials,
+campaigns, partner warehouses). Confirming, fulfilment and returns are not played yet.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from marketbridge.channels.roles import PushReply
 from marketbridge.channels.yandex_market import endpoints as ep
+from marketbridge.channels.yandex_market import push
 from marketbridge.channels.yandex_market.catalog import YmCatalog
 from marketbridge.channels.yandex_market.orders import YmOrders
 from marketbridge.channels.yandex_market.writes import YmWrites
 
 
 class YandexMarketChannel(YmCatalog, YmWrites, YmOrders):
-    """CatalogSource, CardExporter, StockSink, PriceSink and OrderSource."""
+    """CatalogSource, CardExporter, StockSink, PriceSink, OrderSource and PushHandler."""
 
     # 50 stock calls a minute (at the sending margin), 2,000 items each
     stock_items_per_second = (
@@ -24,3 +28,6 @@ class YandexMarketChannel(YmCatalog, YmWrites, YmOrders):
     catalog_offers_per_second = (
         ep.SENDING_LIMITS["offer_mappings"].count / 60 * ep.PAGE_LIMITS["offer_mappings"]
     )
+
+    def handle_push(self, headers: Mapping[str, str], body: bytes) -> PushReply:
+        return push.handle_push(headers, body)

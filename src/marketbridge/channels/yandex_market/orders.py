@@ -52,7 +52,8 @@ def order_status(status: str, substatus: str) -> OrderStatus:
     return STATUSES.get(status, OrderStatus.NEW)
 
 
-def _moment(value: Any, what: str) -> datetime:
+def moment_of(value: Any, what: str) -> datetime:
+    """A date-time of an answer or a notification; BadResponse when it is not one."""
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
@@ -89,9 +90,9 @@ def remote_order(raw: dict[str, Any]) -> RemoteOrder:
         external_id=str(int_of(field(raw, "orderId"), "order id")),
         status=order_status(status, substatus),
         raw_status=f"{status}/{substatus}",
-        created_at=_moment(field(raw, "creationDate"), "creationDate"),
-        updated_at=_moment(raw["updateDate"], "updateDate") if raw.get("updateDate") else None,
-        ship_by=_moment(f"{ship_by}T00:00:00+00:00", "shipmentDate") if ship_by else None,
+        created_at=moment_of(field(raw, "creationDate"), "creationDate"),
+        updated_at=moment_of(raw["updateDate"], "updateDate") if raw.get("updateDate") else None,
+        ship_by=moment_of(f"{ship_by}T00:00:00+00:00", "shipmentDate") if ship_by else None,
         lines=lines,
         warehouse_id=str(delivery["warehouseId"])
         if isinstance(delivery, dict) and delivery.get("warehouseId")

@@ -12,8 +12,10 @@ does for older clients. Handlers raise YmError, answered as ApiErrorResponse.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -32,7 +34,13 @@ from marketbridge.sandbox.common.control import control_router
 from marketbridge.sandbox.common.faults import fault_middleware
 from marketbridge.sandbox.common.journal import record_answer, request_entry
 from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
-from marketbridge.sandbox.yandex_market import routes_catalog, routes_orders, routes_prices, routes_stocks
+from marketbridge.sandbox.yandex_market import (
+    notify,
+    routes_catalog,
+    routes_orders,
+    routes_prices,
+    routes_stocks,
+)
 from marketbridge.sandbox.yandex_market.backend import YandexMarketBackend
 from marketbridge.sandbox.yandex_market.demo import load_demo
 from marketbridge.sandbox.yandex_market.errors import YmError, error_body, error_response
@@ -168,10 +176,18 @@ def create_app(
         limits=SandboxLimits(enabled=limits, specs=specs),
     )
     market.pusher.url = push_url
+    market.pusher.suffix = notify.SUFFIX
     backend = YandexMarketBackend(market)
     if demo_data:
         load_demo(backend)
-    app = FastAPI(title="Yandex Market Partner API sandbox", version="1")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        market.pusher.loop = asyncio.get_running_loop()
+        yield
+        await market.pusher.aclose()
+
+    app = FastAPI(title="Yandex Market Partner API sandbox", version="1", lifespan=lifespan)
     app.state.market = market
     for module in (routes_catalog, routes_stocks, routes_prices, routes_orders):
         app.include_router(module.router(market))

@@ -3,8 +3,8 @@
 Seeding makes each warehouse a partner warehouse of the business with its own campaign
 (one FBS shop per warehouse) and each offer an offer of the business catalog, keyed by its
 offer code (Market's offerId is the seller's SKU), with its card already made. A buyer's
-purchase is one order at one campaign (the warehouse's), for what the storefront shows in
-stock there; the control API moves orders with the canonical targets or Market's own
+purchase is one order at one campaign (the warehouse's), for what is in stock there (what the seller last sent: the tests need not wait out the catalog's delay),
+and is notified to the seller's URL (notify.py); the control API moves orders with the canonical targets or Market's own
 "STATUS/SUBSTATUS". Returns are not emulated yet (404 on `/_sandbox/returns`).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
-from marketbridge.sandbox.yandex_market import categories
+from marketbridge.sandbox.yandex_market import categories, notify
 from marketbridge.sandbox.yandex_market.orders import CANONICAL_MOVES, FINAL_STATUSES, Order, OrderItem
 from marketbridge.sandbox.yandex_market.state import Market, Offer, Warehouse
 
@@ -72,14 +72,15 @@ class YandexMarketBackend:
             offer = market.offers.get(line.offer_code)
             if offer is None:
                 raise KeyError(line.offer_code)
-            shown = market.visible_stock(warehouse.id, offer.offer_id)
-            if shown is None or shown.count < line.quantity:  # buyers see only what the storefront shows
+            shown = market.sent_stock(warehouse.id, offer.offer_id)
+            if shown is None or shown.count < line.quantity:  # buyers order only what the seller has
                 raise ValueError(f"not enough stock of {offer.offer_id} at warehouse {warehouse.id}")
             lines.append(
                 OrderItem(market.next_id(900_000_000), offer.offer_id, offer.name, line.quantity, offer.price)
             )
         placed = Order(market.next_id(50_000_000), warehouse.campaign_id, warehouse.id, lines)
         market.orders[placed.id] = placed
+        self.pusher.emit(notify.order_created(placed))
         return [str(placed.id)]
 
     def move_order(self, order_id: str, move: MoveOrder) -> dict[str, Any]:
@@ -95,6 +96,8 @@ class YandexMarketBackend:
         if order.status == "DELIVERED" and target[0] == "CANCELLED":
             raise ValueError(f"order {order_id} is delivered: it cannot be cancelled")
         order.move(*target)
+        for body in notify.status_changed(order):
+            self.pusher.emit(body)
         return {"id": order.id, "status": order.status, "substatus": order.substatus}
 
     def open_return(self, request: OpenReturn) -> str:

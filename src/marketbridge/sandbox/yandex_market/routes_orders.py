@@ -26,6 +26,7 @@ from marketbridge.sandbox.yandex_market.errors import (
     page_offset,
     paging,
 )
+from marketbridge.sandbox.yandex_market.notify import status_changed
 from marketbridge.sandbox.yandex_market.orders import Order, business_json, order_json
 from marketbridge.sandbox.yandex_market.state import Market
 
@@ -82,6 +83,11 @@ def _matches(order: Order, body: dict[str, Any]) -> bool:
 def router(market: Market) -> APIRouter:
     api = APIRouter()
 
+    def moved(order: Order, status: str, substatus: str) -> None:
+        order.move(status, substatus)
+        for body in status_changed(order):
+            market.pusher.emit(body)
+
     def find(campaign_id: str, order_id: str) -> Order:
         order = market.orders.get(int(order_id)) if order_id.isdigit() else None
         if order is None or str(order.campaign_id) != campaign_id:
@@ -117,7 +123,7 @@ def router(market: Market) -> APIRouter:
         refused = order.seller_move_error(change["status"], change.get("substatus"))
         if refused:
             raise YmError(400, "STATUS_NOT_ALLOWED", refused)
-        order.move(change["status"], str(change.get("substatus")))
+        moved(order, change["status"], str(change.get("substatus")))
         return {"order": order_json(order)}
 
     @api.post(ep.ORDER_STATUSES.path)
@@ -138,7 +144,7 @@ def router(market: Market) -> APIRouter:
                 continue
             refused = order.seller_move_error(change.get("status"), change.get("substatus"))
             if refused is None:
-                order.move(str(change["status"]), str(change.get("substatus")))
+                moved(order, str(change["status"]), str(change.get("substatus")))
             verdict: dict[str, Any] = {"id": order.id, "status": order.status, "substatus": order.substatus}
             verdict["updateStatus"] = "ERROR" if refused else "OK"
             if refused:
