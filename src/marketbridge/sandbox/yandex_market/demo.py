@@ -1,10 +1,18 @@
-"""The `--demo-data` shop: two partner warehouses (two FBS campaigns), T-shirts and headphones with stocks."""
+"""The `--demo-data` shop: two partner warehouses (two FBS campaigns), T-shirts and headphones with
+stocks, and a few orders: new ones, one ready to ship, one delivered and one the buyer cancelled."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from marketbridge.sandbox.common.control import SeedOffer, SeedRequest, SeedWarehouse
+from marketbridge.sandbox.common.control import (
+    BuyerLine,
+    BuyerOrder,
+    MoveOrder,
+    SeedOffer,
+    SeedRequest,
+    SeedWarehouse,
+)
 from marketbridge.sandbox.yandex_market.backend import YandexMarketBackend
 
 WAREHOUSES = (("61001", "Склад продавца Москва"), ("61002", "Склад продавца Екатеринбург"))
@@ -39,3 +47,12 @@ def load_demo(backend: YandexMarketBackend) -> None:
     backend.seed(
         SeedRequest(warehouses=[SeedWarehouse(id=w, name=name) for w, name in WAREHOUSES], offers=offers)
     )
+    placed = [
+        backend.place_order(
+            BuyerOrder(lines=[BuyerLine(offer_code=f"TEE-0{n}-M")], warehouse_id=WAREHOUSES[0][0])
+        )[0]
+        for n in range(1, 6)
+    ]
+    backend.move_order(placed[1], MoveOrder(status="PROCESSING/READY_TO_SHIP"))
+    backend.move_order(placed[2], MoveOrder(status="delivered"))
+    backend.move_order(placed[3], MoveOrder(status="cancelled"))
