@@ -204,17 +204,21 @@ async def _map(hub: Hub, account_id: int, ids: HubIds, market: Market) -> None:
         )
 
 
-def cycle_kinds() -> list[str]:
-    """The registered marketplaces that play the order cycle (orders and fulfilment): the
-    ones a world connects unless told which. A marketplace whose connector does not take
-    orders yet is left out rather than failing every buyer's stage."""
+def kinds_playing(*roles: type) -> list[str]:
+    """The registered marketplaces (channel and sandbox) whose channel plays every one of `roles`."""
     channels = channel_registry.load_all()
     return sorted(
         kind
         for kind in set(sandbox_registry.load_all()) & set(channels)
-        if has_role(channels[kind].channel_class, OrderSource)
-        and has_role(channels[kind].channel_class, Fulfilment)
+        if all(has_role(channels[kind].channel_class, role) for role in roles)
     )
+
+
+def cycle_kinds() -> list[str]:
+    """The registered marketplaces that play the order cycle (orders and fulfilment): the
+    ones a world connects unless told which. A marketplace whose connector does not play it
+    all yet is left out rather than failing every buyer's stage."""
+    return kinds_playing(OrderSource, Fulfilment)
 
 
 @asynccontextmanager
