@@ -143,7 +143,14 @@ def drive_orders(market: Market, campaign: int) -> None:
                         {"id": int(first[0]), "status": "CANCELLED", "substatus": "USER_CHANGED_MIND"}]}  # fmt: skip
     verdicts = api(market, "POST", f"{base}/status-update", 200, json=batch)["result"]["orders"]
     assert [v["updateStatus"] for v in verdicts] == ["OK", "ERROR"]
+    market.move(second[0], "cancellation-requested")
+    accept = f"{base}/{second[0]}/cancellation/accept"
+    api(market, "PUT", accept, 400, json={"accepted": False})  # a refusal says why
+    api(market, "PUT", accept, 200, json={"accepted": True})
+    api(market, "PUT", accept, 400, json={"accepted": True})  # nothing left to answer
     business = market.credentials["business_id"]
+    waiting = {"waitingForCancellationApprove": True}
+    assert api(market, "POST", f"/v1/businesses/{business}/orders", 200, json=waiting)["orders"] == []
     api(market, "POST", f"/v1/businesses/{business}/orders", 200, params={"limit": 500},
         json={"statuses": ["PROCESSING"], "dates": {"creationDateFrom": "2020-01-01"}})  # fmt: skip
 

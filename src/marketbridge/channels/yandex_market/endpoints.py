@@ -58,6 +58,7 @@ BUSINESS_ORDERS = _read("/v1/businesses/{businessId}/orders", "business_orders")
 CAMPAIGN_ORDER = _read(f"{_C}/orders/{{orderId}}", "campaign_order", "GET")  # deprecated
 ORDER_STATUS = _write(f"{_C}/orders/{{orderId}}/status", "order_status", "PUT")
 ORDER_STATUSES = Endpoint("POST", f"{_C}/orders/status-update", "order_statuses", idempotent=True)
+CANCELLATION_ACCEPT = _write(f"{_C}/orders/{{orderId}}/cancellation/accept", "order_cancellation", "PUT")
 # --- stocks --------------------------------------------------------------------------------
 STOCKS_V3_UPDATE = _write(f"{_B3}/offers/stocks/update", "stocks_v3_update")
 STOCKS_V3 = _read(f"{_B3}/offers/stocks", "stocks_v3")
@@ -93,6 +94,7 @@ LIMITS: dict[str, RateLimit] = {
     "campaign_order": _per(10_000, HOUR, 1000),
     "order_status": _per(10_000, HOUR, 1000),
     "order_statuses": _per(10_000, HOUR, 1000),  # counted by the orders answered
+    "order_cancellation": _per(500, HOUR, 50),
     "stocks_v3_update": _per(50, MINUTE, 50),  # requests of up to 2,000 items
     "stocks_v3": _per(500, MINUTE, 500),
     "stocks_v2_update": _per(100_000, MINUTE, 100_000),  # items: req.skus
@@ -167,7 +169,7 @@ API = ApiDeclaration.of(
 SANDBOX_API = ApiDeclaration.of(
     (
         *API.endpoints,
-        CAMPAIGN, CAMPAIGN_ORDER, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
+        CAMPAIGN, CAMPAIGN_ORDER, CANCELLATION_ACCEPT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
         BUSINESS_PRICES, CAMPAIGN_PRICES_UPDATE,
         BUSINESS_QUARANTINE, BUSINESS_QUARANTINE_CONFIRM, CAMPAIGN_QUARANTINE, CAMPAIGN_QUARANTINE_CONFIRM,
     ),

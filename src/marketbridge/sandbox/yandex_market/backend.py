@@ -14,7 +14,14 @@ from typing import Any
 
 from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
 from marketbridge.sandbox.yandex_market import categories, notify
-from marketbridge.sandbox.yandex_market.orders import CANONICAL_MOVES, FINAL_STATUSES, Order, OrderItem
+from marketbridge.sandbox.yandex_market.orders import (
+    CANCELLABLE_BY_REQUEST,
+    CANCELLATION_REQUEST,
+    CANONICAL_MOVES,
+    FINAL_STATUSES,
+    Order,
+    OrderItem,
+)
 from marketbridge.sandbox.yandex_market.state import Market, Offer, Warehouse
 
 
@@ -87,6 +94,18 @@ class YandexMarketBackend:
         order = self.market.orders.get(int(order_id)) if order_id.isdigit() else None
         if order is None:
             raise KeyError(order_id)
+        if move.status == CANCELLATION_REQUEST:
+            if order.status not in CANCELLABLE_BY_REQUEST:
+                raise ValueError(f"order {order_id} is {order.status}: a buyer cannot ask to cancel it")
+            order.cancel_requested = True
+            order.move(order.status, order.substatus)
+            self.pusher.emit(notify.cancellation_requested(order))
+            return {
+                "id": order.id,
+                "status": order.status,
+                "substatus": order.substatus,
+                "cancelRequested": True,
+            }
         target = CANONICAL_MOVES.get(move.status)
         if target is None:
             status, _, substatus = move.status.partition("/")

@@ -2,7 +2,7 @@
 
 Market POSTs them to `<the seller's URL>/notification`: ORDER_CREATED when a buyer orders,
 ORDER_STATUS_UPDATED on every change of status or sub-status, ORDER_CANCELLED when an order
-is cancelled. The seller answers 200 `{"version", "name", "time"}`; anything else is tried
+is cancelled, ORDER_CANCELLATION_REQUEST when a buyer asks to cancel. The seller answers 200 `{"version", "name", "time"}`; anything else is tried
 again (the common push sender's pauses). Duplicates and late deliveries are switched on
 with `PUT /_sandbox/push` (`duplicate_rate`, `reorder_rate`), as the real Market may send
 the same event more than once and in another order.
@@ -61,3 +61,13 @@ def status_changed(order: Order) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def cancellation_requested(order: Order) -> dict[str, Any]:
+    """OrderCancellationRequestNotificationDTO."""
+    return {
+        "notificationType": "ORDER_CANCELLATION_REQUEST",
+        "campaignId": order.campaign_id,
+        "orderId": order.id,
+        "requestedAt": _stamp(order),
+    }

@@ -5,7 +5,9 @@ PROCESSING/READY_TO_SHIP, then PROCESSING/SHIPPED, or cancels it from PROCESSING
 CANCELLED/SHOP_FAILED; any other move is refused with 400. The marketplace (the control API)
 moves it on: handed to delivery (DELIVERY/DELIVERY_SERVICE_RECEIVED), delivered
 (DELIVERED/DELIVERY_SERVICE_DELIVERED), cancelled by the buyer (CANCELLED/USER_CHANGED_MIND),
-or to any status and sub-status of the description.
+or to any status and sub-status of the description; it also plays a buyer asking to cancel
+(`cancellation-requested`), which the seller accepts (CANCELLED/USER_CHANGED_MIND) or refuses
+with a reason (ORDER_DELIVERED, ORDER_IN_DELIVERY).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ SELLER_MOVES: dict[tuple[str, str], set[tuple[str, str]]] = {
     ("PROCESSING", "STARTED"): {("PROCESSING", "READY_TO_SHIP"), ("CANCELLED", "SHOP_FAILED")},
     ("PROCESSING", "READY_TO_SHIP"): {("PROCESSING", "SHIPPED"), ("CANCELLED", "SHOP_FAILED")},
 }
+#: The control API's move that plays a buyer asking to cancel, and where the buyer may.
+CANCELLATION_REQUEST = "cancellation-requested"
+CANCELLABLE_BY_REQUEST = frozenset({"PROCESSING", "DELIVERY", "PICKUP"})
 #: The control API's canonical moves.
 CANONICAL_MOVES: dict[str, tuple[str, str]] = {
     "shipped": ("DELIVERY", "DELIVERY_SERVICE_RECEIVED"),
@@ -48,6 +53,7 @@ class Order:
     items: list[OrderItem]
     status: str = "PROCESSING"
     substatus: str = "STARTED"
+    cancel_requested: bool = False  # the buyer asked to cancel; the seller accepts or refuses
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -99,6 +105,7 @@ def business_json(order: Order) -> dict[str, Any]:
         "campaignId": order.campaign_id,
         "programType": "FBS",
         **_state(order),
+        "cancelRequested": order.cancel_requested,
         "creationDate": _iso(order.created),
         "updateDate": _iso(order.updated),
         "items": [{**_item(i), "prices": {"payment": _money(i.price), "vat": VAT}} for i in order.items],

@@ -5,7 +5,7 @@ limit is cut down), filtered by ids, campaigns, statuses, sub-statuses and dates
 dates as days, update moments as date-times). `GET /v2/campaigns/{c}/orders/{id}` (deprecated)
 reads one order of a campaign. The seller moves orders one at a time (`PUT .../status`,
 400 for a move the order does not allow) or up to 30 at once (`status-update`, a verdict
-per order).
+per order). A buyer's cancellation request is answered with `PUT .../cancellation/accept`.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def _matches(order: Order, body: dict[str, Any]) -> bool:
         not body.get("campaignIds") or order.campaign_id in body["campaignIds"],
         not body.get("statuses") or order.status in body["statuses"],
         not body.get("substatuses") or order.substatus in body["substatuses"],
+        body.get("waitingForCancellationApprove") is None
+        or order.cancel_requested == bool(body["waitingForCancellationApprove"]),
     )
     if not all(checks):
         return False
@@ -151,5 +153,22 @@ def router(market: Market) -> APIRouter:
                 verdict["errorDetails"] = refused
             verdicts.append(verdict)
         return ok({"orders": verdicts})
+
+    @api.put(ep.CANCELLATION_ACCEPT.path)
+    async def answer_cancellation(campaignId: str, orderId: str, request: Request) -> dict[str, Any]:
+        body = await json_object(request)
+        if not isinstance(body.get("accepted"), bool):
+            raise YmError(400, "BAD_REQUEST", "accepted: must be true or false")
+        if campaignId == str(market.business_id):
+            return ok()
+        order = find(campaignId, orderId)
+        if not order.cancel_requested:
+            raise YmError(400, "BAD_REQUEST", f"Order {order.id} has no cancellation request")
+        if not body["accepted"] and body.get("reason") not in ("ORDER_DELIVERED", "ORDER_IN_DELIVERY"):
+            raise YmError(400, "BAD_REQUEST", "reason: ORDER_DELIVERED or ORDER_IN_DELIVERY when refusing")
+        order.cancel_requested = False
+        if body["accepted"]:
+            moved(order, "CANCELLED", "USER_CHANGED_MIND")
+        return ok()
 
     return api
