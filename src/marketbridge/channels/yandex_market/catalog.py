@@ -134,7 +134,8 @@ class YmCatalog(YmBase):
         walk(field(answer, "result"), None)
         return out
 
-    async def category_attributes(self, category_id: str) -> list[CategoryAttribute]:
+    async def _parameters(self, category_id: str) -> list[dict[str, Any]]:
+        """The category's parameters (CategoryParameterDTO) as Market answers them."""
         answer = await self.api.call(
             ep.CATEGORY_PARAMETERS,
             path={"categoryId": int_of(category_id, "category id")},
@@ -144,6 +145,9 @@ class YmCatalog(YmBase):
         params = (result.get("parameters") if isinstance(result, dict) else None) or []
         if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
             raise BadResponse(f"{KIND}: category parameters is not a list of objects")
+        return params
+
+    async def category_attributes(self, category_id: str) -> list[CategoryAttribute]:
         return [
             CategoryAttribute(
                 id=str(int_of(field(p, "id"), "parameter id")),
@@ -153,8 +157,18 @@ class YmCatalog(YmBase):
                 dictionary=field(p, "type") == "ENUM",
                 multi=bool(p.get("multivalue")),
             )
-            for p in params
+            for p in await self._parameters(category_id)
         ]
+
+    async def attribute_values(self, category_id: str, attribute_id: str) -> dict[str, int]:
+        """The values a dictionary (ENUM) parameter takes: value -> Market's value id."""
+        for param in await self._parameters(category_id):
+            if str(param.get("id")) == attribute_id:
+                values = param.get("values") or []
+                if not isinstance(values, list):
+                    raise BadResponse(f"{KIND}: the values of parameter {attribute_id} are not a list")
+                return {str(field(v, "value")): int_of(field(v, "id"), "value id") for v in values}
+        return {}
 
     async def export_cards(self, cards: Sequence[CardDraft]) -> str:
         refused: dict[str, list[str]] = {}
@@ -196,9 +210,8 @@ class YmCatalog(YmBase):
                 if status == ListingStatus.PENDING:
                     return None
                 errors = [str(e.get("message") or e.get("comment")) for e in card.get("errors") or []]
-                results[str(field(card, "offerId"))] = CardResult(
-                    str(field(card, "offerId")), status, errors=errors
-                )
+                offer_id = str(field(card, "offerId"))  # the offer is in the catalog: it is the unit's id
+                results[offer_id] = CardResult(offer_id, status, external_id=offer_id, errors=errors)
         out = []
         for code in remembered["codes"]:
             if f"refused:{code}" in remembered:
