@@ -2,7 +2,8 @@
 
 Two kinds of fixture: `market` (one sandbox per module and marketplace, the channel bound
 to it built per test; parametrised indirectly with `kinds_with(Role)` so a role's tests
-run only where the channel plays it) and `world` (a sandbox and a whole hub connected to it).
+run only where the channel plays it) and `world` (a sandbox and a whole hub connected to
+it; parametrised the same way by the tests that need particular roles).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def market(request: pytest.FixtureRequest) -> Iterator[Market]:
 
 @pytest.fixture(params=KINDS)
 async def world(request: pytest.FixtureRequest, db: Database) -> AsyncIterator[World]:
-    """One marketplace's sandbox and a hub connected to it, the demo shop imported and linked."""
+    """One marketplace's sandbox and a hub connected to it, the demo shop imported and linked
+    (every registered marketplace, or the ones a test names with `indirect=True`: those that
+    play the roles it goes through)."""
     catalog = build_catalog(products=10, seed=5, bundles=2)
     async with open_world(catalog, db, kinds=[request.param], serve_api=False) as w:
         yield w

@@ -10,16 +10,32 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from marketbridge.channels.roles import Fulfilment, has_role
+from marketbridge.channels.roles import (
+    CatalogSource,
+    Fulfilment,
+    OrderSource,
+    ReturnsSource,
+    StockSink,
+    has_role,
+)
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import Market, World, wait_for
 from marketbridge.model import Box, BoxLine, OrderStatus
 from marketbridge.store.tables import Link, Order, OrderLine, Return, StockLevel
 from marketbridge.sync import fulfilment, returns
 from marketbridge.sync.dispatch import JobKind
+from tests.support.marketplaces import kinds_with
+
+#: Each test runs for the marketplaces that play the roles it goes through.
+CATALOG = pytest.mark.parametrize("world", kinds_with(CatalogSource, StockSink), indirect=True)
+ORDERS = pytest.mark.parametrize("world", kinds_with(OrderSource, Fulfilment), indirect=True)
+WHOLE_CYCLE = pytest.mark.parametrize(
+    "world", kinds_with(OrderSource, Fulfilment, ReturnsSource), indirect=True
+)
 
 
 def _market(world: World) -> Market:
@@ -76,6 +92,7 @@ async def _conn(world: World):  # type: ignore[no-untyped-def]
         return await s.get(Connection, _market(world).connection_id)
 
 
+@CATALOG
 async def test_catalog_is_imported_and_matched(world: World) -> None:
     market = _market(world)
     units = len(world.catalog.offers) + len(world.catalog.bundles)
@@ -96,6 +113,7 @@ async def test_catalog_is_imported_and_matched(world: World) -> None:
     assert links == units
 
 
+@WHOLE_CYCLE
 async def test_full_cycle_order_pack_label_ship_deliver_return(world: World) -> None:
     market = _market(world)
     a, b = _plain_offers(world, 2)
@@ -163,6 +181,7 @@ async def test_full_cycle_order_pack_label_ship_deliver_return(world: World) -> 
     assert on_hand_after == on_hand_before + 1
 
 
+@ORDERS
 async def test_seller_cancellation_releases_the_reservation(world: World) -> None:
     market = _market(world)
     (a,) = _plain_offers(world, 1)
@@ -179,6 +198,7 @@ async def test_seller_cancellation_releases_the_reservation(world: World) -> Non
     assert "cancel" in str(remote[order.external_id]["status"]).lower()
 
 
+@ORDERS
 async def test_status_changes_between_polls_are_not_missed(world: World) -> None:
     market = _market(world)
     a, b = _plain_offers(world, 2)

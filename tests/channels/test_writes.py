@@ -25,7 +25,7 @@ from marketbridge.channels.roles import (
 )
 from tests.support.marketplaces import Market, kinds_with, offer, shop
 
-BULK = 1050  # units in the batch tests: more than the largest batch a marketplace takes
+BULK = 2050  # units in the batch tests: more than the largest batch a marketplace takes (2,000)
 BULK_WAREHOUSE = "7401"
 
 

@@ -12,8 +12,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from marketbridge.channels.roles import CatalogSource, StockSink
 from marketbridge.demo.catalog import DemoCatalog, build_catalog
-from marketbridge.demo.world import World, open_world
+from marketbridge.demo.world import World, kinds_playing, open_world
 from marketbridge.runtime.logging import configure
 from marketbridge.store.db import Database
 
@@ -61,6 +62,11 @@ def one_size_catalog(offers: int, seed: int = 5, warehouses: int = 1) -> DemoCat
         product.offers = [first.model_copy(update={"sku": product.sku, "size": None, "name": product.name})]
     catalog.stock, catalog.prices = stock, prices
     return catalog
+
+
+def stock_kinds() -> list[str]:
+    """The marketplaces the stock benchmarks measure: every one that imports a catalog and takes stock."""
+    return kinds_playing(CatalogSource, StockSink)
 
 
 @asynccontextmanager

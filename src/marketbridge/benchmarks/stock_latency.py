@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog, percentiles
+from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog, percentiles, stock_kinds
 from marketbridge.demo.world import World, wait_for
 
 
@@ -39,7 +39,7 @@ async def run(
 ) -> dict[str, Any]:
     catalog = one_size_catalog(offers)
     rng = random.Random(seed)
-    async with bench_world(catalog, limits=True) as world:
+    async with bench_world(catalog, kinds=stock_kinds(), limits=True) as world:
         setup_started = time.monotonic()
         await wait_for(world.stocks_settled, timeout=3600, every=2.0)
         initial_export = time.monotonic() - setup_started

@@ -12,7 +12,7 @@ import asyncio
 import time
 from typing import Any
 
-from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog
+from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog, stock_kinds
 from marketbridge.channels.roles import StockSink, require
 from marketbridge.store.tables import Connection
 from marketbridge.sync.dispatch import JobKind
@@ -20,7 +20,7 @@ from marketbridge.sync.dispatch import JobKind
 
 async def run(offers: int = 100_000) -> dict[str, Any]:
     catalog = one_size_catalog(offers)
-    async with bench_world(catalog, limits=False, start_worker=False) as world:
+    async with bench_world(catalog, kinds=stock_kinds(), limits=False, start_worker=False) as world:
         for market in world.markets.values():
             (await market.control.put("/limits", json={"enabled": True})).raise_for_status()
         results: dict[str, Any] = {}

@@ -111,6 +111,8 @@ class ApiClient:
     timeout: float = 30.0
     error_parser: ErrorParser = _default_error_parser
     retry_after_headers: Sequence[str] = ("Retry-After",)
+    #: The statuses that mean "over the limit": 429, or the marketplace's own (420 on some).
+    rate_limit_statuses: Collection[int] = (429,)
     transport: httpx.AsyncBaseTransport | None = None
     #: What the limiter enforces per rate-limit group, for calls made with `send`.
     limits: Mapping[str, RateLimit] = field(default_factory=dict)
@@ -157,7 +159,7 @@ class ApiClient:
         Returns the response for 2xx and 3xx and for the statuses in `accept` (for callers
         that read an error body themselves, e.g. per-item errors of a batch); raises a
         ChannelError otherwise. A call that is not idempotent is retried only when it surely
-        did not reach the server (connect errors) or was refused with 429.
+        did not reach the server (connect errors) or was refused as over the limit (429).
         """
         url = self.url(path, host)
         key = f"{self.key_prefix}:{group}"
@@ -243,13 +245,13 @@ class ApiClient:
             + (f" {code}" if code else "")
             + (f": {message}" if message else "")
         )
-        if status == 429:
+        if status in self.rate_limit_statuses:
             retry_after = None
             for name in self.retry_after_headers:
                 retry_after = parse_retry_after(response.headers.get(name))
                 if retry_after is not None:
                     break
-            return RateLimited(text, retry_after=retry_after)
+            return RateLimited(text, retry_after=retry_after, status=status)
         if status in (401, 403):
             return AuthError(text, status=status, code=code)
         if status == 404:

@@ -9,7 +9,7 @@ from marketbridge.channels.spec import ChannelSpec
 _SPECS: dict[str, ChannelSpec] = {}
 
 #: Channel packages loaded by `load_all`; a new marketplace adds its package name here.
-PACKAGES: tuple[str, ...] = ("wildberries", "ozon")
+PACKAGES: tuple[str, ...] = ("wildberries", "ozon", "yandex_market")
 
 
 def register(spec: ChannelSpec) -> ChannelSpec:

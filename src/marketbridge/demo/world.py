@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from marketbridge.channels import registry as channel_registry
-from marketbridge.channels.roles import PushHandler, has_role
+from marketbridge.channels.roles import Fulfilment, OrderSource, PushHandler, has_role
 from marketbridge.demo.catalog import DemoCatalog, seed_offers
 from marketbridge.demo.seed import HubIds, seed_hub
 from marketbridge.runtime.serving import ThreadedServer, free_port, serve_in_loop
@@ -204,6 +204,23 @@ async def _map(hub: Hub, account_id: int, ids: HubIds, market: Market) -> None:
         )
 
 
+def kinds_playing(*roles: type) -> list[str]:
+    """The registered marketplaces (channel and sandbox) whose channel plays every one of `roles`."""
+    channels = channel_registry.load_all()
+    return sorted(
+        kind
+        for kind in set(sandbox_registry.load_all()) & set(channels)
+        if all(has_role(channels[kind].channel_class, role) for role in roles)
+    )
+
+
+def cycle_kinds() -> list[str]:
+    """The registered marketplaces that play the order cycle (orders and fulfilment): the
+    ones a world connects unless told which. A marketplace whose connector does not play it
+    all yet is left out rather than failing every buyer's stage."""
+    return kinds_playing(OrderSource, Fulfilment)
+
+
 @asynccontextmanager
 async def open_world(
     catalog: DemoCatalog,
@@ -223,7 +240,7 @@ async def open_world(
 ) -> AsyncIterator[World]:
     """Start sandboxes, a hub on `db` (migrated), the demo shop, and connect them all."""
     specs = sandbox_registry.load_all()
-    chosen = kinds or sorted(set(specs) & set(channel_registry.load_all()))
+    chosen = kinds or cycle_kinds()
     async with AsyncExitStack() as stack:
         markets: dict[str, Market] = {}
         for kind in chosen:

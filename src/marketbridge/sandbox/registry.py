@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 #: Sandbox packages loaded by `load_all`; a new marketplace adds its package name here.
-PACKAGES: tuple[str, ...] = ("wildberries", "ozon")
+PACKAGES: tuple[str, ...] = ("wildberries", "ozon", "yandex_market")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Marketplace push receivers: verify, store in the inbox, acknowledge fast; processing is asynchronous.
 
 `POST /push/{kind}/{connection_id}/{secret}`: the secret is the connection's push secret
-(its full URL is in the connection's detail). A wrong kind, connection or secret is a 404.
+(its full URL is in the connection's detail); a marketplace that posts to a method under the
+URL it was given (`.../notification`) is taken at `/push/{kind}/{connection_id}/{secret}/{method}`. A wrong kind, connection or secret is a 404.
 The channel checks the body and says what to answer; when it carries a message, an inbox
 row is written (unique on connection and dedup key, so a repeated push is acknowledged and
 not stored twice) before the answer goes out, and the worker is asked to process it.
@@ -65,6 +66,11 @@ async def _store(hub: Hub, row: Connection, message: PushMessage, body: bytes) -
 @router.post(
     "/{kind}/{connection_id}/{secret}",
     summary="Receive a marketplace notification",
+    responses={404: {"description": "unknown connection or wrong secret"}},
+)
+@router.post(
+    "/{kind}/{connection_id}/{secret}/{method}",
+    summary="Receive a marketplace notification the marketplace sends to a method under the URL",
     responses={404: {"description": "unknown connection or wrong secret"}},
 )
 async def receive(

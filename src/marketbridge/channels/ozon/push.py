@@ -18,6 +18,7 @@ from typing import Any
 from marketbridge import __version__ as VERSION
 from marketbridge.channels.errors import BadResponse
 from marketbridge.channels.ozon.mapping import when
+from marketbridge.channels.push_body import json_object
 from marketbridge.channels.roles import PushKind, PushMessage, PushReply
 
 POSTING_KINDS = {
@@ -54,12 +55,9 @@ def _digest(body: Mapping[str, Any]) -> str:
 
 
 def handle_push(headers: Mapping[str, str], raw: bytes) -> PushReply:
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return error_reply("the body is not JSON")
-    if not isinstance(body, dict):
-        return error_reply("the body is not a JSON object")
+    body, problem = json_object(raw)
+    if body is None:
+        return error_reply(problem or "the body is not a notification")
     kind = body.get("message_type")
     if not isinstance(kind, str) or not kind.startswith("TYPE_"):
         return error_reply("message_type is missing")

@@ -2,7 +2,8 @@
 
 Deliveries retry with growing pauses as the real marketplaces do; faults can duplicate a
 push or hold one back so that it arrives after a later one (out of order). Every attempt
-is recorded for the control API to read back.
+is recorded for the control API to read back. `emit` may be called from any thread (the
+control API's handlers run in worker threads): it hands the push to the app's event loop.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class PushSender:
     """Sends pushes to `url` in the background; `duplicate_rate` and `reorder_rate` inject faults."""
 
     url: str | None = None
+    #: What the marketplace appends to the seller's URL (e.g. "/notification").
+    suffix: str = ""
+    #: The app's event loop (set when the app starts), for pushes emitted from other threads.
+    loop: asyncio.AbstractEventLoop | None = None
     retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
     duplicate_rate: float = 0.0
     reorder_rate: float = 0.0
@@ -44,6 +49,18 @@ class PushSender:
     _client: httpx.AsyncClient | None = None
     _rng: random.Random = field(default_factory=random.Random)
 
+    def emit(self, body: dict[str, Any]) -> None:
+        """`send` from the loop's thread or from a worker thread."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None:
+            self.send(body)
+        elif self.loop is not None and not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(self.send, body)
+
     def send(self, body: dict[str, Any]) -> None:
         """Queue one push; returns at once. Nothing happens when no URL is configured."""
         if not self.url:
@@ -51,7 +68,7 @@ class PushSender:
         copies = 2 if self._rng.random() < self.duplicate_rate else 1
         delay = self.reorder_delay if self._rng.random() < self.reorder_rate else 0.0
         for _ in range(copies):
-            task = asyncio.get_running_loop().create_task(self._deliver(self.url, body, delay))
+            task = asyncio.get_running_loop().create_task(self._deliver(self.url + self.suffix, body, delay))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 

@@ -119,7 +119,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        backend.loop = asyncio.get_running_loop()
+        backend.pusher.loop = asyncio.get_running_loop()
         yield
         await backend.pusher.aclose()
 

@@ -7,8 +7,6 @@ run in worker threads, so pushes are handed to the event loop thread-safely.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import deque
 from datetime import timedelta
 from typing import Any
@@ -69,7 +67,6 @@ class OzonBackend:
         self.pusher = PushSender(url=push_url)
         self.timing = Timing()  # the marketplace's real delays unless shortened
         self.journal: deque[dict[str, Any]] = new_journal()
-        self.loop: asyncio.AbstractEventLoop | None = None
         self.state = ShopState()
         self.shop = Shop(self.state, self.seller_id, self.emit, lambda: self.limits.enabled)
         #: a fixed label delay set through the Ozon settings; None: the real one through `timing`
@@ -93,15 +90,7 @@ class OzonBackend:
 
     def emit(self, body: dict[str, Any]) -> None:
         """Send a push from the loop thread or from a worker thread."""
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is not None:
-            self.pusher.send(body)
-        elif self.loop is not None and not self.loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(self.pusher.send, body)
+        self.pusher.emit(body)
 
     # --- control API ------------------------------------------------------------------
 

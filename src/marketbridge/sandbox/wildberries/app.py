@@ -9,11 +9,8 @@ answered in the shape of the service that owns the path.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import math
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -26,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from marketbridge.channels.wildberries.endpoints import CONFLICT_COST, CONFLICT_COST_GROUPS
 from marketbridge.sandbox.common.control import control_router
 from marketbridge.sandbox.common.faults import fault_middleware
+from marketbridge.sandbox.common.journal import record_answer, request_entry
 from marketbridge.sandbox.common.limits import SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.wildberries import (
@@ -50,8 +48,6 @@ from marketbridge.sandbox.wildberries.state import ShopState
 from marketbridge.sandbox.wildberries.tokens import CATEGORY_BITS, TokenError, TokenIssuer
 
 _OPEN_PATHS = ("/docs", "/openapi.json", "/docs/oauth2-redirect")
-#: Answers up to this size are kept whole in the journal.
-JOURNAL_BODY_LIMIT = 64 * 1024
 
 
 class TokenRequest(BaseModel):
@@ -70,22 +66,6 @@ class SellerSwitches(BaseModel):
     )
 
 
-def _journal_entry(request: Request, raw: bytes) -> dict[str, Any]:
-    body: Any = None
-    if raw:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = raw[:2000].decode("utf-8", "replace")
-    return {
-        "at": time.time(),
-        "method": request.method,
-        "path": request.url.path,
-        "query": dict(request.query_params),
-        "body": body,
-    }
-
-
 def _limit_headers(limits: SandboxLimits, group: str, who: str) -> dict[str, str]:
     spec = limits.specs[group]
     return {
@@ -99,10 +79,10 @@ def gate(shop: Shop) -> Callable[[Request, Callable[[Request], Awaitable[Respons
         path = request.url.path
         if path.startswith("/_sandbox") or path in _OPEN_PATHS:
             return await call_next(request)
-        entry = _journal_entry(request, await request.body())
+        entry = request_entry(request, await request.body())
         shop.journal.append(entry)
         response = await _guarded(shop, request, call_next)
-        return await _record_answer(entry, response)
+        return await record_answer(entry, response)
 
     return middleware
 
@@ -140,21 +120,6 @@ async def _guarded(
         shop.limits.charge(endpoint.group, who, CONFLICT_COST - 1)
     if endpoint.group in shop.limits.specs:
         response.headers.update(_limit_headers(shop.limits, endpoint.group, who))
-    return response
-
-
-async def _record_answer(entry: dict[str, Any], response: Response) -> Response:
-    """Keep the status and (small) JSON body of the answer in the journal entry."""
-    entry["status"] = response.status_code
-    iterator = getattr(response, "body_iterator", None)
-    if iterator is None:
-        body = bytes(response.body)
-    else:
-        body = b"".join([chunk if isinstance(chunk, bytes) else chunk.encode() async for chunk in iterator])
-        response = Response(content=body, status_code=response.status_code, headers=dict(response.headers))
-    if body and len(body) <= JOURNAL_BODY_LIMIT:
-        with contextlib.suppress(ValueError):
-            entry["response"] = json.loads(body)
     return response
 
 

@@ -1,0 +1,135 @@
+"""Orders by polling the business-level list, and the status mapping from status + sub-status.
+
+`POST /v1/businesses/{businessId}/orders` (the campaign-level list is deprecated) is read
+with `page_token`, 50 a page, over the window of update moments; one order is the same list
+filtered by its id. `raw_status` keeps Market's pair as "STATUS/SUBSTATUS"; `order_status`
+is the table docs/channels/yandex-market.md gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Hashable
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marketbridge.channels.errors import BadResponse, NotFoundError
+from marketbridge.channels.paging import Page, paginate, token_page
+from marketbridge.channels.roles import RemoteOrder, RemoteOrderLine
+from marketbridge.channels.yandex_market import endpoints as ep
+from marketbridge.channels.yandex_market.base import YmBase
+from marketbridge.channels.yandex_market.client import KIND, field, int_of, next_token, rows
+from marketbridge.model import OrderStatus
+
+#: Sub-statuses of PROCESSING and what they mean to the hub.
+PROCESSING: dict[str, OrderStatus] = {
+    "STARTED": OrderStatus.NEW,
+    "AWAIT_CONFIRMATION": OrderStatus.NEW,
+    "WAITING_FOR_STOCKS": OrderStatus.NEW,
+    "PACKAGING": OrderStatus.CONFIRMED,
+    "READY_TO_SHIP": OrderStatus.PACKED,
+    "SHIPPED": OrderStatus.SHIPPED,
+}
+#: Statuses whose meaning does not depend on the sub-status.
+STATUSES: dict[str, OrderStatus] = {
+    "PLACING": OrderStatus.NEW,
+    "RESERVED": OrderStatus.NEW,
+    "UNPAID": OrderStatus.NEW,
+    "PENDING": OrderStatus.NEW,
+    "DELIVERY": OrderStatus.SHIPPED,
+    "PICKUP": OrderStatus.SHIPPED,
+    "DELIVERED": OrderStatus.DELIVERED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "PARTIALLY_RETURNED": OrderStatus.RETURNED,
+    "RETURNED": OrderStatus.RETURNED,
+}
+
+
+def order_status(status: str, substatus: str) -> OrderStatus:
+    """The hub's status of Market's (status, substatus); an unknown pair counts as new."""
+    if status == "PROCESSING":
+        return PROCESSING.get(substatus, OrderStatus.NEW)
+    return STATUSES.get(status, OrderStatus.NEW)
+
+
+def moment_of(value: Any, what: str) -> datetime:
+    """A date-time of an answer or a notification; BadResponse when it is not one."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadResponse(f"{KIND}: {what} is not a date-time: {value!r}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _price(item: dict[str, Any]) -> Decimal:
+    payment = (item.get("prices") or {}).get("payment") if isinstance(item.get("prices"), dict) else None
+    value = payment.get("value") if isinstance(payment, dict) else 0
+    try:
+        return Decimal(str(value)) / max(1, int(item.get("count") or 1)) if value else Decimal(0)
+    except (InvalidOperation, ValueError) as exc:
+        raise BadResponse(f"{KIND}: an item price is not a number: {value!r}") from exc
+
+
+def remote_order(raw: dict[str, Any]) -> RemoteOrder:
+    """RemoteOrder of a BusinessOrderDTO."""
+    status, substatus = str(field(raw, "status")), str(field(raw, "substatus"))
+    delivery = field(raw, "delivery")
+    shipment = delivery.get("shipment") if isinstance(delivery, dict) else None
+    ship_by = shipment.get("shipmentDate") if isinstance(shipment, dict) else None
+    lines = [
+        RemoteOrderLine(
+            external_offer_id=str(field(i, "offerId")),
+            offer_code=str(field(i, "offerId")),
+            quantity=int_of(field(i, "count"), "item count"),
+            price=_price(i),
+            name=str(i.get("offerName") or ""),
+        )
+        for i in rows(raw, "items")
+    ]
+    return RemoteOrder(
+        external_id=str(int_of(field(raw, "orderId"), "order id")),
+        status=order_status(status, substatus),
+        raw_status=f"{status}/{substatus}",
+        created_at=moment_of(field(raw, "creationDate"), "creationDate"),
+        updated_at=moment_of(raw["updateDate"], "updateDate") if raw.get("updateDate") else None,
+        ship_by=moment_of(f"{ship_by}T00:00:00+00:00", "shipmentDate") if ship_by else None,
+        lines=lines,
+        warehouse_id=str(delivery["warehouseId"])
+        if isinstance(delivery, dict) and delivery.get("warehouseId")
+        else None,
+        cancel_reason=substatus if status == "CANCELLED" else None,
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class YmOrders(YmBase):
+    """OrderSource."""
+
+    async def _orders_page(self, body: dict[str, Any], token: Hashable) -> Page[RemoteOrder]:
+        query: dict[str, Any] = {"limit": ep.PAGE_LIMITS["business_orders"]}
+        if token:
+            query["page_token"] = token
+        answer = await self.api.call(
+            ep.BUSINESS_ORDERS, path={"businessId": self.business_id}, body=body, query=query
+        )
+        return token_page([remote_order(o) for o in rows(answer, "orders")], next_token(answer))
+
+    def iter_orders(self, since: datetime, until: datetime) -> AsyncIterator[list[RemoteOrder]]:
+        body = {"dates": {"updateDateFrom": _stamp(since), "updateDateTo": _stamp(until)}}
+
+        async def fetch(token: Hashable) -> Page[RemoteOrder]:
+            return await self._orders_page(body, token)
+
+        return paginate(fetch, "", what=f"{KIND} orders")
+
+    async def get_order(self, external_id: str) -> RemoteOrder:
+        if not external_id.isdigit():
+            raise NotFoundError(f"{KIND}: no order {external_id!r} (order ids are numbers)")
+        page = await self._orders_page({"orderIds": [int(external_id)]}, "")
+        found = [o for o in page.items if o.external_id == external_id]
+        if not found:
+            raise NotFoundError(f"{KIND}: no order {external_id}")
+        return found[0]

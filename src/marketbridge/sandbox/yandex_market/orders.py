@@ -1,0 +1,157 @@
+"""Orders of the sandbox: their status and sub-status, the moves the seller may make, and their JSON.
+
+An FBS order starts as PROCESSING/STARTED. The seller moves it (updateOrderStatus(es)) to
+PROCESSING/READY_TO_SHIP, then PROCESSING/SHIPPED, or cancels it from PROCESSING as
+CANCELLED/SHOP_FAILED; any other move is refused with 400. The marketplace (the control API)
+moves it on: handed to delivery (DELIVERY/DELIVERY_SERVICE_RECEIVED), delivered
+(DELIVERED/DELIVERY_SERVICE_DELIVERED), cancelled by the buyer (CANCELLED/USER_CHANGED_MIND),
+or to any status and sub-status of the description; it also plays a buyer asking to cancel
+(`cancellation-requested`), which the seller accepts (CANCELLED/USER_CHANGED_MIND) or refuses
+with a reason (ORDER_DELIVERED, ORDER_IN_DELIVERY).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+#: (status, substatus) a seller's update may lead to, from each state.
+SELLER_MOVES: dict[tuple[str, str], set[tuple[str, str]]] = {
+    ("PROCESSING", "STARTED"): {("PROCESSING", "READY_TO_SHIP"), ("CANCELLED", "SHOP_FAILED")},
+    ("PROCESSING", "READY_TO_SHIP"): {("PROCESSING", "SHIPPED"), ("CANCELLED", "SHOP_FAILED")},
+}
+#: The control API's move that plays a buyer asking to cancel, and where the buyer may.
+CANCELLATION_REQUEST = "cancellation-requested"
+CANCELLABLE_BY_REQUEST = frozenset({"PROCESSING", "DELIVERY", "PICKUP"})
+#: The control API's canonical moves.
+CANONICAL_MOVES: dict[str, tuple[str, str]] = {
+    "shipped": ("DELIVERY", "DELIVERY_SERVICE_RECEIVED"),
+    "delivered": ("DELIVERED", "DELIVERY_SERVICE_DELIVERED"),
+    "cancelled": ("CANCELLED", "USER_CHANGED_MIND"),
+}
+#: The VAT every sandbox item carries (OrderVatType).
+VAT = "VAT_20"
+FINAL_STATUSES = frozenset({"DELIVERED", "CANCELLED", "RETURNED", "PARTIALLY_RETURNED"})
+
+
+@dataclass
+class OrderItem:
+    id: int
+    offer_id: str
+    name: str
+    count: int
+    price: Decimal
+
+
+@dataclass
+class Order:
+    id: int
+    campaign_id: int
+    warehouse_id: int
+    items: list[OrderItem]
+    status: str = "PROCESSING"
+    substatus: str = "STARTED"
+    cancel_requested: bool = False  # the buyer asked to cancel; the seller accepts or refuses
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def move(self, status: str, substatus: str) -> None:
+        self.status, self.substatus, self.updated = status, substatus, datetime.now(UTC)
+
+    def seller_move_error(self, status: Any, substatus: Any) -> str | None:
+        """Why the seller may not move the order to (status, substatus); None when it may."""
+        if (status, substatus) in SELLER_MOVES.get((self.status, self.substatus), set()):
+            return None
+        return (
+            f"Order {self.id} with status {self.status} and substatus {self.substatus} "
+            f"is not allowed for status {status} and substatus {substatus}"
+        )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _money(value: Decimal) -> dict[str, Any]:
+    return {"value": float(value), "currencyId": "RUR"}
+
+
+def _ship_date(order: Order) -> datetime:
+    return order.created + timedelta(days=1)
+
+
+def _state(order: Order) -> dict[str, Any]:
+    """What BusinessOrderDTO and OrderDTO both say of an order: its state and how it is paid."""
+    return {
+        "status": order.status,
+        "substatus": order.substatus,
+        "paymentType": "PREPAID",
+        "paymentMethod": "YANDEX",
+        "fake": False,
+    }
+
+
+def _item(item: OrderItem) -> dict[str, Any]:
+    return {"id": item.id, "offerId": item.offer_id, "offerName": item.name, "count": item.count}
+
+
+def business_json(order: Order) -> dict[str, Any]:
+    """BusinessOrderDTO (the business-level order list)."""
+    total = sum((i.price * i.count for i in order.items), Decimal(0))
+    return {
+        "orderId": order.id,
+        "campaignId": order.campaign_id,
+        "programType": "FBS",
+        **_state(order),
+        "cancelRequested": order.cancel_requested,
+        "creationDate": _iso(order.created),
+        "updateDate": _iso(order.updated),
+        "items": [{**_item(i), "prices": {"payment": _money(i.price), "vat": VAT}} for i in order.items],
+        "prices": {"payment": _money(total)},
+        "delivery": {
+            "type": "DELIVERY",
+            "serviceName": "Доставка Маркета",
+            "deliveryServiceId": 1006360,
+            "warehouseId": str(order.warehouse_id),
+            "deliveryPartnerType": "YANDEX_MARKET",
+            "dispatchType": "BUYER",
+            "dates": {"fromDate": (order.created + timedelta(days=3)).date().isoformat()},
+            "shipment": {"id": None, "shipmentDate": _ship_date(order).date().isoformat()},
+        },
+    }
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    """OrderDTO (the campaign-level order, and the answer to a status update)."""
+    total = sum((i.price * i.count for i in order.items), Decimal(0))
+    return {
+        "id": order.id,
+        **_state(order),
+        "creationDate": order.created.strftime("%d-%m-%Y %H:%M:%S"),
+        "updatedAt": order.updated.strftime("%d-%m-%Y %H:%M:%S"),
+        "currency": "RUR",
+        "itemsTotal": float(total),
+        "deliveryTotal": 0.0,
+        "buyerItemsTotalBeforeDiscount": float(total),
+        "items": [
+            {
+                **_item(i),
+                "price": float(i.price),
+                "buyerPrice": float(i.price),
+                "buyerPriceBeforeDiscount": float(i.price),
+                "vat": VAT,
+            }
+            for i in order.items
+        ],
+        "delivery": {
+            "type": "DELIVERY",
+            "serviceName": "Доставка Маркета",
+            "deliveryServiceId": 1006360,
+            "deliveryPartnerType": "YANDEX_MARKET",
+            "dates": {"fromDate": (order.created + timedelta(days=3)).strftime("%d-%m-%Y")},
+        },
+        "buyer": {"type": "PERSON"},
+        "taxSystem": "OSN",
+    }

@@ -1,0 +1,168 @@
+"""Contract tests: the sandbox's answers and the connector's requests against the official description.
+
+The connector plays every role it has against the sandbox and the sandbox-only methods are
+called directly, including their refusals (no key, a wrong key, an unknown method or
+campaign, a limit exceeded); afterwards every journalled request body and answer is checked
+against the description, and every declared method must have been checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from marketbridge.channels.roles import CardDraft, PricePush, StockPush
+from marketbridge.channels.yandex_market import YandexMarketChannel
+from marketbridge.channels.yandex_market import endpoints as ep
+from tests.support.marketplaces import Market, offer, start_market, wait_until, window
+from tests.yandex_market.spec import journal_problems
+
+KIND = "yandex-market"
+WAREHOUSES = ("8101", "8102")
+
+
+@pytest.fixture(scope="module")
+def market() -> Iterator[Market]:
+    for running in start_market(KIND):
+        running.seed([offer(f"YM-{n}", 700 + n, list(WAREHOUSES)) for n in range(1, 6)], WAREHOUSES)
+        yield running
+
+
+def api(market: Market, method: str, path: str, expect: int, headers: dict[str, str] | None = None,
+        **kwargs: Any) -> Any:  # fmt: skip
+    sent = {"Api-Key": market.credentials["api_key"]} if headers is None else headers
+    reply = httpx.request(method, market.url + path, headers=sent, timeout=30, **kwargs)
+    assert reply.status_code == expect, f"{method} {path}: {reply.status_code} {reply.text[:300]}"
+    return reply.json() if reply.content else None
+
+
+async def drive_connector(market: Market) -> None:
+    channel = market.channel()
+    assert isinstance(channel, YandexMarketChannel)
+    try:
+        await channel.check()
+        assert {w.external_id for w in await channel.list_warehouses()} >= set(WAREHOUSES)
+        assert len([o async for page in channel.iter_offers() for o in page]) >= 5
+        leaves = [c for c in await channel.categories() if c.leaf]
+        attributes = {c.id: await channel.category_attributes(c.id) for c in leaves}
+        leaf = next(c for c, attrs in attributes.items() if any(a.required for a in attrs))
+        drafts = [
+            CardDraft("CARD-OK", "Full card", leaf, ["4600000000001"], Decimal("500"),
+                      attributes={a.id: ["черный"] for a in attributes[leaf] if a.required}),
+            CardDraft("CARD-BARE", "Bare card", leaf, ["4600000000002"], Decimal("500")),
+            CardDraft("CARD-NOWHERE", "No such category", "1", ["4600000000003"], Decimal("500")),
+        ]  # fmt: skip
+        task = await channel.export_cards(drafts)
+        outcome: list[Any] = []
+
+        async def judged() -> bool:
+            outcome[:] = await channel.card_export_status(task) or []
+            return bool(outcome)
+
+        await wait_until(judged, what="the cards' verdict")
+        results = outcome
+        assert [r.status.value for r in results] == ["active", "rejected", "rejected"]
+        pushes = [StockPush("YM-1", "YM-1", WAREHOUSES[0], 3), StockPush("NOPE", "NOPE", WAREHOUSES[0], 1)]
+        assert [r.ok for r in await channel.push_stocks(pushes)] == [True, False]
+        prices = [PricePush("YM-2", "YM-2", Decimal("990")), PricePush("NOPE", "NOPE", Decimal("10"))]
+        assert [r.ok for r in await channel.push_prices(prices)] == [True, False]
+        placed = market.place([("YM-5", 2)], WAREHOUSES[0])
+        since, until = window()
+        listed = [o async for page in channel.iter_orders(since, until) for o in page]
+        assert [o.raw_status for o in listed if o.external_id in placed] == ["PROCESSING/STARTED"]
+        assert (await channel.get_order(placed[0])).lines[0].quantity == 2
+    finally:
+        await channel.aclose()
+
+
+def drive_sandbox_only(market: Market) -> None:
+    business = market.credentials["business_id"]
+    campaigns = api(market, "GET", "/v2/campaigns", 200)["campaigns"]
+    campaign = campaigns[0]["id"]
+    api(market, "GET", f"/v2/campaigns/{campaign}", 200)
+    api(market, "GET", "/v2/campaigns", 401, headers={})
+    api(market, "GET", "/v2/campaigns", 403, headers={"Api-Key": "ACMA:wrong"})
+    api(
+        market,
+        "GET",
+        "/v2/campaigns",
+        200,
+        headers={"Authorization": f"Bearer {market.credentials['oauth_token']}"},
+    )
+    api(market, "GET", "/v2/campaigns/1", 404)
+    body = {"skus": [{"sku": "YM-3", "items": [{"count": 4}]}]}
+    api(market, "PUT", f"/v2/campaigns/{campaign}/offers/stocks", 200, json=body)
+    api(market, "PUT", f"/v2/campaigns/{campaign}/offers/stocks", 400, json={"skus": []})
+    api(
+        market, "PUT", f"/v2/campaigns/{business}/offers/stocks", 200, json=body
+    )  # the business id: "success"
+    api(market, "POST", f"/v2/campaigns/{campaign}/offers/stocks", 200, params={"limit": 500}, json={})
+    assert (
+        api(market, "POST", f"/v2/campaigns/{business}/offers/stocks", 200, json={})["result"]["warehouses"]
+        == []
+    )
+    api(
+        market,
+        "POST",
+        f"/v3/businesses/{business}/offers/stocks",
+        200,
+        json={"partnerWarehouseId": int(WAREHOUSES[0])},
+    )
+    api(market, "POST", f"/v3/businesses/{campaign}/offers/stocks", 403, json={"partnerWarehouseId": 1})
+    api(market, "POST", f"/v2/businesses/{business}/offer-cards/update", 200,
+        json={"offersContent": [{"offerId": "NOPE", "categoryId": 90533, "parameterValues": [{"parameterId": 1}]}]})  # fmt: skip
+    api(market, "POST", f"/v2/businesses/{business}/offer-prices", 200, json={})
+    drop = {"offers": [{"offerId": "YM-4", "price": {"value": 100, "currencyId": "RUR"}}]}
+    api(market, "POST", f"/v2/campaigns/{campaign}/offer-prices/updates", 200, json=drop)
+    api(market, "POST", f"/v2/businesses/{business}/offer-prices/updates", 200, json=drop)
+    for scope in (f"/v2/campaigns/{campaign}", f"/v2/businesses/{business}"):
+        held = api(market, "POST", f"{scope}/price-quarantine", 200, json={})["result"]["offers"]
+        assert [o["offerId"] for o in held] == ["YM-4"], scope
+        api(market, "POST", f"{scope}/price-quarantine/confirm", 200, json={"offerIds": ["YM-4"]})
+    api(market, "POST", "/v2/categories/tree", 200, json={})
+    drive_orders(market, campaign)
+
+
+def drive_orders(market: Market, campaign: int) -> None:
+    first, second = market.place([("YM-1", 1)], WAREHOUSES[0]), market.place([("YM-2", 1)], WAREHOUSES[0])
+    base = f"/v2/campaigns/{campaign}/orders"
+    api(market, "GET", f"{base}/{first[0]}", 200)
+    api(market, "GET", f"{base}/1", 404)
+    ready = {"order": {"status": "PROCESSING", "substatus": "READY_TO_SHIP"}}
+    assert (
+        api(market, "PUT", f"{base}/{first[0]}/status", 200, json=ready)["order"]["substatus"]
+        == "READY_TO_SHIP"
+    )
+    api(market, "PUT", f"{base}/{first[0]}/status", 400, json={"order": {"status": "DELIVERED"}})
+    batch = {"orders": [{"id": int(second[0]), "status": "PROCESSING", "substatus": "READY_TO_SHIP"},
+                        {"id": int(first[0]), "status": "CANCELLED", "substatus": "USER_CHANGED_MIND"}]}  # fmt: skip
+    verdicts = api(market, "POST", f"{base}/status-update", 200, json=batch)["result"]["orders"]
+    assert [v["updateStatus"] for v in verdicts] == ["OK", "ERROR"]
+    market.move(second[0], "cancellation-requested")
+    accept = f"{base}/{second[0]}/cancellation/accept"
+    api(market, "PUT", accept, 400, json={"accepted": False})  # a refusal says why
+    api(market, "PUT", accept, 200, json={"accepted": True})
+    api(market, "PUT", accept, 400, json={"accepted": True})  # nothing left to answer
+    business = market.credentials["business_id"]
+    waiting = {"waitingForCancellationApprove": True}
+    assert api(market, "POST", f"/v1/businesses/{business}/orders", 200, json=waiting)["orders"] == []
+    api(market, "POST", f"/v1/businesses/{business}/orders", 200, params={"limit": 500},
+        json={"statuses": ["PROCESSING"], "dates": {"creationDateFrom": "2020-01-01"}})  # fmt: skip
+
+
+def test_every_request_and_answer_matches_the_description(market: Market) -> None:
+    asyncio.run(drive_connector(market))
+    drive_sandbox_only(market)
+    with market.limits():
+        for _ in range(ep.LIMITS["categories_tree"].burst):
+            api(market, "POST", "/v2/categories/tree", 200, json={})
+        api(market, "POST", "/v2/categories/tree", ep.LIMIT_STATUS, json={})
+    problems, seen = journal_problems(market.call("GET", "/journal", params={"limit": 5000})["items"])
+    assert not problems, "\n".join(problems[:25])
+    declared = {(e.method, e.path) for e in ep.SANDBOX_API.endpoints}
+    assert declared <= seen, f"methods never checked: {sorted(declared - seen)}"
