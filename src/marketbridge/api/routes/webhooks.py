@@ -6,12 +6,13 @@ import secrets
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath, IdQuery, valid_url
+from marketbridge.api.idempotency import not_replayable
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.scoped import owned
 from marketbridge.model import EventType
@@ -58,7 +59,9 @@ class SubscriptionOut(BaseModel):
 
 
 class NewSubscriptionOut(SubscriptionOut):
-    secret: str = Field(description="the signing secret; shown only in this response")
+    secret: str | None = Field(
+        description="the signing secret; shown only in this response (null in an idempotent replay)"
+    )
 
 
 class AttemptOut(BaseModel):
@@ -123,7 +126,10 @@ async def delivery_outs(hub: Hub, rows: list[WebhookDelivery]) -> list[DeliveryO
 
 
 @router.post("/webhooks", status_code=201, summary="Subscribe a URL to event types")
-async def create_subscription(body: SubscriptionIn, hub: HubDep, who: Writer) -> NewSubscriptionOut:
+async def create_subscription(
+    body: SubscriptionIn, request: Request, hub: HubDep, who: Writer
+) -> NewSubscriptionOut:
+    not_replayable(request, "secret")
     secret = body.secret or "whsec_" + secrets.token_urlsafe(32)
     async with hub.db.session() as s:
         row = WebhookSubscription(
