@@ -21,11 +21,10 @@ from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next
 from marketbridge.api.problems import FieldError, Problem, channel_problem
 from marketbridge.api.scoped import owned
 from marketbridge.channels import registry
-from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.spec import ChannelSpec
-from marketbridge.store.connections import create_connection, set_credentials
+from marketbridge.store.connections import clean_credentials, create_connection, set_credentials
 from marketbridge.store.tables import Connection
-from marketbridge.store.types import utcnow
+from marketbridge.sync.connection_check import check_connection
 from marketbridge.sync.dispatch import JobKind
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -53,6 +52,11 @@ class ConnectionCreate(BaseModel):
     def _urls(cls, value: dict[str, str]) -> dict[str, str]:
         return {k: valid_url(v) for k, v in value.items()}
 
+    @field_validator("credentials")
+    @classmethod
+    def _credentials(cls, value: dict[str, str]) -> dict[str, str]:
+        return clean_credentials(value)
+
 
 class ConnectionUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -71,6 +75,11 @@ class ConnectionUpdate(BaseModel):
     @classmethod
     def _urls(cls, value: dict[str, str] | None) -> dict[str, str] | None:
         return None if value is None else {k: valid_url(v) for k, v in value.items()}
+
+    @field_validator("credentials")
+    @classmethod
+    def _credentials(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return None if value is None else clean_credentials(value)
 
 
 class ConnectionOut(BaseModel):
@@ -270,19 +279,7 @@ async def delete(connection_id: IdPath, hub: HubDep, who: Writer) -> Response:
 async def check(connection_id: IdPath, hub: HubDep, who: Writer) -> CheckResult:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
-    error: str | None = None
-    try:
-        await hub.channels.get(row).check()
-    except ChannelError as exc:
-        problem = channel_problem(exc)
-        error = f"{problem.code}: {exc}"
-    except ValueError as exc:  # credentials missing or undecryptable
-        error = f"invalid_credentials: {exc}"
-    now = utcnow()
-    async with hub.db.session() as s:
-        fresh = await owned(s, Connection, connection_id, who.account_id, "connection")
-        fresh.last_check_at = now
-        fresh.last_check_error = error
+    error, now = await check_connection(hub, row, lambda exc: channel_problem(exc).code)
     return CheckResult(ok=error is None, error=error, checked_at=now)
 
 
