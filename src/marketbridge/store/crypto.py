@@ -38,6 +38,14 @@ class SecretBox:
             raise ValueError("stored secret is not an object")
         return {str(k): str(v) for k, v in data.items()}
 
+    def readable(self, token: bytes) -> bool:
+        """Whether one of the configured keys decrypts this token."""
+        try:
+            self._fernet.decrypt(token)
+        except InvalidToken:
+            return False
+        return True
+
     def encrypt_text(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode())
 
