@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from marketbridge.runtime.auth_throttle import FailureThrottle
 from marketbridge.runtime.queue import KickQueue, make_broker
 from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter
 from marketbridge.runtime.settings import Settings
@@ -42,6 +43,8 @@ class Hub:
     worker_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     )
+    #: Failed API-key checks and dashboard logins per client address (both count here).
+    auth_failures: FailureThrottle = field(default_factory=FailureThrottle)
     channels: ChannelPool = field(init=False)
     dispatcher: Dispatcher = field(init=False)
     scheduler: Scheduler | None = field(default=None, init=False)

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
     log_json: bool = True
+    production: bool = Field(
+        default=False,
+        description="served over HTTPS (behind a TLS proxy): dashboard cookies get Secure and the __Host- prefix",
+    )
     _generated_key: Path | None = PrivateAttr(default=None)
 
     @property
