@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from marketbridge.channels.roles import Channel, ConnectionConfig, roles_of
 from marketbridge.runtime.ratelimit import Limiter
 
@@ -16,6 +18,8 @@ class ChannelSpec:
     `channel_class` is called as `channel_class(config, limiter)`; the roles it plays are
     read off the class (`roles`), so the dashboard and the API know them without building
     a channel. `default_hosts` maps each host alias to the marketplace's real URL.
+    `settings_model` (a pydantic model) types and bounds the connection settings the
+    marketplace reads; a setting neither it nor the hub knows is refused.
     """
 
     kind: str
@@ -23,6 +27,7 @@ class ChannelSpec:
     credential_fields: tuple[str, ...]
     default_hosts: dict[str, str]
     channel_class: Any  # type[Channel]; Any because role members are checked by name
+    settings_model: type[BaseModel] | None = None
 
     @property
     def host_aliases(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from marketbridge.runtime.lru import LruDict
 
@@ -56,3 +57,18 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
 
 def redact_optional(text: str | None, extra: Iterable[str] = ()) -> str | None:
     return None if text is None else redact(text, extra)
+
+
+def url_for_readers(url: str) -> str:
+    """What a read-only viewer sees of a URL the seller gave (it may carry a token in its user
+    part, path or query): the scheme, host and port, and `/***` for the rest."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    rest = "/***" if (parts.path not in ("", "/") or parts.query or parts.fragment or parts.username) else ""
+    return f"{parts.scheme}://{host}{port}{rest}"

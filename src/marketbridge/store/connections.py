@@ -8,13 +8,13 @@ inside is refused, so it can never reach a header, a log line or an error messag
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketbridge.model.common import has_hidden_characters
 from marketbridge.runtime.redaction import remember
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.tables import Connection
@@ -38,7 +38,7 @@ def clean_credentials(values: Mapping[str, str]) -> dict[str, str]:
         value = raw.strip()
         if len(value) > MAX_CREDENTIAL_LENGTH:
             raise BadCredential(field, f"is longer than {MAX_CREDENTIAL_LENGTH} characters")
-        if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        if has_hidden_characters(value):
             raise BadCredential(field, "contains a control or invisible character")
         cleaned[field] = value
     remember([*values.values(), *cleaned.values()])
@@ -63,11 +63,16 @@ async def create_connection(
         credentials=box.encrypt_json(clean_credentials(credentials)),
         base_urls=dict(base_urls),
         settings=dict(settings or {}),
-        push_secret=secrets.token_urlsafe(24),
+        push_secret=new_push_secret(),
     )
     session.add(row)
     await session.flush()
     return row
+
+
+def new_push_secret() -> str:
+    """A fresh secret for a connection's push URL (32 URL-safe characters)."""
+    return secrets.token_urlsafe(24)
 
 
 async def get_connection(session: AsyncSession, account_id: int, connection_id: int) -> Connection | None:
