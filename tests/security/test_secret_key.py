@@ -19,7 +19,7 @@ from marketbridge.store import accounts, connections
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
-from marketbridge.store.keycheck import SecretKeyError
+from marketbridge.store.keycheck import SecretKeyError, read_report
 from marketbridge.store.tables import WebhookDelivery, WebhookSubscription
 from marketbridge.sync.webhook_delivery import UNREADABLE_SECRET, RetryPolicy, deliver_due
 from marketbridge.wiring import Hub
@@ -118,3 +118,50 @@ async def test_an_unreadable_webhook_secret_fails_only_its_own_delivery(tmp_path
     await hub.aclose()
     assert set(rows) == {"delivered", "pending"}
     assert rows["pending"].last_error == UNREADABLE_SECRET and rows["pending"].attempts >= 1
+
+
+def test_db_reseal_moves_every_secret_to_the_new_key(tmp_path: Path) -> None:
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+
+    async def prepare() -> None:
+        db = Database(url)
+        await db.upgrade()
+        account_id = await _seal_something(db, SecretBox([old]))
+        async with db.session() as s:
+            s.add(
+                WebhookSubscription(
+                    account_id=account_id,
+                    url="http://127.0.0.1:1/hook",
+                    event_types=[EventType.ORDER_CREATED.value],
+                    secret=SecretBox([old]).encrypt_text("whsec_rotate-me-0000"),
+                    enabled=True,
+                )
+            )
+        await db.dispose()
+
+    asyncio.run(prepare())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
+    env.update(MB_VAR_DIR=str(tmp_path), MB_DATABASE_URL=url, MB_SECRET_KEY=f"{new.decode()},{old.decode()}")
+    done = subprocess.run(
+        [sys.executable, "-m", "marketbridge.cli", "db", "reseal"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 of 2 secrets sealed" in done.stdout
+
+    async def check() -> None:
+        db = Database(url)
+        hub = Hub(settings=Settings(var_dir=tmp_path), db=db, box=SecretBox([new]))
+        report = await read_report(db, hub.box)
+        assert report.sealed == 2 and report.unreadable == []
+        async with db.session() as s:
+            sub = (await s.execute(select(WebhookSubscription))).scalar_one()
+        assert hub.box.decrypt_text(sub.secret) == "whsec_rotate-me-0000"
+        await hub.aclose()
+
+    asyncio.run(check())

@@ -46,6 +46,13 @@ class SecretBox:
             return False
         return True
 
+    def reseal(self, token: bytes) -> bytes:
+        """The same value sealed with the first (newest) key; ValueError when no key reads it."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken as exc:
+            raise ValueError("stored secret cannot be decrypted with the configured keys") from exc
+
     def encrypt_text(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode())
 

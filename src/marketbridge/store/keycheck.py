@@ -1,4 +1,5 @@
-"""Does the configured secret key read what the database holds? Checked before a process starts.
+"""Does the configured secret key read what the database holds? Checked before a process starts;
+and sealing everything again with the newest key (the last step of a key rotation).
 
 A hub whose key was lost (the key file deleted, MB_SECRET_KEY changed without keeping the old
 key) cannot read any stored credential or webhook secret: every connection and every webhook
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
@@ -59,4 +60,25 @@ async def check_secret_key(db: Database, box: SecretBox) -> KeyReport:
             "with is missing. Restore it (MB_SECRET_KEY, or the key file in MB_VAR_DIR); while "
             "rotating, give the new and the old key comma-separated. Refusing to start."
         )
+    return report
+
+
+async def reseal_all(db: Database, box: SecretBox) -> KeyReport:
+    """Seal every stored credential and webhook secret again with the newest key; the report
+    counts them and names those no configured key reads (left as they are)."""
+    report = KeyReport()
+    for table, column, what in (
+        (Connection, Connection.credentials, "connection"),
+        (WebhookSubscription, WebhookSubscription.secret, "webhook subscription"),
+    ):
+        async with db.session() as s:
+            rows = list(await s.execute(select(table.id, column)))
+            for row_id, value in rows:
+                report.sealed += 1
+                try:
+                    fresh = box.reseal(value)
+                except ValueError:
+                    report.unreadable.append(f"{what} {row_id}")
+                    continue
+                await s.execute(update(table).where(table.id == row_id).values({column.key: fresh}))
     return report
