@@ -29,6 +29,14 @@ from tests.support.servers import free_port, serve_app
 FAST = RetryPolicy(first_delay=0.05, max_delay=0.2, claim_seconds=0.5, timeout=5)
 
 
+def _cli(var_dir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`marketbridge ARGS` in its own process, with only the given MB_ settings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
+    clean.update(MB_VAR_DIR=str(var_dir), **env)
+    command = [sys.executable, "-m", "marketbridge.cli", *args]
+    return subprocess.run(command, env=clean, cwd=var_dir, capture_output=True, text=True, timeout=120)
+
+
 async def _seal_something(db: Database, box: SecretBox) -> int:
     async with db.session() as s:
         account, _ = await accounts.create_account(s, "shop")
@@ -67,16 +75,7 @@ def test_serve_refuses_to_start_when_the_key_file_is_gone_and_generates_no_new_k
     asyncio.run(prepare())
     assert key_file.exists()
     key_file.unlink()  # the key is lost
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
-    env.update(MB_VAR_DIR=str(tmp_path), MB_PORT=str(free_port()))
-    done = subprocess.run(
-        [sys.executable, "-m", "marketbridge.cli", "serve", "--no-worker"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _cli(tmp_path, {"MB_PORT": str(free_port())}, "serve", "--no-worker")
     assert done.returncode == 2, done.stderr
     assert "decrypts none of them" in done.stderr and "Refusing to start" in done.stderr
     assert not key_file.exists()  # no new key silently put in the lost one's place
@@ -141,15 +140,8 @@ def test_db_reseal_moves_every_secret_to_the_new_key(tmp_path: Path) -> None:
         await db.dispose()
 
     asyncio.run(prepare())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
-    env.update(MB_VAR_DIR=str(tmp_path), MB_DATABASE_URL=url, MB_SECRET_KEY=f"{new.decode()},{old.decode()}")
-    done = subprocess.run(
-        [sys.executable, "-m", "marketbridge.cli", "db", "reseal"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = _cli(
+        tmp_path, {"MB_DATABASE_URL": url, "MB_SECRET_KEY": f"{new.decode()},{old.decode()}"}, "db", "reseal"
     )
     assert done.returncode == 0, done.stderr
     assert "2 of 2 secrets sealed" in done.stdout
