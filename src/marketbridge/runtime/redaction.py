@@ -10,6 +10,7 @@ message) and are left alone. The memory is bounded (least recently remembered fi
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ MIN_LENGTH = 4
 MASK = "***"
 _KNOWN: LruDict[str, None] = LruDict(100_000)
 _pattern: re.Pattern[str] | None = None
+_lock = threading.Lock()  # servers of several event loops may share the process (tests do)
 
 
 def _forms(value: str) -> set[str]:
@@ -31,8 +33,9 @@ def _forms(value: str) -> set[str]:
 def remember(values: Iterable[str]) -> None:
     """Add secret values (credentials, push secrets) to what `redact` hides."""
     global _pattern
-    for value in values:
-        for form in _forms(value):
+    forms = {form for value in values for form in _forms(value)}
+    with _lock:
+        for form in forms:
             if form not in _KNOWN:
                 _KNOWN[form] = None
                 _pattern = None
@@ -40,10 +43,11 @@ def remember(values: Iterable[str]) -> None:
 
 def _known_pattern() -> re.Pattern[str] | None:
     global _pattern
-    if _pattern is None and len(_KNOWN):
-        alternatives = sorted(_KNOWN, key=len, reverse=True)  # the longest form wins
-        _pattern = re.compile("|".join(re.escape(v) for v in alternatives))
-    return _pattern
+    with _lock:
+        if _pattern is None and len(_KNOWN):
+            alternatives = sorted(_KNOWN, key=len, reverse=True)  # the longest form wins
+            _pattern = re.compile("|".join(re.escape(v) for v in alternatives))
+        return _pattern
 
 
 def redact(text: str, extra: Iterable[str] = ()) -> str:
