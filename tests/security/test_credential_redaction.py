@@ -78,6 +78,8 @@ async def test_no_error_text_holds_a_credential(
     async with api.client(api.a) as client:
         checked = (await client.post(f"/connections/{conn_id}/check")).json()
         detail = (await client.get(f"/connections/{conn_id}")).text
+        refused = await client.post(f"/connections/{conn_id}/categories/refresh")  # answered at once
+        assert refused.status_code >= 400
     assert checked["ok"] is False and checked["error"]
     with pytest.raises(ChannelError) as raised:
         await run_job(hub, conn_id, JobKind.ORDERS, "test")
@@ -89,7 +91,7 @@ async def test_no_error_text_holds_a_credential(
     assert run.status == "failed" and run.error
     assert any(e.get("run_id") == run.id for e in events)
     logs = capsys.readouterr().err
-    texts = [checked["error"], detail, run.error, repr(run.errors), repr(events), logs]
+    texts = [checked["error"], detail, refused.text, run.error, repr(run.errors), repr(events), logs]
     for value in credentials.values():
         for text in texts:
             assert value not in text
