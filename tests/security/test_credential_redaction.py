@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from marketbridge.channels.errors import ChannelError
+from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Connection, Event, SyncRun
 from marketbridge.sync.dispatch import JobKind
@@ -18,7 +19,7 @@ Marketplace = tuple[str, ThreadedServer, dict[str, str]]
 
 
 async def test_a_pasted_trailing_newline_is_stripped_and_the_check_passes(
-    api: ApiEnv, marketplace: Marketplace
+    api: ApiEnv, db: Database, fernet_key: bytes, marketplace: Marketplace
 ) -> None:
     kind, sandbox, credentials = marketplace
     pasted = {k: f"  {v}\n" for k, v in credentials.items()}
@@ -29,10 +30,10 @@ async def test_a_pasted_trailing_newline_is_stripped_and_the_check_passes(
         assert made.status_code == 201, made.text
         checked = (await client.post(f"/connections/{made.json()['id']}/check")).json()
     assert checked["ok"] is True, checked
-    async with api.hub.db.session() as s:
+    async with db.session() as s:  # the server's hub belongs to the server's event loop
         row = await s.get(Connection, made.json()["id"])
         assert row is not None
-        assert api.hub.box.decrypt_json(row.credentials) == credentials
+        assert SecretBox([fernet_key]).decrypt_json(row.credentials) == credentials
 
 
 @pytest.mark.parametrize("inside", ["\n", "\t", "\x1b", "\u200b", "\u202e"])
