@@ -59,10 +59,6 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
     return text if pattern is None else pattern.sub(MASK, text)
 
 
-def redact_optional(text: str | None, extra: Iterable[str] = ()) -> str | None:
-    return None if text is None else redact(text, extra)
-
-
 def url_for_readers(url: str) -> str:
     """What a read-only viewer sees of a URL the seller gave (it may carry a token in its user
     part, path or query): the scheme, host and port, and `/***` for the rest."""
