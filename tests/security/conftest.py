@@ -1,5 +1,5 @@
-"""Hubs for the security tests: real servers on loopback, settings chosen per test, and a
-resolver seam so that host names never reach DNS."""
+"""Hubs for the security tests: the seller API tests' real hub on loopback, hubs with settings
+chosen per test, and a resolver seam so that host names never reach DNS."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from fastapi.responses import Response
 from marketbridge.app import create_app
 from marketbridge.runtime.settings import Settings
 from marketbridge.store.db import Database
-from tests.api.conftest import ApiEnv, Tenant, fernet_key, make_hub, marketplace, tenants
+from tests.api.conftest import ApiEnv, Tenant, api, client_a, fernet_key, make_hub, marketplace, tenants
 from tests.support.resolver import StaticResolver
 from tests.support.servers import serve_app
 
-__all__ = ["fernet_key", "marketplace", "tenants"]
+__all__ = ["api", "client_a", "fernet_key", "marketplace", "tenants"]
 
 HubFactory = Callable[..., AbstractContextManager[ApiEnv]]
 

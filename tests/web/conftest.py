@@ -4,9 +4,11 @@ running hub (SQLite file) and every registered marketplace sandbox on loopback."
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from sqlalchemy import select
@@ -91,6 +93,20 @@ async def log_in(page: Page, api_key: str) -> None:
     await page.fill("#api_key", api_key)
     await page.click("button[type=submit]")
     await page.wait_for_url("**/dashboard/orders")
+
+
+async def login_form_token(client: httpx.AsyncClient) -> str:
+    """Open the login form the way a browser does (its token cookie set) and read its token."""
+    form = await client.get("/dashboard/login")
+    found = re.search(r'name="login_token" value="([^"]+)"', form.text)
+    assert form.status_code == 200 and found, "the login form carries its token"
+    return found.group(1)
+
+
+async def post_login(client: httpx.AsyncClient, api_key: str, **fields: str) -> httpx.Response:
+    """Log in through the form over plain HTTP, as a browser would."""
+    token = await login_form_token(client)
+    return await client.post("/dashboard/login", data={"api_key": api_key, "login_token": token, **fields})
 
 
 async def one_new_order(world: World, skip: int = 0) -> Order:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from marketbridge.demo.world import World
 from marketbridge.store import accounts
 from marketbridge.store.tables import Order, WarehouseMapping
-from tests.web.conftest import one_new_order
+from tests.web.conftest import one_new_order, post_login
 
 HUGE = "9" * 30
 
@@ -23,7 +23,7 @@ async def person(world: World) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client logged in to the dashboard the way a browser is (the session cookie)."""
     assert world.hub_url is not None
     async with httpx.AsyncClient(base_url=world.hub_url, timeout=30) as client:
-        answer = await client.post("/dashboard/login", data={"api_key": world.api_key})
+        answer = await post_login(client, world.api_key)
         assert answer.status_code == 303 and "mb_session" in answer.cookies
         yield client
 
@@ -121,13 +121,11 @@ async def test_cookies_and_redirects_cannot_be_abused(world: World) -> None:
         assert answer.status_code == 303 and answer.headers["location"].startswith("/dashboard/login")
         login = await client.get("/dashboard/login", params={"next": "https://elsewhere.example/"})
         assert 'name="next" value="/dashboard/orders"' in login.text  # the form never leads away
-        sent = await client.post(
-            "/dashboard/login", data={"api_key": world.api_key, "next": "//elsewhere.example/x"}
-        )
+        sent = await post_login(client, world.api_key, next="//elsewhere.example/x")
         assert sent.status_code == 303 and sent.headers["location"] == "/dashboard/orders"
         lang = await client.get("/dashboard/lang/ru", params={"next": "//elsewhere.example"})
         assert lang.headers["location"].startswith("/dashboard/")
-        wrong = await client.post("/dashboard/login", data={"api_key": "x" * 5000})
+        wrong = await post_login(client, "x" * 5000)
         assert wrong.status_code == 401
 
 
@@ -146,7 +144,7 @@ async def test_another_account_reaches_nothing(world: World) -> None:
             )
         ]
     async with httpx.AsyncClient(base_url=world.hub_url, timeout=30) as other:
-        logged = await other.post("/dashboard/login", data={"api_key": other_key})
+        logged = await post_login(other, other_key)
         assert logged.status_code == 303
         for path in (f"/dashboard/orders/{order.id}", f"/dashboard/products/{offer_id}"):
             assert (await other.get(path)).status_code == 404, path

@@ -25,7 +25,7 @@ from marketbridge.wiring import Hub
 def create_api_app(hub: Hub) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await hub.db.check_migrated()
+        await hub.check_ready()
         yield
         await hub.aclose()
 

@@ -20,7 +20,7 @@ import re
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marketbridge.api.deps import PRINCIPAL_SCOPE_KEY, authenticate
+from marketbridge.api.deps import PRINCIPAL_SCOPE_KEY, authenticate, client_address
 from marketbridge.api.problems import Problem, problem_response
 from marketbridge.wiring import Hub
 
@@ -71,7 +71,9 @@ class BodyGuard:
             return
         if scope["path"].startswith("/api/"):
             try:
-                scope[PRINCIPAL_SCOPE_KEY] = await authenticate(self.hub, bearer_key(headers))
+                scope[PRINCIPAL_SCOPE_KEY] = await authenticate(
+                    self.hub, bearer_key(headers), client_address(scope), scope["path"]
+                )
             except Problem as refused:
                 await _refuse(scope, receive, send, refused)
                 return

@@ -1,9 +1,16 @@
-"""Request dependencies: the hub, and who is calling (bearer API key → account and scope)."""
+"""Request dependencies: the hub, and who is calling (bearer API key → account and scope).
+
+A wrong key is logged (`api_key_refused`, with the client's address and the key's first
+characters, never the key) and counted against the client's address; an address with too
+many recent failures gets 429 before its key is even looked at (`runtime/auth_throttle.py`).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
+import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -12,12 +19,32 @@ from marketbridge.store import accounts
 from marketbridge.store.accounts import Principal
 from marketbridge.wiring import Hub
 
+log = structlog.get_logger(__name__)
+
 bearer = HTTPBearer(auto_error=False, description="A seller API key: `Authorization: Bearer mb_...`")
 
 
 def get_hub(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
+
+
+def client_address(scope: Mapping[str, Any]) -> str:
+    """The caller's address from an ASGI scope (behind a trusted reverse proxy, the one it forwarded)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def too_many_failures(hub: Hub, address: str) -> Problem | None:
+    wait = hub.auth_failures.retry_after(address)
+    if not wait:
+        return None
+    return Problem(
+        429,
+        "too_many_failed_attempts",
+        f"too many wrong keys from this address; try again in {wait} s",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 async def principal_for(hub: Hub, raw_key: str) -> Principal | None:
@@ -29,8 +56,9 @@ async def principal_for(hub: Hub, raw_key: str) -> Principal | None:
 PRINCIPAL_SCOPE_KEY = "marketbridge.principal"
 
 
-async def authenticate(hub: Hub, raw_key: str | None) -> Principal:
-    """The caller of a bearer key; 401 when it is missing, unknown or revoked."""
+async def authenticate(hub: Hub, raw_key: str | None, address: str, path: str) -> Principal:
+    """The caller of a bearer key; 401 when it is missing, unknown or revoked, 429 for an
+    address with too many recent wrong keys."""
     if not raw_key:
         raise Problem(
             401,
@@ -38,8 +66,13 @@ async def authenticate(hub: Hub, raw_key: str | None) -> Principal:
             "send `Authorization: Bearer <API key>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    throttled = too_many_failures(hub, address)
+    if throttled is not None:
+        raise throttled
     found = await principal_for(hub, raw_key)
     if found is None:
+        hub.auth_failures.failed(address)
+        log.warning("api_key_refused", client=address, key_start=raw_key[:6], path=path)
         raise Problem(
             401,
             "invalid_api_key",
@@ -57,7 +90,12 @@ async def reader(
     known: Principal | None = request.scope.get(PRINCIPAL_SCOPE_KEY)
     if known is not None:  # checked before the body was read
         return known
-    return await authenticate(get_hub(request), credentials.credentials if credentials else None)
+    return await authenticate(
+        get_hub(request),
+        credentials.credentials if credentials else None,
+        client_address(request.scope),
+        request.url.path,
+    )
 
 
 async def writer(principal: Annotated[Principal, Depends(reader)]) -> Principal:

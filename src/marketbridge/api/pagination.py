@@ -1,7 +1,8 @@
 """Cursor pagination: `?limit=&cursor=` in, `{items, next_cursor}` out, the cursor opaque.
 
 A cursor encodes the last id (or sequence number) the client saw, so pages stay stable while
-rows are added; an unreadable cursor is a 400 `invalid_cursor`.
+rows are added; an unreadable cursor, or one past the largest id the databases hold, is a
+400 `invalid_cursor`, and one longer than MAX_CURSOR characters a 422 (never a 500).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from marketbridge.api.fields import MAX_ID
 from marketbridge.api.problems import Problem
 from marketbridge.store.db import Database
 
@@ -22,6 +24,7 @@ T = TypeVar("T")
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
+MAX_CURSOR = 200
 
 
 class Page(BaseModel, Generic[T]):
@@ -43,15 +46,15 @@ def decode_cursor(cursor: str | None) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         after = data["after"]
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_ID:
             raise ValueError(after)
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as exc:
         raise Problem(400, "invalid_cursor", "the cursor is not one this API gave out") from exc
     return after
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")]
+Cursor = Annotated[str | None, Query(max_length=MAX_CURSOR, description="`next_cursor` of the previous page")]
 
 
 def next_cursor(ids: list[int], limit: int) -> str | None:

@@ -27,6 +27,7 @@ from marketbridge.channels.errors import (
     RateLimited,
     RequestRejected,
 )
+from marketbridge.runtime.redaction import redact
 from marketbridge.sync.errors import ActionRefused, NotFound
 
 log = structlog.get_logger(__name__)
@@ -159,19 +160,20 @@ def channel_problem(exc: ChannelError) -> Problem:
     has no such operation, or refused the credentials) is a 409 with a code; the marketplace
     being down, slow or answering nonsense is a 502, and its rate limit a 503.
     """
+    detail = redact(str(exc))  # never a credential value, whatever the marketplace echoed
     if isinstance(exc, HostNotAllowed):
-        return Problem(409, "base_url_not_allowed", str(exc))
+        return Problem(409, "base_url_not_allowed", detail)
     if isinstance(exc, NotSupported):
-        return Problem(409, "not_supported_by_marketplace", str(exc))
+        return Problem(409, "not_supported_by_marketplace", detail)
     if isinstance(exc, AuthError):
-        return Problem(409, "marketplace_auth_failed", str(exc))
+        return Problem(409, "marketplace_auth_failed", detail)
     if isinstance(exc, NotFoundError):
-        return Problem(409, "marketplace_not_found", str(exc))
+        return Problem(409, "marketplace_not_found", detail)
     if isinstance(exc, RequestRejected):
-        return Problem(409, "marketplace_rejected", str(exc))
+        return Problem(409, "marketplace_rejected", detail)
     if isinstance(exc, RateLimited):
-        return Problem(503, "marketplace_rate_limited", str(exc))
-    return Problem(502, "marketplace_unavailable", str(exc))
+        return Problem(503, "marketplace_rate_limited", detail)
+    return Problem(502, "marketplace_unavailable", detail)
 
 
 def install(app: FastAPI) -> None:

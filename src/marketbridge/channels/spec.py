@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel
+
 from marketbridge.channels.errors import HostNotAllowed
 from marketbridge.channels.roles import Channel, ConnectionConfig, roles_of
 from marketbridge.runtime.ratelimit import Limiter
@@ -21,6 +23,8 @@ class ChannelSpec:
     a channel. `default_hosts` maps each host alias to the marketplace's real URL; their
     hosts are the only ones a connection may use, unless loopback targets are allowed for
     development (then a loopback URL, e.g. a local sandbox, is accepted too).
+    `settings_model` (a pydantic model) types and bounds the connection settings the
+    marketplace reads; a setting neither it nor the hub knows is refused.
     """
 
     kind: str
@@ -28,6 +32,7 @@ class ChannelSpec:
     credential_fields: tuple[str, ...]
     default_hosts: dict[str, str]
     channel_class: Any  # type[Channel]; Any because role members are checked by name
+    settings_model: type[BaseModel] | None = None
 
     @property
     def host_aliases(self) -> tuple[str, ...]:

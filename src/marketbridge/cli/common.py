@@ -10,6 +10,7 @@ import typer
 
 from marketbridge.runtime.settings import get_settings
 from marketbridge.store.db import NotMigratedError
+from marketbridge.store.keycheck import SecretKeyError
 from marketbridge.wiring import Hub
 
 log = structlog.get_logger()
@@ -20,7 +21,8 @@ def make_hub() -> Hub:
 
 
 async def require_migrated(hub: Hub, patience: float = 120.0) -> None:
-    """Stop with a clear message (exit 2) when the database is behind the code's schema.
+    """Stop with a clear message (exit 2) when the database is behind the code's schema or
+    holds encrypted data the secret key cannot read.
 
     A database that is busy or not reachable yet (a locked SQLite file, PostgreSQL still
     starting) is waited for, up to `patience` seconds, instead of ending the process.
@@ -30,9 +32,9 @@ async def require_migrated(hub: Hub, patience: float = 120.0) -> None:
     deadline = time.monotonic() + patience
     while True:
         try:
-            await hub.db.check_migrated()
+            await hub.check_ready()
             return
-        except NotMigratedError as exc:
+        except (NotMigratedError, SecretKeyError) as exc:
             typer.echo(f"error: {exc}", err=True)
             await hub.aclose()
             raise typer.Exit(2) from exc

@@ -92,6 +92,29 @@ def db_upgrade(revision: str = typer.Argument("head", help="target revision")) -
     typer.echo(f"database at revision {asyncio.run(run())}")
 
 
+@db_app.command("reseal")
+def db_reseal() -> None:
+    """Seal every stored credential and webhook secret again with the first key of MB_SECRET_KEY
+    (after a key rotation; the old key may then be dropped)."""
+    from marketbridge.store.keycheck import reseal_all
+
+    hub = make_hub()
+
+    async def run() -> tuple[int, list[str]]:
+        await require_migrated(hub)
+        try:
+            report = await reseal_all(hub.db, hub.box)
+        finally:
+            await hub.aclose()
+        return report.sealed, report.unreadable
+
+    sealed, unreadable = asyncio.run(run())
+    typer.echo(f"{sealed - len(unreadable)} of {sealed} secrets sealed with the first key")
+    if unreadable:
+        typer.echo(f"error: no configured key reads {', '.join(unreadable)}", err=True)
+        raise typer.Exit(1)
+
+
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's schema revision."""

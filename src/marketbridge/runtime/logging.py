@@ -1,4 +1,7 @@
-"""structlog set-up: JSON lines on stderr, with secrets masked wherever they appear."""
+"""structlog set-up: JSON lines on stderr, with secrets masked wherever they appear.
+
+Fields named like secrets are masked whole; in every other text field (tracebacks included)
+each credential value the process knows (`runtime.redaction`) is replaced by `***`."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from typing import Any
 
 import structlog
 
+from marketbridge.runtime.redaction import redact
+
 _SECRET_KEYS = ("api_key", "api-key", "token", "authorization", "password", "secret", "credentials")
 
 
@@ -17,6 +22,13 @@ def _mask(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[st
     for key in list(event):
         if any(s in key.lower() for s in _SECRET_KEYS):
             event[key] = "***"
+    return event
+
+
+def _redact_known(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = redact(value)
     return event
 
 
@@ -56,9 +68,9 @@ def configure(level: str = "info", json: bool = True) -> None:
     # Tracebacks are plain text: no local variables (they may hold credentials), and cheap to
     # render — a busy worker logging many errors must not spend its time colouring them.
     shape: list[Any] = (
-        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        [structlog.processors.format_exc_info, _redact_known, structlog.processors.JSONRenderer()]
         if json
-        else [structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)]
+        else [_redact_known, structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)]
     )
     structlog.configure(
         processors=[

@@ -1,7 +1,9 @@
 """Settings from MB_ environment variables (and a .env file), with safe defaults for a laptop.
 
 The default database is a SQLite file under ./var; the secret key that encrypts stored
-credentials is generated into ./var/secret.key on first use when MB_SECRET_KEY is not set.
+credentials is generated into ./var/secret.key on first use when MB_SECRET_KEY is not set
+(`generated_key_file` then names it, so that a start refused because the database holds data
+of another key can remove it again).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import structlog
 from cryptography.fernet import Fernet
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = structlog.get_logger(__name__)
@@ -42,6 +44,16 @@ class Settings(BaseSettings):
         default=32 << 20, ge=1024, description="largest body of the bulk routes (bytes)"
     )
     body_timeout: float = Field(default=30.0, gt=0, description="seconds a client may take to send a body")
+    production: bool = Field(
+        default=False,
+        description="served over HTTPS (behind a TLS proxy): dashboard cookies get Secure and the __Host- prefix",
+    )
+    _generated_key: Path | None = PrivateAttr(default=None)
+
+    @property
+    def generated_key_file(self) -> Path | None:
+        """The key file this process generated (None when the key was given or read)."""
+        return self._generated_key
 
     @field_validator("database_url")
     @classmethod
@@ -71,6 +83,7 @@ class Settings(BaseSettings):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(key)
+            self._generated_key = path
             log.warning("secret_key_generated", path=str(path), hint="set MB_SECRET_KEY in production")
         return [path.read_bytes().strip()]
 

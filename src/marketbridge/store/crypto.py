@@ -38,6 +38,21 @@ class SecretBox:
             raise ValueError("stored secret is not an object")
         return {str(k): str(v) for k, v in data.items()}
 
+    def readable(self, token: bytes) -> bool:
+        """Whether one of the configured keys decrypts this token."""
+        try:
+            self._fernet.decrypt(token)
+        except InvalidToken:
+            return False
+        return True
+
+    def reseal(self, token: bytes) -> bytes:
+        """The same value sealed with the first (newest) key; ValueError when no key reads it."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken as exc:
+            raise ValueError("stored secret cannot be decrypted with the configured keys") from exc
+
     def encrypt_text(self, value: str) -> bytes:
         return self._fernet.encrypt(value.encode())
 

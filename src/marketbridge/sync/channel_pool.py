@@ -7,16 +7,20 @@ import hashlib
 from marketbridge.channels import registry
 from marketbridge.channels.roles import Channel, ConnectionConfig
 from marketbridge.runtime.ratelimit import Limiter
+from marketbridge.runtime.redaction import remember
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.tables import Connection
 
 
 def channel_config(row: Connection, box: SecretBox) -> ConnectionConfig:
-    """What a channel needs to talk for this connection, with the credentials decrypted."""
+    """What a channel needs to talk for this connection, with the credentials decrypted (and
+    remembered, so that no error text shows them)."""
+    credentials = box.decrypt_json(row.credentials)
+    remember([*credentials.values(), row.push_secret])
     return ConnectionConfig(
         connection_id=str(row.id),
         base_urls=dict(row.base_urls),
-        credentials=box.decrypt_json(row.credentials),
+        credentials=credentials,
         settings=dict(row.settings),
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.roles import OrderSource, PushKind, require
+from marketbridge.runtime.redaction import redact
 from marketbridge.store.tables import Connection, InboxItem
 from marketbridge.store.types import utcnow
 from marketbridge.sync.orders import apply_and_propagate
@@ -52,7 +53,7 @@ async def process_inbox(hub: Services, limit: int = 200) -> int:
                     )
                     await apply_and_propagate(hub.db, conn, remote)
         except (ChannelError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = redact(f"{type(exc).__name__}: {exc}")
         async with hub.db.session() as s:
             row = await s.get(InboxItem, item.id)
             if row is None:

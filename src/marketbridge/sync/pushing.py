@@ -26,6 +26,7 @@ from marketbridge.channels.roles import (
     require,
 )
 from marketbridge.model import EventType
+from marketbridge.runtime.redaction import redact
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
 from marketbridge.store.tables import Connection, PendingChange, PushedValue
@@ -195,7 +196,7 @@ async def _settle(
             await s.execute(stmt, values)
         retries: list[dict[str, Any]] = []
         for row, res in failed:
-            message = res.message or res.code or "refused"
+            message = redact(res.message or res.code or "refused")
             recorder.item_error(row.key, message, res.code)
             retries.append(_retry_later(row, f"{res.code or ''} {message}".strip(), res.retryable, now))
             if kind == ChangeKind.PRICE and not res.retryable:

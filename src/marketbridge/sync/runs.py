@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from marketbridge.model import EventType
 from marketbridge.runtime.metrics import SYNC_RUNS
+from marketbridge.runtime.redaction import redact
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
 from marketbridge.store.tables import SyncRun
@@ -42,7 +43,7 @@ class RunRecorder:
         self.error_count += 1
         self.count("errors")
         if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append({"key": key, "code": code, "message": message[:500]})
+            self.errors.append({"key": key, "code": code, "message": redact(message)[:500]})
 
     async def heartbeat(self, force: bool = False) -> None:
         """Write counts and the heartbeat (at most every few seconds unless forced)."""
@@ -73,7 +74,7 @@ async def recorded_run(
     try:
         yield recorder
     except Exception as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        status, error = "failed", redact(f"{type(exc).__name__}: {exc}")
         log.warning("sync_run_failed", run_id=run_id, kind=kind, connection_id=connection_id, error=error)
         raise
     finally:

@@ -145,11 +145,23 @@ async def fan_out(hub: Services, limit: int = 500) -> int:
     return len(events)
 
 
+#: The error of an attempt whose subscription secret the configured keys cannot decrypt.
+UNREADABLE_SECRET = "the subscription's signing secret cannot be decrypted with the configured secret key"
+
+
+def _readable_secret(hub: Services, sealed: bytes) -> str | None:
+    """The signing secret, or None when it cannot be decrypted (that delivery fails alone)."""
+    try:
+        return hub.box.decrypt_text(sealed)
+    except ValueError:
+        return None
+
+
 @dataclass
 class _Claimed:
     delivery_id: int
     url: str
-    secret: str
+    secret: str | None  # None: unreadable, the attempt fails without sending
     event_id: str
     body: bytes
     attempts: int
@@ -194,7 +206,7 @@ async def _claim(hub: Services, limit: int, policy: RetryPolicy) -> list[_Claime
                 _Claimed(
                     d.id,
                     sub.url,
-                    hub.box.decrypt_text(sub.secret),
+                    _readable_secret(hub, sub.secret),
                     event.id,
                     event_body(event),
                     d.attempts,
@@ -208,6 +220,7 @@ async def _send(
     hub: Services, client: httpx.AsyncClient, item: _Claimed
 ) -> tuple[int | None, str | None, int]:
     """(status code, short error or None, milliseconds); the receiver's body is never kept."""
+    assert item.secret is not None
     started = time.monotonic()
     try:
         target = await check_target(
@@ -304,7 +317,10 @@ async def deliver_due(
 
     async def one(item: _Claimed) -> None:
         async with gate:
-            status_code, error, elapsed = await _send(hub, http, item)
+            outcome: tuple[int | None, str | None, int] = (None, UNREADABLE_SECRET, 0)
+            if item.secret is not None:
+                outcome = await _send(hub, http, item)
+            status_code, error, elapsed = outcome
             await _record(hub, item, status_code, error, elapsed, policy)
 
     try:

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketbridge.runtime.redaction import url_for_readers
 from marketbridge.web.i18n import translator
 from marketbridge.web.session import NOTICE_COOKIE, Viewer, csrf_ok, finish, set_notice, viewer_for
 from marketbridge.wiring import Hub
@@ -82,6 +83,7 @@ ENV = Environment(
 ENV.filters["when"] = _when
 ENV.filters["money"] = _money
 ENV.filters["urlquote"] = lambda v: quote(str(v), safe="")
+ENV.filters["for_readers"] = url_for_readers
 ENV.globals["seconds"] = _seconds
 ENV.globals["url"] = url
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath
+from marketbridge.api.idempotency import not_replayable
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.problems import Problem, not_found
 from marketbridge.store import accounts
@@ -39,7 +40,9 @@ class KeyIn(BaseModel):
 
 
 class NewKeyOut(KeyOut):
-    key: str = Field(description="the API key; shown once, stored only as a hash")
+    key: str | None = Field(
+        description="the API key; shown once, stored only as a hash (null in an idempotent replay)"
+    )
 
 
 def key_out(row: ApiKey) -> KeyOut:
@@ -69,7 +72,8 @@ async def list_keys(hub: HubDep, who: Reader, limit: Limit = 100, cursor: Cursor
 
 
 @router.post("/keys", status_code=201, summary="Create an API key; the response is the only time it is shown")
-async def create_key(body: KeyIn, hub: HubDep, who: Writer) -> NewKeyOut:
+async def create_key(body: KeyIn, request: Request, hub: HubDep, who: Writer) -> NewKeyOut:
+    not_replayable(request, "key")
     async with hub.db.session() as s:
         raw, row = await accounts.create_key(s, who.account_id, body.scope, name=body.name)
     return NewKeyOut(**key_out(row).model_dump(), key=raw)

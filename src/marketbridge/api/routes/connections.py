@@ -12,22 +12,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath, valid_url
+from marketbridge.api.idempotency import not_replayable
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor
 from marketbridge.api.problems import FieldError, Problem, channel_problem
 from marketbridge.api.scoped import owned
 from marketbridge.channels import registry
-from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.spec import ChannelSpec
-from marketbridge.store.connections import create_connection, set_credentials
+from marketbridge.store.accounts import Principal
+from marketbridge.store.connections import (
+    clean_credentials,
+    create_connection,
+    new_push_secret,
+    set_credentials,
+)
 from marketbridge.store.tables import Connection
-from marketbridge.store.types import utcnow
+from marketbridge.sync.connection_check import check_connection
+from marketbridge.sync.connection_settings import SettingsError, check_settings
 from marketbridge.sync.dispatch import JobKind
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -55,6 +62,11 @@ class ConnectionCreate(BaseModel):
     def _urls(cls, value: dict[str, str]) -> dict[str, str]:
         return {k: valid_url(v) for k, v in value.items()}
 
+    @field_validator("credentials")
+    @classmethod
+    def _credentials(cls, value: dict[str, str]) -> dict[str, str]:
+        return clean_credentials(value)
+
 
 class ConnectionUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -74,6 +86,11 @@ class ConnectionUpdate(BaseModel):
     def _urls(cls, value: dict[str, str] | None) -> dict[str, str] | None:
         return None if value is None else {k: valid_url(v) for k, v in value.items()}
 
+    @field_validator("credentials")
+    @classmethod
+    def _credentials(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return None if value is None else clean_credentials(value)
+
 
 class ConnectionOut(BaseModel):
     id: int
@@ -83,7 +100,11 @@ class ConnectionOut(BaseModel):
     base_urls: dict[str, str]
     settings: dict[str, Any]
     credential_fields_set: list[str] = Field(description="names only; values are never returned")
-    push_url: str = Field(description="path to paste into the marketplace's push settings (after your host)")
+    push_url: str | None = Field(
+        description="path to paste into the marketplace's push settings (after your host); it holds "
+        "the push secret, so it is shown to write keys only (null for read-only keys and in an "
+        "idempotent replay)"
+    )
     created_at: datetime
     last_check_at: datetime | None
     last_check_error: str | None
@@ -150,13 +171,25 @@ def _check_hosts(hub: HubDep, spec: ChannelSpec, base_urls: dict[str, str]) -> N
         raise Problem(422, "base_url_not_allowed", f"base URLs must be hosts of {spec.title}", errors=errors)
 
 
+def _settings(spec: ChannelSpec, settings: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return check_settings(spec, settings)
+    except SettingsError as exc:
+        errors = [
+            FieldError(field=f"body.settings.{where}".rstrip("."), message=m) for where, m in exc.errors
+        ]
+        raise Problem(
+            422, "invalid_settings", "the connection's settings are not valid", errors=errors
+        ) from exc
+
+
 def _urls(spec: ChannelSpec, base_url: str | None, base_urls: dict[str, str]) -> dict[str, str]:
     filled = {alias: base_url for alias in spec.host_aliases} if base_url else {}
     filled.update(base_urls)
     return filled
 
 
-def connection_out(row: Connection, credential_names: list[str]) -> ConnectionOut:
+def connection_out(row: Connection, credential_names: list[str], who: Principal) -> ConnectionOut:
     return ConnectionOut(
         id=row.id,
         kind=row.kind,
@@ -165,7 +198,7 @@ def connection_out(row: Connection, credential_names: list[str]) -> ConnectionOu
         base_urls=dict(row.base_urls),
         settings=dict(row.settings),
         credential_fields_set=credential_names,
-        push_url=f"/push/{row.kind}/{row.id}/{row.push_secret}",
+        push_url=f"/push/{row.kind}/{row.id}/{row.push_secret}" if who.can_write else None,
         created_at=row.created_at,
         last_check_at=row.last_check_at,
         last_check_error=row.last_check_error,
@@ -193,11 +226,13 @@ async def list_channels(_: Reader) -> list[ChannelInfo]:
 
 
 @router.post("", status_code=201, summary="Connect a marketplace account")
-async def create(body: ConnectionCreate, hub: HubDep, who: Writer) -> ConnectionOut:
+async def create(body: ConnectionCreate, request: Request, hub: HubDep, who: Writer) -> ConnectionOut:
+    not_replayable(request, "push_url")
     spec = _spec(body.kind)
     urls = _urls(spec, body.base_url, body.base_urls)
     _check_fields(spec, body.credentials, urls)
     _check_hosts(hub, spec, urls)
+    settings = _settings(spec, body.settings)
     try:
         async with hub.db.session() as s:
             row = await create_connection(
@@ -208,13 +243,13 @@ async def create(body: ConnectionCreate, hub: HubDep, who: Writer) -> Connection
                 name=body.name,
                 credentials=body.credentials,
                 base_urls=urls,
-                settings=body.settings,
+                settings=settings,
             )
             row.enabled = body.enabled
             await s.flush()
     except IntegrityError as exc:
         raise Problem(409, "name_taken", f"a connection named {body.name!r} exists already") from exc
-    return connection_out(row, sorted(body.credentials))
+    return connection_out(row, sorted(body.credentials), who)
 
 
 @router.get("", summary="List connections")
@@ -232,7 +267,7 @@ async def list_(hub: HubDep, who: Reader, limit: Limit = 100, cursor: Cursor = N
             ).scalars()
         )
     return Page(
-        items=[connection_out(r, _names(hub, r)) for r in rows],
+        items=[connection_out(r, _names(hub, r), who) for r in rows],
         next_cursor=next_cursor([r.id for r in rows], limit),
     )
 
@@ -241,7 +276,7 @@ async def list_(hub: HubDep, who: Reader, limit: Limit = 100, cursor: Cursor = N
 async def read(connection_id: IdPath, hub: HubDep, who: Reader) -> ConnectionOut:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
-    return connection_out(row, _names(hub, row))
+    return connection_out(row, _names(hub, row), who)
 
 
 @router.patch("/{connection_id}", summary="Update a connection; credentials are replaced when given")
@@ -271,13 +306,13 @@ async def update(connection_id: IdPath, body: ConnectionUpdate, hub: HubDep, who
             if body.name is not None:
                 row.name = body.name
             if body.settings is not None:
-                row.settings = body.settings
+                row.settings = _settings(spec, body.settings)
             if body.enabled is not None:
                 row.enabled = body.enabled
             await s.flush()
     except IntegrityError as exc:
         raise Problem(409, "name_taken", f"a connection named {body.name!r} exists already") from exc
-    return connection_out(row, sorted(credentials))
+    return connection_out(row, sorted(credentials), who)
 
 
 @router.delete("/{connection_id}", status_code=204, summary="Delete a connection and everything linked to it")
@@ -288,23 +323,25 @@ async def delete(connection_id: IdPath, hub: HubDep, who: Writer) -> Response:
     return Response(status_code=204)
 
 
+@router.post(
+    "/{connection_id}/push-secret",
+    summary="Replace the push secret: the old push URL stops working at once; paste the new one",
+)
+async def rotate_push_secret(
+    connection_id: IdPath, request: Request, hub: HubDep, who: Writer
+) -> ConnectionOut:
+    not_replayable(request, "push_url")
+    async with hub.db.session() as s:
+        row = await owned(s, Connection, connection_id, who.account_id, "connection")
+        row.push_secret = new_push_secret()
+    return connection_out(row, _names(hub, row), who)
+
+
 @router.post("/{connection_id}/check", summary="Check the credentials with a cheap marketplace call")
 async def check(connection_id: IdPath, hub: HubDep, who: Writer) -> CheckResult:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
-    error: str | None = None
-    try:
-        await hub.channels.get(row).check()
-    except ChannelError as exc:
-        problem = channel_problem(exc)
-        error = f"{problem.code}: {exc}"
-    except ValueError as exc:  # credentials missing or undecryptable
-        error = f"invalid_credentials: {exc}"
-    now = utcnow()
-    async with hub.db.session() as s:
-        fresh = await owned(s, Connection, connection_id, who.account_id, "connection")
-        fresh.last_check_at = now
-        fresh.last_check_error = error
+    error, now = await check_connection(hub, row, lambda exc: channel_problem(exc).code)
     return CheckResult(ok=error is None, error=error, checked_at=now)
 
 

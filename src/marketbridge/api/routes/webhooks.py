@@ -10,17 +10,20 @@ import secrets
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath, IdQuery, valid_url
+from marketbridge.api.idempotency import not_replayable
 from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
 from marketbridge.api.problems import FieldError, Problem
 from marketbridge.api.scoped import owned
 from marketbridge.model import EventType
+from marketbridge.runtime.redaction import url_for_readers
 from marketbridge.runtime.targets import TargetRefused, check_target
+from marketbridge.store.accounts import Principal
 from marketbridge.store.tables import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from marketbridge.sync import webhook_delivery
 from marketbridge.wiring import Hub
@@ -57,14 +60,16 @@ class SubscriptionUpdate(BaseModel):
 
 class SubscriptionOut(BaseModel):
     id: int
-    url: str
+    url: str = Field(description="in full for write keys; scheme and host only for read-only keys")
     event_types: list[EventType]
     enabled: bool
     created_at: datetime
 
 
 class NewSubscriptionOut(SubscriptionOut):
-    secret: str = Field(description="the signing secret; shown only in this response")
+    secret: str | None = Field(
+        description="the signing secret; shown only in this response (null in an idempotent replay)"
+    )
 
 
 class AttemptOut(BaseModel):
@@ -92,10 +97,11 @@ class DeliveryDetail(DeliveryOut):
     attempt_log: list[AttemptOut]
 
 
-def sub_out(row: WebhookSubscription) -> SubscriptionOut:
+def sub_out(row: WebhookSubscription, who: Principal) -> SubscriptionOut:
+    """The subscription as `who` may see it: a read-only key sees only the URL's scheme and host."""
     return SubscriptionOut(
         id=row.id,
-        url=row.url,
+        url=row.url if who.can_write else url_for_readers(row.url),
         event_types=[EventType(t) for t in row.event_types if t in EventType.__members__.values()],
         enabled=row.enabled,
         created_at=row.created_at,
@@ -138,7 +144,10 @@ async def _check_url(hub: Hub, url: str) -> None:
 
 
 @router.post("/webhooks", status_code=201, summary="Subscribe a URL to event types")
-async def create_subscription(body: SubscriptionIn, hub: HubDep, who: Writer) -> NewSubscriptionOut:
+async def create_subscription(
+    body: SubscriptionIn, request: Request, hub: HubDep, who: Writer
+) -> NewSubscriptionOut:
+    not_replayable(request, "secret")
     await _check_url(hub, body.url)
     secret = body.secret or "whsec_" + secrets.token_urlsafe(32)
     async with hub.db.session() as s:
@@ -151,7 +160,7 @@ async def create_subscription(body: SubscriptionIn, hub: HubDep, who: Writer) ->
         )
         s.add(row)
         await s.flush()
-    return NewSubscriptionOut(**sub_out(row).model_dump(), secret=secret)
+    return NewSubscriptionOut(**sub_out(row, who).model_dump(), secret=secret)
 
 
 @router.get("/webhooks", summary="List webhook subscriptions")
@@ -159,13 +168,15 @@ async def list_subscriptions(
     hub: HubDep, who: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> Page[SubscriptionOut]:
     rows = await page_rows(hub.db, WebhookSubscription, who.account_id, cursor, limit)
-    return Page(items=[sub_out(r) for r in rows], next_cursor=next_cursor([r.id for r in rows], limit))
+    return Page(items=[sub_out(r, who) for r in rows], next_cursor=next_cursor([r.id for r in rows], limit))
 
 
 @router.get("/webhooks/{subscription_id}", summary="Read a subscription (the secret is never returned)")
 async def read_subscription(subscription_id: IdPath, hub: HubDep, who: Reader) -> SubscriptionOut:
     async with hub.db.session() as s:
-        return sub_out(await owned(s, WebhookSubscription, subscription_id, who.account_id, "subscription"))
+        return sub_out(
+            await owned(s, WebhookSubscription, subscription_id, who.account_id, "subscription"), who
+        )
 
 
 @router.patch("/webhooks/{subscription_id}", summary="Change a subscription's URL, event types or state")
@@ -183,7 +194,7 @@ async def update_subscription(
         if body.enabled is not None:
             row.enabled = body.enabled
         await s.flush()
-        return sub_out(row)
+        return sub_out(row, who)
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=204, summary="Delete a subscription")

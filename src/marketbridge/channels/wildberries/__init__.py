@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marketbridge.channels.registry import register
 from marketbridge.channels.spec import ChannelSpec
+from marketbridge.channels.wildberries.base import WbSettings
 from marketbridge.channels.wildberries.channel import WildberriesChannel
 from marketbridge.channels.wildberries.endpoints import DEFAULT_HOSTS
 
@@ -16,6 +17,7 @@ SPEC = register(
         credential_fields=("token",),
         default_hosts=DEFAULT_HOSTS,
         channel_class=WildberriesChannel,
+        settings_model=WbSettings,
     )
 )
 

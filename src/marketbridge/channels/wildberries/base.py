@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Hashable, Mapping
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from marketbridge.channels.errors import AuthError
 from marketbridge.channels.paging import Page, paginate, token_page
 from marketbridge.channels.roles import ConnectionConfig, RemoteWarehouse
@@ -29,6 +31,15 @@ CARDS_REMEMBERED = 5_000
 #: How many assembly tasks it remembers: the recent ones a pack, hand-over or claim needs;
 #: an older one is read again (get_order reads the last 30 days).
 TASKS_REMEMBERED = 50_000
+
+
+class WbSettings(BaseModel):
+    """The connection settings this channel reads (checked when a connection is written)."""
+
+    model_config = ConfigDict(extra="ignore")
+    sizes_as_products: bool = False
+    price_poll_interval: float = Field(default=1.0, ge=0, le=3600)
+    price_poll_timeout: float = Field(default=120.0, ge=0, le=3600)
 
 
 def _setting_bool(settings: Mapping[str, Any], name: str) -> bool:

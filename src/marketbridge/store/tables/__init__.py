@@ -8,7 +8,13 @@ The tables live in one module per area; this package gathers them (and so the me
 
 from __future__ import annotations
 
-from marketbridge.store.tables.accounts import Account, ApiKey, Connection, IdempotencyRecord
+from marketbridge.store.tables.accounts import (
+    Account,
+    ApiKey,
+    Connection,
+    DashboardSession,
+    IdempotencyRecord,
+)
 from marketbridge.store.tables.base import NAMING, Base, Money
 from marketbridge.store.tables.catalog import (
     Barcode,
@@ -45,6 +51,7 @@ __all__ = [
     "CardExport",
     "CategoryMapping",
     "Connection",
+    "DashboardSession",
     "Event",
     "IdempotencyRecord",
     "InboxItem",

@@ -1,4 +1,4 @@
-"""Tenants, their API keys, their marketplace connections and stored idempotent replies."""
+"""Tenants, their API keys, their marketplace connections, stored idempotent replies and dashboard sessions."""
 
 from __future__ import annotations
 
@@ -56,12 +56,28 @@ class Connection(Base):
 
 
 class IdempotencyRecord(Base):
+    """A POST with an `Idempotency-Key`, per API key: in progress (no status yet) or its stored answer."""
+
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("account_id", "key"),)
+    __table_args__ = (UniqueConstraint("api_key_id", "key"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    account_id: Mapped[int] = foreign_key("accounts.id", index=False)
+    account_id: Mapped[int] = foreign_key("accounts.id")
+    api_key_id: Mapped[int] = foreign_key("api_keys.id", index=False)
     key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None while it runs
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class DashboardSession(Base):
+    """A dashboard login: the cookie holds a random token, only its hash is stored."""
+
+    __tablename__ = "dashboard_sessions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = foreign_key("accounts.id")
+    api_key_id: Mapped[int] = foreign_key("api_keys.id")
+    csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from marketbridge.channels import registry as channel_registry
 from marketbridge.channels.errors import ChannelError
+from marketbridge.runtime.redaction import redact
 from marketbridge.store.tables import Connection
 from marketbridge.sync.errors import ActionRefused, NotFound
 from marketbridge.wiring import Hub
@@ -61,8 +62,8 @@ def failure_text(exc: Exception, t: Callable[..., str]) -> str:
     if isinstance(exc, NotFound):
         return t("not_found.text")
     if isinstance(exc, ChannelError):
-        return f"{t('ord.marketplace_error')}: {exc}"
-    return f"{t('error.title')}: {exc}"
+        return f"{t('ord.marketplace_error')}: {redact(str(exc))}"
+    return f"{t('error.title')}: {redact(str(exc))}"
 
 
 #: What an action may fail with and still be shown as a message instead of an error page.

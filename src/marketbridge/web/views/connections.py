@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from marketbridge.channels.errors import ChannelError
 from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
+from marketbridge.sync.connection_check import check_connection
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.web.pages import IdPath, Page, checked_form, hub_of, redirect, render, url
 from marketbridge.web.views.common import account_connections
@@ -111,18 +111,7 @@ async def check(request: Request, connection_id: IdPath, viewer: Page) -> Respon
     row = await _owned(request, viewer.account_id, connection_id)
     if row is None:
         return redirect(request, back, ("error", t("not_found.text")))
-    error: str | None = None
-    try:
-        await hub.channels.get(row).check()
-    except ChannelError as exc:
-        error = f"{type(exc).__name__}: {exc}"
-    except ValueError as exc:
-        error = f"invalid credentials: {exc}"
-    async with hub.db.session() as s:
-        fresh = await s.get(Connection, connection_id)
-        if fresh is not None:
-            fresh.last_check_at = utcnow()
-            fresh.last_check_error = error
+    error, _ = await check_connection(hub, row)
     if error:
         return redirect(request, back, ("error", f"{row.name}: {error}"))
     return redirect(request, back, ("ok", f"{row.name}: {t('conn.checked_ok')}"))
