@@ -23,3 +23,4 @@ class Shop(CatalogRules, PostingRules):
     seller_id: int
     emit: Callable[[dict[str, Any]], None]
     enforce_pair_interval: Callable[[], bool]
+    price_refused: Callable[[str], bool]
