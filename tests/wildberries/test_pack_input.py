@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from marketbridge.model import Box, BoxLine, LineMeta, Order, OrderLine
 from marketbridge.sync.errors import ActionRefused
-from marketbridge.sync.fulfilment import _require_marking
+from marketbridge.sync.fulfilment import require_data
 
 
 def _order() -> Order:
@@ -28,7 +28,7 @@ def test_missing_marking_codes_are_one_409_naming_each_line() -> None:
         Box(number=2, lines=[BoxLine(offer_sku="RING", quantity=1)]),
     ]
     with pytest.raises(ActionRefused) as refused:
-        _require_marking(_order(), boxes)
+        require_data(_order(), boxes)
     assert refused.value.code == "marking_codes_missing"
     assert "BOOTS" in refused.value.message and "RING" in refused.value.message
     assert "MUG" not in refused.value.message
@@ -37,7 +37,7 @@ def test_missing_marking_codes_are_one_409_naming_each_line() -> None:
         Box(number=1, lines=[BoxLine(offer_sku="BOOTS", quantity=2, marking_codes=codes)]),
         Box(number=2, lines=[BoxLine(offer_sku="RING", quantity=1, marking_codes=[codes[0]])]),
     ]
-    _require_marking(_order(), fine)
+    require_data(_order(), fine)
 
 
 def test_box_line_metadata_is_typed_and_one_per_unit() -> None:
