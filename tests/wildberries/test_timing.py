@@ -32,6 +32,7 @@ def _nm_id(sandbox: Sandbox, vendor_code: str) -> int:
     return next(int(c["external_id"]) for c in cards if c["offer_code"] == vendor_code)
 
 
+@pytest.mark.real_timing
 async def test_price_task_and_moderation_at_real_timing(real_sandbox: Sandbox) -> None:
     sandbox = real_sandbox
     assert sandbox.http.get("/_sandbox/timing").json() == {"scale": 1.0}
