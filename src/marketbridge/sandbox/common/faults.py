@@ -22,8 +22,10 @@ from starlette.responses import JSONResponse, Response
 
 #: Fault menu item: a price change refused by a rule of the marketplace (not a transport error).
 PRICE_REFUSED = "price_refused"
+#: Fault menu item: a packing (ship) the marketplace accepts, then fails while processing it.
+SHIP_FAILED = "ship_failed"
 #: Every menu item a sandbox may offer.
-MENU = frozenset({PRICE_REFUSED})
+MENU = frozenset({PRICE_REFUSED, SHIP_FAILED})
 
 
 class FaultConfig(BaseModel):
@@ -41,9 +43,17 @@ class FaultConfig(BaseModel):
         "by one of its rules, answered as it answers such a refusal",
     )
 
+    fail_ships: list[str] = Field(
+        default_factory=list,
+        max_length=10_000,
+        description=f"menu item {SHIP_FAILED}: marketplace order ids whose packing (ship) the "
+        "marketplace accepts and then fails, as it reports such a failure",
+    )
+
     def menu_items(self) -> set[str]:
         """The menu items this configuration asks for."""
-        return {PRICE_REFUSED} if self.refuse_prices else set()
+        asked = {PRICE_REFUSED: self.refuse_prices, SHIP_FAILED: self.fail_ships}
+        return {item for item, values in asked.items() if values}
 
 
 @dataclass
@@ -83,6 +93,10 @@ class Faults:
     def price_refused(self, offer_code: str) -> bool:
         """Whether a price change of `offer_code` is to be refused (menu item price_refused)."""
         return offer_code in self.config.refuse_prices
+
+    def ship_fails(self, order_id: str) -> bool:
+        """Whether a ship of the marketplace order `order_id` is to fail (menu item ship_failed)."""
+        return order_id in self.config.fail_ships
 
     def roll(self, rate: float) -> bool:
         return rate > 0 and self._rng.random() < rate

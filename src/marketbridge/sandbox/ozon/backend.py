@@ -21,7 +21,7 @@ from marketbridge.sandbox.common.control import (
     SeedRequest,
     new_journal,
 )
-from marketbridge.sandbox.common.faults import PRICE_REFUSED, Faults
+from marketbridge.sandbox.common.faults import PRICE_REFUSED, SHIP_FAILED, Faults
 from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.common.timing import Timing
@@ -57,7 +57,7 @@ ACT_FORMING_SECONDS = 15.0
 #: A ship answered 200 that fails shows `ship_failed` some seconds later (no published figure).
 SHIP_FAILING_SECONDS = 5.0
 #: The control API's fault menu items this sandbox emulates.
-FAULT_MENU = frozenset({PRICE_REFUSED})
+FAULT_MENU = frozenset({PRICE_REFUSED, SHIP_FAILED})
 DEFAULT_CATEGORY = (17028922, 91565)
 MARKED_CATEGORY = (17028650, 94700)
 
@@ -73,9 +73,7 @@ class OzonBackend:
         self.journal: deque[dict[str, Any]] = new_journal()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.state = ShopState()
-        self.shop = Shop(
-            self.state, self.seller_id, self.emit, lambda: self.limits.enabled, self.faults.price_refused
-        )
+        self.shop = Shop(self.state, self.seller_id, self.emit, lambda: self.limits.enabled, self.faults)
         #: a fixed label delay set through the Ozon settings; None: the real one through `timing`
         self.label_delay: float | None = None
 

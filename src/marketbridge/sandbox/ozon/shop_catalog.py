@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marketbridge.channels.ozon import endpoints as api
+from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.ozon import catalog_data
 from marketbridge.sandbox.ozon.errors import bad_request
 from marketbridge.sandbox.ozon.requests import as_int
@@ -40,7 +41,7 @@ class CatalogRules:
     seller_id: int
     emit: Callable[[dict[str, Any]], None]
     enforce_pair_interval: Callable[[], bool]
-    price_refused: Callable[[str], bool]
+    faults: Faults
 
     def set_stocks(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(items) > api.MAX_STOCK_BATCH:
@@ -161,7 +162,7 @@ class CatalogRules:
                     {"code": "INVALID_MIN_PRICE", "message": "min_price must not be above price"}
                 ]
                 continue
-            if self.price_refused(product.offer_id):
+            if self.faults.price_refused(product.offer_id):
                 result["errors"] = [dict(RULE_REFUSAL)]
                 continue
             product.price = price
