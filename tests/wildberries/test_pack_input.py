@@ -40,6 +40,32 @@ def test_missing_marking_codes_are_one_409_naming_each_line() -> None:
     require_data(_order(), fine)
 
 
+def test_required_data_other_than_marking_is_named_per_line() -> None:
+    lines = [
+        OrderLine(offer_sku="PHONE", quantity=1, price=Decimal("10"), required_meta=["imei", "sgtin"]),
+        OrderLine(offer_sku="MILK", quantity=2, price=Decimal("10"), required_meta=["expiration"]),
+    ]
+    order = Order(external_id="2", created_at=datetime.now(UTC), lines=lines)
+    assert lines[0].required() == ["sgtin", "imei"]
+    boxes = [
+        Box(number=1, lines=[BoxLine(offer_sku="MILK", quantity=2), BoxLine(offer_sku="PHONE", quantity=1)])
+    ]
+    with pytest.raises(ActionRefused) as refused:
+        require_data(order, boxes)
+    assert refused.value.code == "required_meta_missing"
+    assert refused.value.items == [
+        {"field": "body.boxes[0].lines[0]", "sku": "MILK", "message": "missing: expiration"},
+        {"field": "body.boxes[0].lines[1]", "sku": "PHONE", "message": "missing: sgtin, imei"},
+    ]
+    given = [
+        BoxLine(offer_sku="MILK", quantity=2, meta=LineMeta(expiration=date(2031, 1, 31))),
+        BoxLine(
+            offer_sku="PHONE", quantity=1, marking_codes=["0104600439931256"], meta=LineMeta(imei=["1" * 15])
+        ),
+    ]
+    require_data(order, [Box(number=1, lines=given)])
+
+
 def test_box_line_metadata_is_typed_and_one_per_unit() -> None:
     line = BoxLine.model_validate(
         {

@@ -143,25 +143,12 @@ async def _update(session: AsyncSession, conn: Connection, order: Order, remote:
     changed = False
     if remote.external_id == order.external_id:
         order.raw_status = remote.raw_status
-        await _learn_required_meta(session, order, remote)
     if target != current and can_transition(current, target):
         touched_offers = await move_order(
             session, conn.account_id, conn.id, order, target, reason=remote.cancel_reason
         )
         changed = True
     return Applied(order.id, created=False, changed=changed, touched_offers=touched_offers)
-
-
-async def _learn_required_meta(session: AsyncSession, order: Order, remote: RemoteOrder) -> None:
-    """Keep what the marketplace requires per line; a listing without it (an older task) forgets nothing."""
-    wanted = {line.external_offer_id: list(line.required_meta) for line in remote.lines if line.required_meta}
-    if not wanted:
-        return
-    lines = await session.execute(select(OrderLine).where(OrderLine.order_id == order.id))
-    for line in lines.scalars():
-        kinds = wanted.get(line.external_offer_id)
-        if kinds and kinds != list(line.required_meta or []):
-            line.required_meta = kinds
 
 
 async def move_order(
