@@ -69,6 +69,18 @@ async def test_a_price_refused_by_rule_is_reported_and_not_taken(priced_world: W
     refused, taken = [
         o.sku for o in world.catalog.offers if o.size is None and world.catalog.prices[o.sku][1] is None
     ][:2]
+
+    async def initial_prices_pushed() -> bool:  # the prices sent on connecting are out of the way
+        async with world.hub.db.session() as s:
+            waiting = await s.execute(
+                select(PendingChange.id).where(
+                    PendingChange.connection_id == market.connection_id,
+                    PendingChange.kind == ChangeKind.PRICE,
+                )
+            )
+            return waiting.first() is None
+
+    await wait_until(initial_prices_pushed, timeout=60, what="the first prices pushed")
     (await market.control.put("/faults", json={"refuse_prices": [refused]})).raise_for_status()
     async with _api(world) as api:
         items = [
