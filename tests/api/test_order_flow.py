@@ -5,9 +5,7 @@ marketplace that plays the roles a test needs runs it (tests/support/marketplace
 
 from __future__ import annotations
 
-import asyncio
 import io
-from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +16,7 @@ from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.world import open_world
 from marketbridge.store.db import Database
 from marketbridge.sync.dispatch import JobKind
+from tests.support.listing import list_a_new_card, moderation_verdicts
 from tests.support.marketplaces import kinds_with
 
 
@@ -102,81 +101,9 @@ async def test_list_a_new_offer_on_a_channel(kind: str, db: Database) -> None:
         assert world.hub_url is not None
         headers = {"Authorization": f"Bearer {world.api_key}"}
         async with httpx.AsyncClient(base_url=world.hub_url + "/api/v1", headers=headers, timeout=120) as api:
-            category = catalog.products[0].category_id
-            body = {
-                "items": [
-                    {
-                        "sku": "NEW-CARD",
-                        "name": "A new card",
-                        "brand": "Acme",
-                        "category_id": category,
-                        "images": [{"url": "https://img.example/new.jpg", "primary": True}],
-                        "offers": [{"sku": "NEW-CARD-1", "barcodes": ["4600000099991"], "weight_g": 300}],
-                    }
-                ]
-            }
-            assert (await api.post("/catalog/products/bulk", json=body)).status_code == 200
             conn = market.connection_id
-            refreshed = await api.post(f"/connections/{conn}/categories/refresh")
-            assert refreshed.status_code == 200 and refreshed.json()["categories"] > 0
-            leaves = (await api.get(f"/connections/{conn}/categories", params={"leaf": True})).json()["items"]
-            leaf = leaves[0]["id"]
-            attributes = await api.get(f"/connections/{conn}/categories/{leaf}/attributes")
-            assert attributes.status_code == 200, attributes.text
-            mapping = {"items": [{"hub_category": category, "external_category_id": leaf}]}
-            assert (await api.put(f"/connections/{conn}/category-mappings", json=mapping)).status_code == 200
-            bad = {"items": [{"hub_category": "x", "external_category_id": "no-such-category"}]}
-            assert (await api.put(f"/connections/{conn}/category-mappings", json=bad)).status_code == 422
-            unknown = await api.post(
-                f"/catalog/listings/{market.connection_id}", json={"offer_skus": ["NOPE"]}
-            )
-            assert unknown.status_code == 422 and unknown.json()["errors"][0]["sku"] == "NOPE"
-            unpriced = await api.post(f"/catalog/listings/{conn}", json={"offer_skus": ["NEW-CARD-1"]})
-            assert unpriced.status_code == 409 and unpriced.json()["code"] == "no_price", unpriced.text
-            # complete data: the price in the price type mapped to the connection's price, and a value
-            # (from the marketplace's dictionary where it has one) for every required attribute
-            price_types = (await api.get(f"/connections/{conn}/price-mappings")).json()["items"]
-            price_type = next(m["price_type"] for m in price_types if m["target"] == "price")
-            price = {"items": [{"offer_sku": "NEW-CARD-1", "price_type": price_type, "amount": "1490.00"}]}
-            assert (await api.post("/prices/bulk", json=price)).status_code == 200
-            channel = world.hub.channels.get(await _connection(world))
-            filled = [
-                {"attribute_id": a["id"], "values": [await _valid_value(channel, leaf, a)]}
-                for a in attributes.json()
-                if a["required"]
-            ]
-            body["items"][0]["attributes"] = filled
-            assert (await api.post("/catalog/products/bulk", json=body)).status_code == 200
-            listed = await api.post(f"/catalog/listings/{conn}", json={"offer_skus": ["NEW-CARD-1"]})
-            assert listed.status_code == 202, listed.text
-            assert listed.json()["task_id"] and listed.json()["offers"] == 1
-            offer = (await api.get("/catalog/offers", params={"sku": "NEW-CARD-1"})).json()["items"][0]
-            verdicts: list[dict[str, object]] = []
-            for _ in range(60):  # moderation takes a while on the marketplace
-                await world.run(conn, JobKind.MODERATION)
-                feed = (await api.get("/events")).json()["items"]
-                verdicts = [
-                    e
-                    for e in feed
-                    if e["type"] in ("card.moderated", "card.rejected")
-                    and e["data"]["offer_id"] == offer["id"]
-                ]
-                if verdicts:
-                    break
-                await asyncio.sleep(0.25)
-            assert verdicts, "no moderation verdict for the listed card"
+            offer_id = await list_a_new_card(api, world, checks=True)
+            verdicts = await moderation_verdicts(api, world, offer_id, timeout=15)
             assert [v["type"] for v in verdicts] == ["card.moderated"], verdicts
-            again = (await api.get(f"/catalog/offers/{offer['id']}")).json()
+            again = (await api.get(f"/catalog/offers/{offer_id}")).json()
             assert [x["connection_id"] for x in again["listings"]] == [conn]
-
-
-async def _valid_value(channel: object, category_id: str, attribute: dict[str, Any]) -> str:
-    """A value the marketplace accepts for a required attribute: the first of its dictionary if it
-    has one (the seller API does not serve dictionaries, so they are read through the channel)."""
-    if not attribute["dictionary"]:
-        return "Model 1"
-    values = getattr(channel, "attribute_values", None)
-    assert values is not None, f"{attribute['name']} is a dictionary the channel cannot read"
-    dictionary: dict[str, int] = await values(category_id, attribute["id"])
-    assert dictionary, f"empty dictionary for {attribute['name']}"
-    return min(dictionary, key=lambda v: dictionary[v])

@@ -15,8 +15,9 @@ from marketbridge.channels import registry as channels
 from marketbridge.channels.errors import AuthError
 from marketbridge.channels.roles import CatalogSource, roles_of
 from marketbridge.sandbox import registry as sandboxes
+from marketbridge.sandbox.common.faults import PRICE_REFUSED
 from tests.support.contract import smoke_check, smoke_listing
-from tests.support.marketplaces import Market, kinds_with, registered_kinds, start_market
+from tests.support.marketplaces import Market, kinds_with, kinds_with_fault, registered_kinds, start_market
 from tests.support.skeleton import connector, sandbox
 
 
@@ -43,6 +44,14 @@ async def test_skeleton_passes_the_smoke_level(skeleton: Market) -> None:
             await channel.check()
     finally:
         await channel.aclose()
+
+
+def test_a_fault_off_the_menu_is_refused_and_changes_nothing(skeleton: Market) -> None:
+    assert connector.KIND not in kinds_with_fault(PRICE_REFUSED)
+    refused = skeleton.control.put("/faults", json={"refuse_prices": ["ANY-1"], "error_rate": 0.5})
+    assert refused.status_code == 422 and PRICE_REFUSED in refused.text
+    faults = skeleton.call("GET", "/faults")
+    assert faults["menu"] == [] and faults["config"]["error_rate"] == 0
 
 
 def test_skeleton_leaves_the_registries_as_they_were() -> None:

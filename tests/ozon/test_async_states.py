@@ -59,6 +59,7 @@ def substatus(sandbox: Sandbox, number: str) -> tuple[str, str]:
     return posting["status"], posting["substatus"]
 
 
+@pytest.mark.real_timing
 async def test_ship_failed_act_forming_and_late_labels_with_the_real_timing(
     real_time_sandbox: Sandbox, real_channel: OzonChannel
 ) -> None:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from marketbridge.channels.ozon import OzonChannel
-from marketbridge.channels.roles import CardDraft, CardResult
+from marketbridge.channels.roles import CardDraft, CardResult, PricePush
 from marketbridge.model import ListingStatus, ReturnStatus
+from marketbridge.sandbox.ozon.shop_catalog import RULE_REFUSAL
 from tests.ozon.conftest import Sandbox, holds_within
 
 #: A card body the description accepts (a phone case), sent twice unchanged.
@@ -84,6 +85,31 @@ def test_the_stock_sent_is_the_free_stock(sandbox: Sandbox) -> None:
     assert (control["quantity"], control["reserved"]) == (4, 1)
     assert [buy() for _ in range(4)] == [200] * 4  # every unit the seller said was free
     assert buy() != 200  # and no more
+
+
+async def test_a_price_refused_by_rule_answers_200_with_the_refusal_per_item(
+    sandbox: Sandbox, channel: OzonChannel
+) -> None:
+    sandbox.seed(
+        [{"name": "Склад"}], [{"offer_code": f"P-{n}", "name": "Товар", "price": "100"} for n in (1, 2)]
+    )
+    assert sandbox.control.put("/_sandbox/faults", json={"refuse_prices": ["P-1"]}).status_code == 200
+    prices = [
+        {"offer_id": f"P-{n}", "price": "150", "old_price": "0", "currency_code": "RUB"} for n in (1, 2)
+    ]
+    answer = sandbox.api("/v1/product/import/prices", {"prices": prices})
+    assert answer.status_code == 200
+    refused, taken = answer.json()["result"]
+    assert refused["updated"] is False and [e["code"] for e in refused["errors"]] == [RULE_REFUSAL["code"]]
+    assert taken["updated"] is True and taken["errors"] == []
+    held = {p["offer_code"]: p["price"] for p in sandbox.control.get("/_sandbox/prices").json()["items"]}
+    assert Decimal(held["P-1"]) == 100 and Decimal(held["P-2"]) == 150
+    ids = {o.offer_code: o.external_id async for page in channel.iter_offers() for o in page}
+    pushed = await channel.push_prices([PricePush(ids[f"P-{n}"], f"P-{n}", Decimal("160")) for n in (1, 2)])
+    assert [(r.ok, r.code, r.retryable) for r in pushed] == [
+        (False, RULE_REFUSAL["code"], False),
+        (True, None, False),
+    ]
 
 
 async def test_a_status_change_of_an_old_return_is_imported(sandbox: Sandbox, channel: OzonChannel) -> None:

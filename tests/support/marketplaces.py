@@ -39,6 +39,13 @@ def kinds_with(*roles: type) -> list[str]:
     return [k for k in registered_kinds() if all(has_role(specs[k].channel_class, r) for r in roles)]
 
 
+def kinds_with_fault(item: str, *roles: type) -> list[str]:
+    """The registered marketplaces whose sandbox has `item` on its fault menu (`SandboxSpec.faults`)
+    and whose channel plays every one of `roles`."""
+    sandboxes = sandbox_registry.load_all()
+    return [k for k in kinds_with(*roles) if item in sandboxes[k].faults]
+
+
 def wrong(value: str) -> str:
     """A credential of the same shape as `value` that is not it (digits stay digits, letters letters)."""
     tail = []

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from marketbridge.model import Box, BoxLine, LineMeta, Order, OrderLine
 from marketbridge.sync.errors import ActionRefused
-from marketbridge.sync.fulfilment import _require_marking
+from marketbridge.sync.fulfilment import require_data
 
 
 def _order() -> Order:
@@ -28,7 +28,7 @@ def test_missing_marking_codes_are_one_409_naming_each_line() -> None:
         Box(number=2, lines=[BoxLine(offer_sku="RING", quantity=1)]),
     ]
     with pytest.raises(ActionRefused) as refused:
-        _require_marking(_order(), boxes)
+        require_data(_order(), boxes)
     assert refused.value.code == "marking_codes_missing"
     assert "BOOTS" in refused.value.message and "RING" in refused.value.message
     assert "MUG" not in refused.value.message
@@ -37,7 +37,33 @@ def test_missing_marking_codes_are_one_409_naming_each_line() -> None:
         Box(number=1, lines=[BoxLine(offer_sku="BOOTS", quantity=2, marking_codes=codes)]),
         Box(number=2, lines=[BoxLine(offer_sku="RING", quantity=1, marking_codes=[codes[0]])]),
     ]
-    _require_marking(_order(), fine)
+    require_data(_order(), fine)
+
+
+def test_required_data_other_than_marking_is_named_per_line() -> None:
+    lines = [
+        OrderLine(offer_sku="PHONE", quantity=1, price=Decimal("10"), required_meta=["imei", "sgtin"]),
+        OrderLine(offer_sku="MILK", quantity=2, price=Decimal("10"), required_meta=["expiration"]),
+    ]
+    order = Order(external_id="2", created_at=datetime.now(UTC), lines=lines)
+    assert lines[0].required() == ["sgtin", "imei"]
+    boxes = [
+        Box(number=1, lines=[BoxLine(offer_sku="MILK", quantity=2), BoxLine(offer_sku="PHONE", quantity=1)])
+    ]
+    with pytest.raises(ActionRefused) as refused:
+        require_data(order, boxes)
+    assert refused.value.code == "required_meta_missing"
+    assert refused.value.items == [
+        {"field": "body.boxes[0].lines[0]", "sku": "MILK", "message": "missing: expiration"},
+        {"field": "body.boxes[0].lines[1]", "sku": "PHONE", "message": "missing: sgtin, imei"},
+    ]
+    given = [
+        BoxLine(offer_sku="MILK", quantity=2, meta=LineMeta(expiration=date(2031, 1, 31))),
+        BoxLine(
+            offer_sku="PHONE", quantity=1, marking_codes=["0104600439931256"], meta=LineMeta(imei=["1" * 15])
+        ),
+    ]
+    require_data(order, [Box(number=1, lines=given)])
 
 
 def test_box_line_metadata_is_typed_and_one_per_unit() -> None:

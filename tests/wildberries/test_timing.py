@@ -16,6 +16,7 @@ import pytest
 
 from marketbridge.channels.roles import CardDraft, PricePush
 from marketbridge.model import ListingStatus
+from marketbridge.sandbox.wildberries.routes_prices import BAD_TURNOVER_ERROR
 from marketbridge.sandbox.wildberries.shop import CARD_MODERATION_SECONDS, PRICE_TASK_SECONDS
 from tests.wildberries.harness import Sandbox, make_channel, seed_shop, start_sandbox, wait_for
 
@@ -31,6 +32,7 @@ def _nm_id(sandbox: Sandbox, vendor_code: str) -> int:
     return next(int(c["external_id"]) for c in cards if c["offer_code"] == vendor_code)
 
 
+@pytest.mark.real_timing
 async def test_price_task_and_moderation_at_real_timing(real_sandbox: Sandbox) -> None:
     sandbox = real_sandbox
     assert sandbox.http.get("/_sandbox/timing").json() == {"scale": 1.0}
@@ -79,3 +81,26 @@ def test_price_quarantine_starts_at_three_times_lower(sandbox: Sandbox, price: i
         "GET", "/api/v2/history/goods/task", params={"uploadID": upload_id, "limit": 10}
     ).json()["data"]["historyGoods"]
     assert [bool(g["errorText"]) for g in goods] == [refused]
+
+
+def test_a_good_in_the_high_inventory_sale_refuses_a_new_price(sandbox: Sandbox) -> None:
+    seed_shop(sandbox, [{"offer_code": "JAR", "name": "Банка", "price": "900"}])
+    nm_id = _nm_id(sandbox, "JAR")
+    put = sandbox.http.put("/_sandbox/faults", json={"refuse_prices": ["JAR"]})
+    assert put.status_code == 200 and put.json()["menu"] == ["price_refused"]
+    listed = sandbox.api("GET", "/api/v2/list/goods/filter", params={"limit": 10, "filterNmID": nm_id})
+    assert listed.json()["data"]["listGoods"][0]["isBadTurnover"] is True
+    accepted = sandbox.api("POST", "/api/v2/upload/task", json={"data": [{"nmID": nm_id, "price": 1000}]})
+    assert accepted.status_code == 200, "the upload itself is accepted; the refusal comes in processing"
+    upload_id = accepted.json()["data"]["id"]
+    wait_for(
+        lambda: sandbox.api("GET", "/api/v2/history/tasks", params={"uploadID": upload_id}).status_code == 200
+    )
+    task = sandbox.api("GET", "/api/v2/history/tasks", params={"uploadID": upload_id}).json()["data"]
+    assert task["status"] == 6 and task["successGoodsNumber"] == 0
+    goods = sandbox.api(
+        "GET", "/api/v2/history/goods/task", params={"uploadID": upload_id, "limit": 10}
+    ).json()["data"]["historyGoods"]
+    assert [(g["status"], g["errorText"]) for g in goods] == [(3, BAD_TURNOVER_ERROR)]
+    held = {p["offer_code"]: p["price"] for p in sandbox.control("GET", "/prices")["items"]}
+    assert float(held["JAR"]) == 900

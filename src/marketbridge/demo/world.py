@@ -52,7 +52,7 @@ class SandboxProcess:
             args += [f"--{name.replace('_', '-')}", value]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def start(self, timeout: float = 30.0) -> SandboxProcess:
+    def start(self, timeout: float = 120.0) -> SandboxProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -19,6 +19,8 @@ from marketbridge.model.catalog import (
 from marketbridge.model.common import Money, money
 from marketbridge.model.events import Event, EventType
 from marketbridge.model.orders import (
+    MARKING,
+    REQUIRED_KINDS,
     Box,
     BoxLine,
     Label,
@@ -31,12 +33,15 @@ from marketbridge.model.orders import (
     StatusTransitionError,
     can_transition,
     check_transition,
+    required_kinds,
 )
 from marketbridge.model.prices import Price, PriceKind
 from marketbridge.model.returns import Return, ReturnLine, ReturnStatus
 from marketbridge.model.stocks import StockLevel, Warehouse, bundle_available
 
 __all__ = [
+    "MARKING",
+    "REQUIRED_KINDS",
     "AttributeValue",
     "Barcode",
     "Box",
@@ -71,4 +76,5 @@ __all__ = [
     "can_transition",
     "check_transition",
     "money",
+    "required_kinds",
 ]

@@ -8,6 +8,7 @@ shipping. Everything else is refused with StatusTransitionError.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -70,16 +71,32 @@ def check_transition(current: OrderStatus, target: OrderStatus) -> None:
         raise StatusTransitionError(current, target)
 
 
+#: Kinds of identification data a marketplace may require per unit, besides marking codes.
+META_KINDS = ("uin", "imei", "gtin", "expiration")
+#: Marking codes, as a kind of required data (the box line's `marking_codes`).
+MARKING = "sgtin"
+#: Every kind a marketplace may require on an order line.
+REQUIRED_KINDS = (MARKING, *META_KINDS)
+
+
+def required_kinds(required_meta: Iterable[str] | None, requires_marking: bool) -> list[str]:
+    """The kinds packing must give for a line: the ones the marketplace requires, and marking
+    codes for a marked product; in REQUIRED_KINDS order."""
+    kinds = set(required_meta or ()) | ({MARKING} if requires_marking else set())
+    return [k for k in REQUIRED_KINDS if k in kinds]
+
+
 class OrderLine(CanonicalModel):
     offer_sku: Code
     quantity: int = Field(ge=1, le=100_000)
     price: Money
     name: str | None = Field(default=None, max_length=500)
     requires_marking: bool = False
+    #: the kinds of data the marketplace requires for this line's units (REQUIRED_KINDS)
+    required_meta: list[str] = Field(default_factory=list, max_length=len(REQUIRED_KINDS))
 
-
-#: Kinds of identification data a marketplace may require per unit, besides marking codes.
-META_KINDS = ("uin", "imei", "gtin", "expiration")
+    def required(self) -> list[str]:
+        return required_kinds(self.required_meta, self.requires_marking)
 
 
 class LineMeta(CanonicalModel):
@@ -104,6 +121,10 @@ class BoxLine(CanonicalModel):
     quantity: int = Field(ge=1, le=100_000)
     marking_codes: list[str] = Field(default_factory=list, max_length=100_000)
     meta: LineMeta = Field(default_factory=LineMeta)
+
+    def given(self) -> set[str]:
+        """The kinds of required data this line carries for all its units (REQUIRED_KINDS)."""
+        return self.meta.given() | ({MARKING} if len(self.marking_codes) == self.quantity else set())
 
     @model_validator(mode="after")
     def _codes_fit(self) -> BoxLine:

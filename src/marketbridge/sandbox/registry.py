@@ -15,7 +15,8 @@ PACKAGES: tuple[str, ...] = ("wildberries", "ozon", "yandex_market")
 
 @dataclass(frozen=True)
 class SandboxSpec:
-    """`create_app(credentials, demo_data, limits)` builds the app; `credential_options` are CLI options."""
+    """`create_app(credentials, demo_data, limits)` builds the app; `credential_options` are CLI options;
+    `faults` the items of the control API's fault menu (`sandbox.common.faults.MENU`) it emulates."""
 
     kind: str
     create_app: Callable[..., FastAPI]
@@ -24,6 +25,7 @@ class SandboxSpec:
     host_aliases: tuple[str, ...]
     describe: Callable[[dict[str, str]], str]
     extra: dict[str, Any] | None = None
+    faults: frozenset[str] = frozenset()
 
 
 _SPECS: dict[str, SandboxSpec] = {}

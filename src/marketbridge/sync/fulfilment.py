@@ -24,7 +24,7 @@ from marketbridge.channels.roles import (
     has_role,
     require,
 )
-from marketbridge.model import Box, LabelFormat, OrderStatus, can_transition
+from marketbridge.model import MARKING, Box, BoxLine, LabelFormat, OrderStatus, can_transition
 from marketbridge.model import Order as CanonicalOrder
 from marketbridge.model import OrderLine as CanonicalLine
 from marketbridge.runtime.pdf import merge_pdfs
@@ -109,23 +109,47 @@ def _remote(order: Order, lines: Sequence[OrderLine]) -> RemoteOrder:
                 price=line.price,
                 name=line.name,
                 requires_marking=line.requires_marking,
+                required_meta=tuple(line.required_meta or ()),
             )
             for line in lines
         ],
     )
 
 
-def _require_marking(order: CanonicalOrder, boxes: list[Box]) -> None:
-    """409 `marking_codes_missing`, one line per box line of a marked SKU that lacks its codes."""
-    marked = {line.offer_sku for line in order.lines if line.requires_marking}
-    missing = [
-        f"box {b.number}, {bl.offer_sku}: {bl.quantity} marking code(s) needed, {len(bl.marking_codes)} given"
-        for b in boxes
-        for bl in b.lines
-        if bl.offer_sku in marked and len(bl.marking_codes) != bl.quantity
+def _wanted(kind: str, line: BoxLine) -> str:
+    if kind == MARKING:
+        return f"{line.quantity} marking code(s) needed, {len(line.marking_codes)} given"
+    return "an expiry date needed" if kind == "expiration" else f"{line.quantity} {kind} needed"
+
+
+def require_data(order: CanonicalOrder, boxes: list[Box]) -> None:
+    """409 when box lines lack data the marketplace requires for their units, naming each line
+    and what it misses: `marking_codes_missing` when only marking codes are missing, else
+    `required_meta_missing`."""
+    required = {line.offer_sku: line.required() for line in order.lines}
+    gaps = [
+        (
+            f"body.boxes[{i}].lines[{j}]",
+            b.number,
+            bl,
+            [k for k in required.get(bl.offer_sku, []) if k not in bl.given()],
+        )
+        for i, b in enumerate(boxes)
+        for j, bl in enumerate(b.lines)
     ]
-    if missing:
-        raise ActionRefused("marking_codes_missing", "; ".join(missing))
+    gaps = [gap for gap in gaps if gap[3]]
+    if not gaps:
+        return
+    only_marking = all(kinds == [MARKING] for *_, kinds in gaps)
+    texts = [
+        (f"box {n}, {bl.offer_sku}: " + "; ".join(_wanted(k, bl) for k in kinds)) for _, n, bl, kinds in gaps
+    ]
+    items = [
+        {"field": where, "sku": bl.offer_sku, "message": "missing: " + ", ".join(kinds)}
+        for where, _, bl, kinds in gaps
+    ]
+    code = "marking_codes_missing" if only_marking else "required_meta_missing"
+    raise ActionRefused(code, "; ".join(texts), items)
 
 
 async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) -> list[str]:
@@ -143,6 +167,7 @@ async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) 
                 quantity=line.quantity,
                 price=line.price,
                 requires_marking=line.requires_marking,
+                required_meta=list(line.required_meta or ()),
             )
             for line in lines
         ],
@@ -157,7 +182,7 @@ async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) 
         )
         for b in boxes
     ]
-    _require_marking(canonical, boxes)
+    require_data(canonical, boxes)
     try:
         canonical.check_boxes(boxes)
     except ValueError as exc:

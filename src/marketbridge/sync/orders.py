@@ -118,6 +118,7 @@ async def _insert(session: AsyncSession, conn: Connection, remote: RemoteOrder) 
                 price=line.price,
                 name=line.name,
                 requires_marking=line.requires_marking,
+                required_meta=list(line.required_meta),
             )
         )
     await session.flush()

@@ -207,6 +207,7 @@ async def _settle(
                     {
                         "connection_id": conn.id,
                         "offer_id": row.payload.get("offer_id"),
+                        "offer_code": row.payload.get("offer_code"),
                         "code": res.code,
                         "message": message,
                     },

@@ -36,6 +36,10 @@ class OrderLineOut(BaseModel):
     price: model.Money
     name: str | None
     requires_marking: bool
+    required_meta: list[str] = Field(
+        description="what packing must give per unit of this line: `sgtin` (marking codes), "
+        "`uin`, `imei`, `gtin` (one per unit each), `expiration` (an expiry date)"
+    )
 
 
 class BoxOut(BaseModel):
@@ -100,6 +104,7 @@ async def order_outs(hub: Hub, rows: list[Order]) -> list[OrderOut]:
                         price=line.price,
                         name=line.name,
                         requires_marking=line.requires_marking,
+                        required_meta=model.required_kinds(line.required_meta, line.requires_marking),
                     )
                 )
             for box in (

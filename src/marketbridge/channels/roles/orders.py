@@ -20,6 +20,8 @@ class RemoteOrderLine:
     name: str | None = None
     barcode: str | None = None
     requires_marking: bool = False
+    #: the kinds of data the marketplace requires per unit before shipping (model.REQUIRED_KINDS)
+    required_meta: tuple[str, ...] = ()
 
 
 @dataclass

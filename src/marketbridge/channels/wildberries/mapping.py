@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from marketbridge.channels.errors import BadResponse
 from marketbridge.channels.roles import RemoteOffer, RemoteOrder, RemoteOrderLine, RemoteReturn
-from marketbridge.model import ListingStatus, OrderStatus, ReturnStatus, money
+from marketbridge.model import REQUIRED_KINDS, ListingStatus, OrderStatus, ReturnStatus, money
 
 T = TypeVar("T")
 
@@ -114,6 +114,12 @@ def parse_time(value: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def required_kinds(value: Any) -> tuple[str, ...]:
+    """A task's `requiredMeta` as the kinds the hub knows (REQUIRED_KINDS order); absent: none."""
+    listed = {str(k) for k in value} if isinstance(value, list) else set()
+    return tuple(k for k in REQUIRED_KINDS if k in listed)
+
+
 def task_order(
     raw: Mapping[str, Any],
     status: tuple[str, str] | None,
@@ -141,6 +147,7 @@ def task_order(
                     price=price,
                     barcode=str(skus[0]) if skus else None,
                     requires_marking="sgtin" in (raw.get("requiredMeta") or []),
+                    required_meta=required_kinds(raw.get("requiredMeta")),
                 )
             ],
             warehouse_id=str(raw["warehouseId"]) if raw.get("warehouseId") is not None else None,

@@ -17,6 +17,7 @@ from marketbridge.channels.batching import batched
 from marketbridge.channels.errors import RequestRejected
 from marketbridge.channels.roles import PackBox
 from marketbridge.channels.wildberries.client import WbApi
+from marketbridge.model import REQUIRED_KINDS
 
 SGTIN_BATCH = 100
 SGTIN_LENGTH = (16, 135)
@@ -24,7 +25,7 @@ SGTIN_LENGTH = (16, 135)
 CODE_LENGTHS = {"uin": 16, "imei": 15, "gtin": 13}
 #: WB's date format for the expiry date
 EXPIRATION_FORMAT = "%d.%m.%Y"
-KINDS = ("sgtin", "uin", "imei", "gtin", "expiration")
+KINDS = REQUIRED_KINDS
 
 
 @dataclass

@@ -189,7 +189,10 @@ def control_router(backend: SandboxBackend) -> APIRouter:
 
     @router.put("/faults")
     def set_faults(config: FaultConfig) -> dict[str, Any]:
-        backend.faults.configure(config)
+        try:
+            backend.faults.configure(config)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
         return backend.faults.snapshot()
 
     @router.put("/limits")

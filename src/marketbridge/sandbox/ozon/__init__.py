@@ -6,6 +6,7 @@ import secrets
 import uuid
 
 from marketbridge.sandbox.ozon.app import create_app
+from marketbridge.sandbox.ozon.backend import FAULT_MENU
 from marketbridge.sandbox.registry import SandboxSpec, register
 
 
@@ -26,6 +27,7 @@ SPEC = register(
         make_credentials=make_credentials,
         host_aliases=("default",),
         describe=describe,
+        faults=FAULT_MENU,
     )
 )
 

@@ -19,7 +19,7 @@ from marketbridge.sandbox.common.control import (
     SeedRequest,
     new_journal,
 )
-from marketbridge.sandbox.common.faults import Faults
+from marketbridge.sandbox.common.faults import PRICE_REFUSED, SHIP_FAILED, Faults
 from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.common.timing import Timing
@@ -54,6 +54,8 @@ LABEL_READY_SECONDS = 45.0
 ACT_FORMING_SECONDS = 15.0
 #: A ship answered 200 that fails shows `ship_failed` some seconds later (no published figure).
 SHIP_FAILING_SECONDS = 5.0
+#: The control API's fault menu items this sandbox emulates.
+FAULT_MENU = frozenset({PRICE_REFUSED, SHIP_FAILED})
 DEFAULT_CATEGORY = (17028922, 91565)
 MARKED_CATEGORY = (17028650, 94700)
 
@@ -62,13 +64,13 @@ class OzonBackend:
     def __init__(self, client_id: str, limits: bool = True, push_url: str | None = None) -> None:
         self.client_id = client_id
         self.seller_id = int(client_id) if client_id.isdigit() else 1
-        self.faults = Faults()
+        self.faults = Faults(menu=FAULT_MENU)
         self.limits = SandboxLimits(enabled=limits, specs=dict(LIMIT_SPECS))
         self.pusher = PushSender(url=push_url)
         self.timing = Timing()  # the marketplace's real delays unless shortened
         self.journal: deque[dict[str, Any]] = new_journal()
         self.state = ShopState()
-        self.shop = Shop(self.state, self.seller_id, self.emit, lambda: self.limits.enabled)
+        self.shop = Shop(self.state, self.seller_id, self.emit, lambda: self.limits.enabled, self.faults)
         #: a fixed label delay set through the Ozon settings; None: the real one through `timing`
         self.label_delay: float | None = None
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.ozon.shop_catalog import CatalogRules
 from marketbridge.sandbox.ozon.shop_postings import PostingRules
 from marketbridge.sandbox.ozon.state import ShopState
@@ -23,3 +24,4 @@ class Shop(CatalogRules, PostingRules):
     seller_id: int
     emit: Callable[[dict[str, Any]], None]
     enforce_pair_interval: Callable[[], bool]
+    faults: Faults

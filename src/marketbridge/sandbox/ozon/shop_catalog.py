@@ -1,7 +1,8 @@
 """The Ozon shop's catalog rules: stock and price updates and card imports.
 
 Stocks are taken only for products in `price_sent`, at most once per product-warehouse
-pair in 30 s (when limits are on); prices are checked as the Seller API checks them; an
+pair in 30 s (when limits are on); prices are checked as the Seller API checks them (a price refused by the fault
+menu answers the documented refusal, updated false with its code); an
 imported card is on moderation for a moment, then `price_sent`. Changes are announced by
 pushes in Ozon's format.
 """
@@ -15,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marketbridge.channels.ozon import endpoints as api
+from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.ozon import catalog_data
 from marketbridge.sandbox.ozon.errors import bad_request
 from marketbridge.sandbox.ozon.requests import as_int
@@ -23,6 +25,13 @@ from marketbridge.sandbox.ozon.state import ImportItem, ImportTask, Product, Sho
 STOCK_PAIR_INTERVAL = 30.0
 MAX_STOCK = 1_000_000
 MODERATION_SECONDS = 0.3
+#: The refusal the description documents for a price change (fault menu item price_refused):
+#: the product takes part in automatic promotions and has no minimum price.
+RULE_REFUSAL = {
+    "code": "action_price_enabled_min_price_missing",
+    "message": "automatic promotions are on and the minimum price is missing: "
+    "turn them off or set the minimum price first",
+}
 
 
 class CatalogRules:
@@ -32,6 +41,7 @@ class CatalogRules:
     seller_id: int
     emit: Callable[[dict[str, Any]], None]
     enforce_pair_interval: Callable[[], bool]
+    faults: Faults
 
     def set_stocks(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(items) > api.MAX_STOCK_BATCH:
@@ -151,6 +161,9 @@ class CatalogRules:
                 result["errors"] = [
                     {"code": "INVALID_MIN_PRICE", "message": "min_price must not be above price"}
                 ]
+                continue
+            if self.faults.price_refused(product.offer_id):
+                result["errors"] = [dict(RULE_REFUSAL)]
                 continue
             product.price = price
             product.old_price = old_price or None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.ozon.errors import OzonError, bad_request, not_found
 from marketbridge.sandbox.ozon.render import PUSH_STATE
 from marketbridge.sandbox.ozon.requests import as_int
@@ -39,6 +40,7 @@ class PostingRules:
     state: ShopState
     seller_id: int
     emit: Callable[[dict[str, Any]], None]
+    faults: Faults
 
     def posting(self, posting_number: str) -> Posting:
         posting = self.state.postings.get(posting_number)
@@ -93,8 +95,9 @@ class PostingRules:
                 product.stocks[w] = max(0, product.stocks.get(w, 0) - line.quantity)
 
     def ship(self, posting_number: str, packages: list[dict[str, Any]], fail_after: float = 0.0) -> list[str]:
-        """Split by package and ship; a posting set to fail answers the same and, `fail_after`
-        seconds later, shows substatus `ship_failed` while staying awaiting_packaging."""
+        """Split by package and ship; a posting set to fail (control, or the fault menu's
+        `ship_failed`) answers the same and, `fail_after` seconds later, shows substatus
+        `ship_failed` while staying awaiting_packaging."""
         posting = self.posting(posting_number)
         if posting.status == "cancelled":
             raise bad_request("POSTING_ALREADY_CANCELLED")
@@ -140,7 +143,7 @@ class PostingRules:
             self.state.add_posting(part)
             numbers.append(number)
         self._split_exemplars(posting, [self.state.postings[n] for n in numbers])
-        if posting.fail_next_ship:
+        if posting.fail_next_ship or self.faults.ship_fails(posting_number):
             posting.fail_next_ship = False
             for number in numbers:
                 self.state.postings[number].ship_fails_at = now() + timedelta(seconds=fail_after)

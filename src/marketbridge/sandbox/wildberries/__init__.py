@@ -5,6 +5,7 @@ from __future__ import annotations
 from marketbridge.channels.wildberries.endpoints import DEFAULT_HOSTS
 from marketbridge.sandbox.registry import SandboxSpec, register
 from marketbridge.sandbox.wildberries.app import create_app, default_issuer
+from marketbridge.sandbox.wildberries.shop import FAULT_MENU
 
 HOST_ALIASES = tuple(DEFAULT_HOSTS)
 
@@ -28,6 +29,7 @@ SPEC = register(
         make_credentials=make_credentials,
         host_aliases=HOST_ALIASES,
         describe=describe,
+        faults=FAULT_MENU,
     )
 )
 

@@ -27,6 +27,7 @@ from marketbridge.sandbox.wildberries.state import (
     Subject,
     Warehouse,
     now_utc,
+    unit_code,
 )
 
 SUPPLIER_STATUSES = ("new", "confirm", "complete", "cancel")
@@ -91,10 +92,6 @@ def _charcs(subject_id: int) -> list[dict[str, Any]]:
         {"charcID": 54337, "name": "Размер", "required": False, "unitName": "см", "maxCount": 0,
          "popular": False, "charcType": 4},
     ]  # fmt: skip
-
-
-def unit_code(card: Card, size: Size) -> str:
-    return card.vendor_code if len(card.sizes) == 1 else f"{card.vendor_code}-{size.tech_size}"
 
 
 class WildberriesBackend:
@@ -310,7 +307,7 @@ class WildberriesBackend:
         return out
 
     def prices(self) -> list[dict[str, Any]]:
-        process_price_tasks(self.state)
+        process_price_tasks(self.state, self.faults)
         out = []
         for card in list(self.state.cards.values()):
             for size in card.sizes:

@@ -6,6 +6,9 @@ their task waits in the buffer get 208 with that task's id); the goods are then 
 after PRICE_TASK_SECONDS (timing switch) in the buffer. A good whose new
 discounted price is at least three times lower than its current one is refused in
 processing (WB's price quarantine; not for size prices) and reported in the history.
+A good the fault menu refuses (`price_refused`) is one WB has put in its sale for goods
+with high inventory: the goods list shows `isBadTurnover`, and a price change of it is
+refused in processing with WB's text for that rule.
 """
 
 from __future__ import annotations
@@ -18,11 +21,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from marketbridge.channels.wildberries import endpoints as ep
+from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.wildberries.endpoints import route
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.shop import PRICE_TASK_SECONDS, Shop, json_body, query_int
-from marketbridge.sandbox.wildberries.state import Card, PriceGood, PriceTask, ShopState, iso_seconds, now_utc
+from marketbridge.sandbox.wildberries.state import (
+    Card,
+    PriceGood,
+    PriceTask,
+    ShopState,
+    iso_seconds,
+    now_utc,
+    unit_code,
+)
 
 MAX_GOODS = 1000
 MAX_DISCOUNT = 95
@@ -32,6 +44,8 @@ QUARANTINE_FACTOR = 3
 QUARANTINE_ERROR = (
     "The new price is several times lower than the current price. Item has been moved to Price Quarantine"
 )
+#: WB's history text for a good in the sale for goods with high inventory (the spec's example).
+BAD_TURNOVER_ERROR = "You can't change the item price. Item was added to the Sale due to high inventory"
 
 
 def _ok(data: Any) -> dict[str, Any]:
@@ -42,10 +56,19 @@ def _final(price: int, discount: int) -> float:
     return price * (100 - discount) / 100
 
 
-def _apply_good(state: ShopState, good: PriceGood) -> None:
+def bad_turnover(card: Card, faults: Faults) -> bool:
+    """Whether the card is in WB's sale for goods with high inventory (set through the fault menu)."""
+    codes = {card.vendor_code, *(unit_code(card, s) for s in card.sizes)}
+    return any(faults.price_refused(code) for code in codes)
+
+
+def _apply_good(state: ShopState, good: PriceGood, faults: Faults) -> None:
     card = state.cards.get(good.nm_id)
     if card is None:
         good.status, good.error = 3, "Item not found"
+        return
+    if bad_turnover(card, faults):
+        good.status, good.error = 3, BAD_TURNOVER_ERROR
         return
     sizes = [s for s in card.sizes if good.size_id is None or s.chrt_id == good.size_id]
     if not sizes:
@@ -81,14 +104,14 @@ def _signature(goods: list[PriceGood]) -> tuple[tuple[int, int | None, int | Non
     return tuple(sorted((g.nm_id, g.size_id, g.price, g.discount) for g in goods))
 
 
-def process_price_tasks(state: ShopState) -> None:
+def process_price_tasks(state: ShopState, faults: Faults) -> None:
     moment = time.monotonic()
     for task in state.price_tasks.values():
         if task.processed or task.ready_at > moment:
             continue
         task.processed = True
         for good in task.goods:
-            _apply_good(state, good)
+            _apply_good(state, good, faults)
         failed = sum(1 for g in task.goods if g.status == 3)
         task.status = 3 if failed == 0 else (6 if failed == len(task.goods) else 5)
 
@@ -198,11 +221,11 @@ def _upload_routes(api: APIRouter, state: ShopState, timing: Timing) -> None:
         return await _upload(request, by_size=True)
 
 
-def _task_routes(api: APIRouter, state: ShopState) -> None:
+def _task_routes(api: APIRouter, state: ShopState, faults: Faults) -> None:
     """Upload tasks and their goods, processed (history) or waiting (buffer)."""
 
     def _task(request: Request, processed: bool) -> PriceTask:
-        process_price_tasks(state)
+        process_price_tasks(state, faults)
         upload_id = query_int(request, "uploadID", low=0)
         task = state.price_tasks.get(upload_id)
         if task is None or task.processed != processed:
@@ -244,7 +267,7 @@ def _task_routes(api: APIRouter, state: ShopState) -> None:
         return _goods(request, processed=False)
 
 
-def _good_json(card: Card) -> dict[str, Any]:
+def _good_json(card: Card, faults: Faults) -> dict[str, Any]:
     return {
         "nmID": card.nm_id,
         "vendorCode": card.vendor_code,
@@ -262,27 +285,27 @@ def _good_json(card: Card) -> dict[str, Any]:
         "discount": card.discount,
         "clubDiscount": 0,
         "editableSizePrice": card.editable_size_price,
-        "isBadTurnover": False,
+        "isBadTurnover": bad_turnover(card, faults),
     }
 
 
-def _goods_routes(api: APIRouter, state: ShopState) -> None:
+def _goods_routes(api: APIRouter, state: ShopState, faults: Faults) -> None:
     """Goods with their prices and sizes."""
 
     @route(api, ep.GOODS)
     def goods_filter(request: Request) -> Any:
-        process_price_tasks(state)
+        process_price_tasks(state, faults)
         limit = query_int(request, "limit", low=1, high=1000)
         offset = query_int(request, "offset", default=0, low=0)
         nm_filter = request.query_params.get("filterNmID")
         cards = sorted(state.cards.values(), key=lambda c: c.nm_id)
         if nm_filter:
             cards = [c for c in cards if str(c.nm_id) == nm_filter]
-        return _ok({"listGoods": [_good_json(c) for c in cards[offset : offset + limit]]})
+        return _ok({"listGoods": [_good_json(c, faults) for c in cards[offset : offset + limit]]})
 
     @route(api, ep.GOODS_SIZES)
     def goods_sizes(request: Request) -> Any:
-        process_price_tasks(state)
+        process_price_tasks(state, faults)
         nm_id = query_int(request, "nmID", low=1)
         limit = query_int(request, "limit", low=1, high=1000)
         offset = query_int(request, "offset", default=0, low=0)
@@ -312,5 +335,5 @@ def router(shop: Shop) -> APIRouter:
     api = APIRouter()
     _upload_routes(api, shop.state, shop.timing)
     for add_routes in (_task_routes, _goods_routes):
-        add_routes(api, shop.state)
+        add_routes(api, shop.state, shop.faults)
     return api

@@ -10,13 +10,16 @@ from typing import Any
 from starlette.requests import Request
 
 from marketbridge.sandbox.common.control import new_journal
-from marketbridge.sandbox.common.faults import Faults
+from marketbridge.sandbox.common.faults import PRICE_REFUSED, Faults
 from marketbridge.sandbox.common.limits import SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.wildberries.errors import WbError
 from marketbridge.sandbox.wildberries.state import ShopState
 from marketbridge.sandbox.wildberries.tokens import TokenIssuer
+
+#: The control API's fault menu items this sandbox emulates.
+FAULT_MENU = frozenset({PRICE_REFUSED})
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Shop:
     state: ShopState
     issuer: TokenIssuer
     limits: SandboxLimits
-    faults: Faults = field(default_factory=Faults)
+    faults: Faults = field(default_factory=lambda: Faults(menu=FAULT_MENU))
     pusher: PushSender = field(default_factory=PushSender)
     journal: deque[dict[str, Any]] = field(default_factory=new_journal)
     timing: Timing = field(default_factory=Timing)  # WB's real delays unless shortened

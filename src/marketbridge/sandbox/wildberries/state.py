@@ -90,6 +90,11 @@ class Card:
         }
 
 
+def unit_code(card: Card, size: Size) -> str:
+    """The seller's code of one size of a card: the vendor code, with the size when there are several."""
+    return card.vendor_code if len(card.sizes) == 1 else f"{card.vendor_code}-{size.tech_size}"
+
+
 @dataclass
 class Subject:
     subject_id: int

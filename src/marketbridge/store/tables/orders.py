@@ -57,6 +57,8 @@ class OrderLine(Base):
     price: Mapped[Decimal] = mapped_column(Money)
     name: Mapped[str | None] = mapped_column(String(500), nullable=True)
     requires_marking: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: kinds of data the marketplace requires per unit (model.REQUIRED_KINDS), learnt at import
+    required_meta: Mapped[list[str]] = mapped_column(Json, default=list)
 
 
 class Box(Base):
