@@ -64,9 +64,10 @@ class StockOut(BaseModel):
     offer_id: int
     offer_sku: str
     warehouse: str
-    on_hand: int
+    on_hand: int | None = Field(description="null: never set by the seller (nothing is pushed for it)")
     reserved: int
-    available: int
+    available: int | None
+    stock_known: bool
     updated_at: datetime
 
 
@@ -179,7 +180,8 @@ async def list_stocks(
             warehouse=code,
             on_hand=level.on_hand,
             reserved=level.reserved,
-            available=max(level.on_hand - level.reserved, 0),
+            available=None if level.on_hand is None else max(level.on_hand - level.reserved, 0),
+            stock_known=level.on_hand is not None,
             updated_at=level.updated_at,
         )
         for level, offer_sku, code in rows
