@@ -1,5 +1,6 @@
 """Connecting a live shop harms nothing: a stock the hub does not know is not pushed, and the
-stock import takes each marketplace's stock as the hub's starting point."""
+stock import takes each marketplace's stock as the hub's starting point; what the marketplace
+refuses is reported by the seller's SKU."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from marketbridge.channels.roles import StockPush
 from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.world import World, open_world
 from marketbridge.store.db import Database
-from marketbridge.store.tables import Connection, PendingChange, StockLevel
+from marketbridge.store.tables import Connection, PendingChange, StockLevel, SyncRun
 from marketbridge.sync import ledger
-from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.stocks import set_on_hand
 
 
@@ -97,3 +98,38 @@ async def test_a_live_shop_keeps_its_stock_until_the_stock_import(db: Database) 
             await world.run(market.connection_id, JobKind.STOCKS)
             first = (await world.warehouse_ids(kind))[0]
             assert (await world.sandbox_stocks(kind))[(sku, first)] == 0, kind
+
+
+async def test_refused_items_of_a_sync_run_name_the_sku(db: Database) -> None:
+    catalog = build_catalog(products=2, seed=3, bundles=0)
+    async with open_world(catalog, db, serve_api=False, start_worker=False) as world:
+        for kind, market in world.markets.items():
+            wh = (await world.warehouse_ids(kind))[0]
+            payload = {
+                "external_id": "987654321",
+                "offer_code": "GHOST-1",
+                "warehouse_id": wh,
+                "quantity": 1,
+                "barcode": None,
+                "offer_id": world.ids.offers[catalog.offers[0].sku],
+            }
+            async with world.hub.db.session() as s:
+                await ledger.queue(
+                    s,
+                    world.account_id,
+                    ChangeKind.STOCK,
+                    [(market.connection_id, f"987654321@{wh}", payload)],
+                )
+            await world.run(market.connection_id, JobKind.STOCKS)
+            async with world.hub.db.session() as s:
+                run = (
+                    await s.execute(
+                        select(SyncRun)
+                        .where(SyncRun.connection_id == market.connection_id, SyncRun.kind == "stocks")
+                        .order_by(SyncRun.id.desc())
+                        .limit(1)
+                    )
+                ).scalar_one()
+            assert run.errors, kind
+            assert run.errors[0]["sku"] == "GHOST-1", run.errors
+            assert run.errors[0]["message"].startswith("GHOST-1: "), run.errors

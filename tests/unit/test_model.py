@@ -137,3 +137,16 @@ def test_order_move_to_follows_the_machine() -> None:
     with pytest.raises(ValueError):
         order.move_to(OrderStatus.CONFIRMED)
     assert order.status is OrderStatus.PACKED
+
+
+def test_packing_differences_name_box_sku_and_counts() -> None:
+    order = _order()
+    boxes = [
+        Box(number=1, lines=[BoxLine(offer_sku="A", quantity=1), BoxLine(offer_sku="Z", quantity=1)]),
+        Box(number=2, lines=[BoxLine(offer_sku="A", quantity=2)]),
+    ]
+    assert order.packing_differences(boxes) == [
+        "box 1, box 2: A packed 3, ordered 2",
+        "B: ordered 1, packed in no box",
+        "box 1: Z packed 1, not ordered",
+    ]

@@ -200,7 +200,8 @@ def install(app: FastAPI) -> None:
 
     async def on_refused(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ActionRefused)
-        return problem_response(Problem(409, exc.code, exc.message))
+        errors = [FieldError(field="body", message=line) for line in exc.lines]
+        return problem_response(Problem(409, exc.code, exc.message, errors=errors))
 
     async def on_missing(_: Request, exc: Exception) -> JSONResponse:
         return problem_response(Problem(404, "not_found", f"{exc} not found"))

@@ -29,7 +29,8 @@ from marketbridge.model import Order as CanonicalOrder
 from marketbridge.model import OrderLine as CanonicalLine
 from marketbridge.runtime.pdf import merge_pdfs
 from marketbridge.store.tables import Box as BoxRow
-from marketbridge.store.tables import Connection, Label, Link, Offer, Order, OrderLine
+from marketbridge.store.tables import Connection, HandoverDocument, Label, Link, Offer, Order, OrderLine
+from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import insert_for
 from marketbridge.sync import ledger
 from marketbridge.sync.errors import ActionRefused, NotFound
@@ -125,7 +126,9 @@ def _require_marking(order: CanonicalOrder, boxes: list[Box]) -> None:
         if bl.offer_sku in marked and len(bl.marking_codes) != bl.quantity
     ]
     if missing:
-        raise ActionRefused("marking_codes_missing", "; ".join(missing))
+        raise ActionRefused(
+            "marking_codes_missing", f"{len(missing)} box line(s) lack marking codes", missing
+        )
 
 
 async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) -> list[str]:
@@ -157,11 +160,16 @@ async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) 
         )
         for b in boxes
     ]
+    numbers = [b.number for b in boxes]
+    if len(set(numbers)) != len(numbers):
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        twice = [f"box {n}: the number is given more than once" for n in repeated]
+        raise ActionRefused("box_numbers_repeated", "box numbers must be distinct", twice)
+    differences = canonical.packing_differences(boxes)
+    if differences:
+        message = f"the boxes do not hold the order: {len(differences)} difference(s)"
+        raise ActionRefused("boxes_do_not_match", message, differences)
     _require_marking(canonical, boxes)
-    try:
-        canonical.check_boxes(boxes)
-    except ValueError as exc:
-        raise ActionRefused("boxes_do_not_match", str(exc)) from exc
     channel = require(hub.channels.get(conn), Fulfilment)
     if len(boxes) > 1 and not channel.multi_box:
         raise ActionRefused("multi_box_unsupported", f"{conn.kind} takes one box per order")
@@ -238,28 +246,30 @@ async def fetch_labels(
     raise AssertionError("unreachable")
 
 
-async def labels_pdf(hub: Services, account_id: int, order_id: int) -> bytes:
-    """One PDF with every label of the order (a page per box/shipment as the marketplace makes them)."""
+async def order_labels(
+    hub: Services, account_id: int, order_id: int, fmt: LabelFormat
+) -> list[tuple[str, bytes]]:
+    """Every label of the order in `fmt` (one of the channel's `label_formats`), as the
+    marketplace makes them: (shipment id, file) per box/shipment; kept in the labels table."""
     order, conn, _ = await _load(hub, account_id, order_id)
     if OrderStatus(order.status) not in (OrderStatus.PACKED, OrderStatus.SHIPPED):
         raise ActionRefused(
             "not_packed", f"order {order.id} is {order.status}: labels exist once it is packed"
         )
     channel = require(hub.channels.get(conn), Fulfilment)
-    fetched = await fetch_labels(channel, await _shipments(hub, order), LabelFormat.PDF)
+    fetched = await fetch_labels(channel, await _shipments(hub, order), fmt)
     async with hub.db.session() as s:
-        await s.execute(
-            delete(Label).where(Label.order_id == order.id, Label.format == LabelFormat.PDF.value)
-        )
+        await s.execute(delete(Label).where(Label.order_id == order.id, Label.format == fmt.value))
         for shipment_id, content in fetched:
             s.add(
-                Label(
-                    order_id=order.id,
-                    shipment_external_id=shipment_id,
-                    format=LabelFormat.PDF.value,
-                    content=content,
-                )
+                Label(order_id=order.id, shipment_external_id=shipment_id, format=fmt.value, content=content)
             )
+    return fetched
+
+
+async def labels_pdf(hub: Services, account_id: int, order_id: int) -> bytes:
+    """One PDF with every label of the order (a page per box/shipment as the marketplace makes them)."""
+    fetched = await order_labels(hub, account_id, order_id, LabelFormat.PDF)
     return merge_pdfs([content for _, content in fetched])
 
 
@@ -275,6 +285,17 @@ async def ship(hub: Services, account_id: int, order_id: int) -> str:
         row = await s.get(Order, order.id)
         assert row is not None
         row.handover_id = result.external_id
+        if result.document:  # the courier or the pickup point wants it printed: keep it
+            fmt = (result.document_format or LabelFormat.PDF).value
+            values = {"kind": channel.hand_over_by.value, "format": fmt, "content": result.document}
+            stmt = insert_for(s, HandoverDocument).values(
+                account_id=account_id, connection_id=conn.id, handover_id=result.external_id, **values
+            )
+            await s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["connection_id", "handover_id"], set_={**values, "created_at": utcnow()}
+                )
+            )
     await _move(hub, account_id, order_id, OrderStatus.SHIPPED)
     return result.external_id
 

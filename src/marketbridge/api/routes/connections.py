@@ -27,7 +27,7 @@ from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.spec import ChannelSpec
 from marketbridge.store.connections import create_connection, set_credentials
 from marketbridge.store.tables import Connection
-from marketbridge.store.types import utcnow
+from marketbridge.sync.checks import record_check
 from marketbridge.sync.dispatch import JobKind
 
 router = APIRouter(prefix="/connections", tags=["connections"])
@@ -44,6 +44,11 @@ class ConnectionCreate(BaseModel):
     base_urls: dict[str, str] = Field(default_factory=dict, description="URL per host alias")
     settings: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
+    check: bool = Field(
+        default=False,
+        description="check the credentials with one cheap marketplace call right away (the answer's "
+        "credentials_checked and last_check_error say how it went); false: not checked yet",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -87,12 +92,19 @@ class ConnectionOut(BaseModel):
     created_at: datetime
     last_check_at: datetime | None
     last_check_error: str | None
+    credentials_checked: bool = Field(
+        description="false: the credentials were never checked with the marketplace"
+    )
 
 
 class CheckResult(BaseModel):
     ok: bool
     error: str | None
     checked_at: datetime
+    retried: list[str] = Field(
+        default_factory=list,
+        description="job kinds whose last run failed, asked for again after a passing check",
+    )
 
 
 class SyncRequest(BaseModel):
@@ -169,6 +181,7 @@ def connection_out(row: Connection, credential_names: list[str]) -> ConnectionOu
         created_at=row.created_at,
         last_check_at=row.last_check_at,
         last_check_error=row.last_check_error,
+        credentials_checked=row.last_check_at is not None,
     )
 
 
@@ -214,6 +227,9 @@ async def create(body: ConnectionCreate, hub: HubDep, who: Writer) -> Connection
             await s.flush()
     except IntegrityError as exc:
         raise Problem(409, "name_taken", f"a connection named {body.name!r} exists already") from exc
+    if body.check:
+        row.last_check_error = await _check_error(hub, row)
+        row.last_check_at, _ = await record_check(hub, row.id, row.last_check_error)
     return connection_out(row, sorted(body.credentials))
 
 
@@ -288,24 +304,24 @@ async def delete(connection_id: IdPath, hub: HubDep, who: Writer) -> Response:
     return Response(status_code=204)
 
 
+async def _check_error(hub: HubDep, row: Connection) -> str | None:
+    """One cheap marketplace call with the connection's credentials; None when it passed."""
+    try:
+        await hub.channels.get(row).check()
+    except ChannelError as exc:
+        return f"{channel_problem(exc).code}: {exc}"
+    except ValueError as exc:  # credentials missing or undecryptable
+        return f"invalid_credentials: {exc}"
+    return None
+
+
 @router.post("/{connection_id}/check", summary="Check the credentials with a cheap marketplace call")
 async def check(connection_id: IdPath, hub: HubDep, who: Writer) -> CheckResult:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
-    error: str | None = None
-    try:
-        await hub.channels.get(row).check()
-    except ChannelError as exc:
-        problem = channel_problem(exc)
-        error = f"{problem.code}: {exc}"
-    except ValueError as exc:  # credentials missing or undecryptable
-        error = f"invalid_credentials: {exc}"
-    now = utcnow()
-    async with hub.db.session() as s:
-        fresh = await owned(s, Connection, connection_id, who.account_id, "connection")
-        fresh.last_check_at = now
-        fresh.last_check_error = error
-    return CheckResult(ok=error is None, error=error, checked_at=now)
+    error = await _check_error(hub, row)
+    now, retried = await record_check(hub, connection_id, error)
+    return CheckResult(ok=error is None, error=error, checked_at=now, retried=retried)
 
 
 @router.post("/{connection_id}/sync", status_code=202, summary="Ask for a sync run of one kind now")

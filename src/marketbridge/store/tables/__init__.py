@@ -30,7 +30,7 @@ from marketbridge.store.tables.inventory import (
     Warehouse,
     WarehouseMapping,
 )
-from marketbridge.store.tables.orders import Box, Label, Order, OrderLine, Return
+from marketbridge.store.tables.orders import Box, HandoverDocument, Label, Order, OrderLine, Return
 from marketbridge.store.tables.work import InboxItem, Lease, PendingChange, PushedValue, SyncCursor, SyncRun
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "CategoryMapping",
     "Connection",
     "Event",
+    "HandoverDocument",
     "IdempotencyRecord",
     "InboxItem",
     "Label",

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from marketbridge.channels.errors import ChannelError
 from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
+from marketbridge.sync.checks import failing, record_check
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.web.pages import IdPath, Page, checked_form, hub_of, redirect, render, url
 from marketbridge.web.views.common import account_connections
@@ -86,9 +87,10 @@ async def connections_page(request: Request, viewer: Page) -> Response:
 
 
 def _health(row: Connection, runs: dict[str, SyncRun]) -> str:
-    """error when the last check or the last run of any kind failed; ok when the last check passed
+    """error when the last check or the last run of any kind failed (a run before the last
+    passing check does not count); ok when the last check passed
     or the runs all went well; unknown before anything was tried."""
-    if row.last_check_error or any(r.status == "failed" for r in runs.values()):
+    if row.last_check_error or any(failing(row, r.started_at, r.status) for r in runs.values()):
         return "error"
     if row.last_check_at is not None or runs:
         return "ok"
@@ -118,11 +120,7 @@ async def check(request: Request, connection_id: IdPath, viewer: Page) -> Respon
         error = f"{type(exc).__name__}: {exc}"
     except ValueError as exc:
         error = f"invalid credentials: {exc}"
-    async with hub.db.session() as s:
-        fresh = await s.get(Connection, connection_id)
-        if fresh is not None:
-            fresh.last_check_at = utcnow()
-            fresh.last_check_error = error
+    await record_check(hub, connection_id, error)
     if error:
         return redirect(request, back, ("error", f"{row.name}: {error}"))
     return redirect(request, back, ("ok", f"{row.name}: {t('conn.checked_ok')}"))
