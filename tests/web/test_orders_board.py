@@ -5,6 +5,7 @@ shipped from the board, and its card moves from column to column."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,16 @@ async def test_pack_into_two_boxes_print_labels_ship(
     await expect(shipped_card).to_be_visible()
     await expect(packed_card).to_have_count(0)
     await page.screenshot(path=shots / "orders-board-shipped.png")
+
+    # the hand-over's document (act / supply QR code) is kept: a button on the order's page prints it
+    await page.goto(f"/dashboard/orders/{order.id}")
+    printed = page.get_by_test_id("handover-document")
+    await expect(printed).to_have_text(re.compile("Print (act|supply QR)"))
+    href = await printed.get_attribute("href")
+    assert href is not None
+    document = await context.request.get(href)
+    assert document.status == 200 and document.headers["content-type"] == "application/pdf"
+    assert len(PdfReader(io.BytesIO(await document.body())).pages) >= 1
 
     async with world.hub.db.session() as s:
         row = await s.get(Order, order.id)

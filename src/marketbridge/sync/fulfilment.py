@@ -309,3 +309,17 @@ async def cancel(hub: Services, account_id: int, order_id: int, reason: str) -> 
     channel = require(hub.channels.get(conn), Fulfilment)
     await channel.cancel(order.external_id, reason)
     await _move(hub, account_id, order_id, OrderStatus.CANCELLED, reason=reason)
+
+
+async def handover_document(hub: Services, account_id: int, order_id: int) -> HandoverDocument | None:
+    """The document kept from the order's hand-over (act / waybill, supply QR code), if any."""
+    async with hub.db.session() as s:
+        order = await s.get(Order, order_id)
+        if order is None or order.account_id != account_id or not order.handover_id:
+            return None
+        query = select(HandoverDocument).where(
+            HandoverDocument.connection_id == order.connection_id,
+            HandoverDocument.handover_id == order.handover_id,
+        )
+        found: HandoverDocument | None = (await s.execute(query)).scalar_one_or_none()
+        return found

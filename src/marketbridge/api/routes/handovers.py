@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from marketbridge.api.deps import HubDep, Reader
 from marketbridge.api.fields import IdPath, IdQuery
@@ -22,6 +21,7 @@ from marketbridge.api.problems import Problem
 from marketbridge.api.scoped import owned
 from marketbridge.model import LabelFormat
 from marketbridge.store.tables import HandoverDocument, Order
+from marketbridge.sync import fulfilment
 
 router = APIRouter(tags=["orders"])
 
@@ -39,12 +39,13 @@ class HandoverDocumentOut(BaseModel):
     created_at: datetime
 
 
-def _file(doc: HandoverDocument) -> Response:
+def document_file(doc: HandoverDocument, disposition: str = "attachment") -> Response:
+    """The document as a file answer (inline for printing from the dashboard)."""
     name = f"handover-{doc.id}-{doc.kind}.{doc.format}"
     return Response(
         doc.content,
         media_type=MEDIA_TYPES.get(LabelFormat(doc.format), "application/octet-stream"),
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
     )
 
 
@@ -78,7 +79,7 @@ async def list_documents(
 async def read_document(document_id: IdPath, hub: HubDep, who: Reader) -> Response:
     async with hub.db.session() as s:
         doc = await owned(s, HandoverDocument, document_id, who.account_id, "hand-over document")
-    return _file(doc)
+    return document_file(doc)
 
 
 @router.get(
@@ -89,19 +90,12 @@ async def read_document(document_id: IdPath, hub: HubDep, who: Reader) -> Respon
 )
 async def order_document(order_id: IdPath, hub: HubDep, who: Reader) -> Response:
     async with hub.db.session() as s:
-        order = await owned(s, Order, order_id, who.account_id, "order")
-        doc = (
-            await s.execute(
-                select(HandoverDocument).where(
-                    HandoverDocument.connection_id == order.connection_id,
-                    HandoverDocument.handover_id == order.handover_id,
-                )
-            )
-        ).scalar_one_or_none()
+        await owned(s, Order, order_id, who.account_id, "order")
+    doc = await fulfilment.handover_document(hub, who.account_id, order_id)
     if doc is None:
         raise Problem(
             404,
             "no_handover_document",
             f"order {order_id} has no hand-over document (not handed over yet, or the marketplace gave none)",
         )
-    return _file(doc)
+    return document_file(doc)
