@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 
+from marketbridge.store.db import Database
 from marketbridge.store.tables import SyncRun
 from marketbridge.store.types import utcnow
 from tests.api.conftest import ApiEnv
@@ -130,7 +131,7 @@ async def test_idempotency_key_replays_and_refuses_reuse(api: ApiEnv) -> None:
 
 
 async def test_checks_clear_errors_and_mappings_name_real_warehouses(
-    api: ApiEnv, marketplace: Marketplace
+    api: ApiEnv, marketplace: Marketplace, db: Database
 ) -> None:
     kind, sandbox, credentials = marketplace
     async with httpx.AsyncClient(base_url=sandbox.url) as control:
@@ -150,7 +151,7 @@ async def test_checks_clear_errors_and_mappings_name_real_warehouses(
         unchecked = await client.post("/connections", json={**body, "name": "b", "credentials": credentials})
         assert unchecked.json()["credentials_checked"] is False
 
-        async with api.hub.db.session() as s:  # a run that failed while the credentials were wrong
+        async with db.session() as s:  # a run that failed while the credentials were wrong
             s.add(
                 SyncRun(
                     account_id=api.a.account_id,

@@ -13,6 +13,7 @@ from playwright.async_api import BrowserContext, expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from marketbridge.channels import registry as channel_registry
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import World, wait_for
 from marketbridge.model import OrderStatus
@@ -98,6 +99,11 @@ async def test_pack_into_two_boxes_print_labels_ship(
     assert labels.headers["content-type"] == "application/pdf"
     pdf = await labels.body()
     assert len(PdfReader(io.BytesIO(pdf)).pages) >= 2, "a label page per box"
+    # a link per other format the marketplace offers (ZPL for label printers), none for the rest
+    offered = {f.value for f in channel_registry.get(kind).channel_class.label_formats} - {"pdf"}
+    for fmt in ("png", "zpl", "svg"):
+        link = page.get_by_test_id(f"labels-{fmt}")
+        await expect(link).to_have_count(1 if fmt in offered else 0)
 
     await page.get_by_role("link", name="Orders").first.click()
     packed_card = page.locator(f'section[data-status="packed"] article[data-order="{order.external_id}"]')

@@ -257,6 +257,11 @@ async def order_labels(
             "not_packed", f"order {order.id} is {order.status}: labels exist once it is packed"
         )
     channel = require(hub.channels.get(conn), Fulfilment)
+    if fmt not in channel.label_formats:
+        offered = ", ".join(sorted(f.value for f in channel.label_formats))
+        raise ActionRefused(
+            "label_format_not_offered", f"{conn.kind} gives labels as {offered}, not {fmt.value}"
+        )
     fetched = await fetch_labels(channel, await _shipments(hub, order), fmt)
     async with hub.db.session() as s:
         await s.execute(delete(Label).where(Label.order_id == order.id, Label.format == fmt.value))
