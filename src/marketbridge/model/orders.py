@@ -194,19 +194,3 @@ class Order(CanonicalModel):
             else:
                 out.append(f"{boxes_of}: {sku} packed {have}, ordered {want}")
         return out
-
-    def check_boxes(self, boxes: list[Box]) -> None:
-        """Refuse a packing that does not hold exactly the ordered units, or lacks marking codes."""
-        if not boxes:
-            raise ValueError("at least one box is needed")
-        numbers = [b.number for b in boxes]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError("box numbers must be distinct")
-        differences = self.packing_differences(boxes)
-        if differences:
-            raise ValueError("boxes do not match the order: " + "; ".join(differences))
-        marked = {line.offer_sku for line in self.lines if line.requires_marking}
-        for box in boxes:
-            for bl in box.lines:
-                if bl.offer_sku in marked and len(bl.marking_codes) != bl.quantity:
-                    raise ValueError(f"offer {bl.offer_sku} requires a marking code per unit")
