@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -79,6 +80,61 @@ def _redis_hub(db: Database, redis_url: str) -> Hub:
         box=SecretBox([Fernet.generate_key()]),
         queue=KickQueue(make_broker(redis_url)),
     )
+
+
+async def _wait_for_redis(url: str, up: bool) -> None:
+    """Poll until a PING to `url` answers (up) or fails (down)."""
+    from redis.asyncio import Redis
+
+    async def answers() -> bool:
+        client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return bool(await client.ping())
+        except Exception:
+            return False
+        finally:
+            await client.aclose()
+
+    for _ in range(200):
+        if await answers() == up:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"Redis at {url} did not come {'up' if up else 'down'}")
+
+
+async def test_stock_written_after_redis_stopped_answers_success(db: Database, tmp_path: Path) -> None:
+    """A Redis the hub was using is stopped: writes still succeed, the failed kick is only logged."""
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = await asyncio.create_subprocess_exec(*args, "--dir", str(tmp_path), stdout=subprocess.DEVNULL)
+    try:
+        await _wait_for_redis(url, up=True)
+        hub = _redis_hub(db, url)
+        async with db.session() as s:
+            _, key = await accounts.create_account(s, "shop")
+        with serve_app(create_app(hub)) as app_server:
+            headers = {"Authorization": f"Bearer {key}"}
+            async with httpx.AsyncClient(base_url=app_server.url, headers=headers, timeout=30) as client:
+                await client.post("/api/v1/catalog/offers/bulk", json={"items": [{"sku": "A"}]})
+                await client.post("/api/v1/warehouses", json={"code": "W1", "name": "W1"})
+                item = {"offer_sku": "A", "warehouse": "W1", "on_hand": 3}
+                first = await client.post("/api/v1/stocks/bulk", json={"items": [item]})
+                assert first.status_code == 200, first.text
+                assert (await client.get("/healthz")).json()["redis"]["ok"] is True
+                server.terminate()
+                await asyncio.wait_for(server.wait(), 30)
+                await _wait_for_redis(url, up=False)
+                second = await client.post("/api/v1/stocks/bulk", json={"items": [{**item, "on_hand": 9}]})
+                stocks = (await client.get("/api/v1/stocks")).json()["items"]
+                health = await client.get("/healthz")
+    finally:
+        if server.returncode is None:
+            server.kill()
+            await asyncio.wait_for(server.wait(), 30)
+    assert second.status_code == 200, second.text
+    assert [s["on_hand"] for s in stocks] == [9]
+    assert health.status_code == 200 and health.json()["status"] == "degraded"
 
 
 async def test_stock_written_while_redis_is_down_answers_success(db: Database) -> None:
