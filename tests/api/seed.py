@@ -14,6 +14,7 @@ from marketbridge.store.connections import create_connection
 from marketbridge.store.events import emit
 from marketbridge.store.tables import (
     CachedCategory,
+    HandoverDocument,
     Offer,
     Order,
     OrderLine,
@@ -40,7 +41,8 @@ async def seed_account(
     credentials: dict[str, str] | None = None,
     base_urls: dict[str, str] | None = None,
 ) -> Seeded:
-    """A connection, product, offer, order, return, sync run, subscription, delivery, key and category."""
+    """A connection, product, offer, order (handed over, with its document), return, sync run,
+    subscription, delivery, key and category."""
     now = datetime.now(UTC)
     async with hub.db.session() as s:
         conn = await create_connection(
@@ -64,8 +66,18 @@ async def seed_account(
             status="new",
             placed_at=now,
             total=Decimal("10.00"),
+            handover_id=f"H-{tag}",
         )
         s.add(order)
+        document = HandoverDocument(
+            account_id=account_id,
+            connection_id=conn.id,
+            handover_id=f"H-{tag}",
+            kind="act",
+            format="pdf",
+            content=b"%PDF-1.4 act",
+        )
+        s.add(document)
         await s.flush()
         s.add(
             OrderLine(
@@ -106,6 +118,7 @@ async def seed_account(
             "order_id": order.id,
             "return_id": ret.id,
             "run_id": run.id,
+            "document_id": document.id,
             "subscription_id": sub.id,
             "key_id": key.id,
             "external_id": cat_id,

@@ -3,8 +3,13 @@ scopes, problem+json, Idempotency-Key."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 
+from marketbridge.store.db import Database
+from marketbridge.store.tables import SyncRun
+from marketbridge.store.types import utcnow
 from tests.api.conftest import ApiEnv
 from tests.support.servers import ThreadedServer
 
@@ -123,3 +128,67 @@ async def test_idempotency_key_replays_and_refuses_reuse(api: ApiEnv) -> None:
             "/warehouses", json={"code": "W9", "name": "B"}, headers={"Idempotency-Key": "wh-1"}
         )
         assert own.status_code == 201 and own.json()["code"] == "W9"
+
+
+async def test_checks_clear_errors_and_mappings_name_real_warehouses(
+    api: ApiEnv, marketplace: Marketplace, db: Database
+) -> None:
+    kind, sandbox, credentials = marketplace
+    async with httpx.AsyncClient(base_url=sandbox.url) as control:
+        seeded = await control.post(
+            "/_sandbox/seed", json={"warehouses": [{"id": "7001", "name": "Main"}], "offers": []}
+        )
+        assert seeded.status_code == 200, seeded.text
+    wrong = {k: "wrong-" + v for k, v in credentials.items()}
+    body = {"kind": kind, "base_url": sandbox.url}
+    async with api.client(api.a) as client:
+        made = await client.post(
+            "/connections", json={**body, "name": "a", "credentials": wrong, "check": True}
+        )
+        assert made.status_code == 201, made.text
+        conn = made.json()
+        assert conn["credentials_checked"] is True and conn["last_check_error"]
+        unchecked = await client.post("/connections", json={**body, "name": "b", "credentials": credentials})
+        assert unchecked.json()["credentials_checked"] is False
+
+        async with db.session() as s:  # a run that failed while the credentials were wrong
+            s.add(
+                SyncRun(
+                    account_id=api.a.account_id,
+                    connection_id=conn["id"],
+                    kind="orders",
+                    status="failed",
+                    started_at=utcnow() - timedelta(minutes=1),
+                    error="auth_failed",
+                )
+            )
+        await client.patch(
+            f"/connections/{conn['id']}", json={"credentials": credentials, "base_url": sandbox.url}
+        )
+        checked = (await client.post(f"/connections/{conn['id']}/check")).json()
+        assert checked["ok"] is True and checked["retried"] == ["orders"]
+        assert (await client.get(f"/connections/{conn['id']}")).json()["last_check_error"] is None
+
+        assert (await client.post("/warehouses", json={"code": "W1", "name": "W1"})).status_code == 201
+        remote = [
+            w["external_id"]
+            for w in (await client.get(f"/connections/{conn['id']}/remote-warehouses")).json()
+        ]
+        assert remote
+        path = f"/connections/{conn['id']}/warehouse-mappings"
+        bad = await client.put(
+            path,
+            json={
+                "items": [
+                    {"warehouse": "W1", "external_warehouse_id": remote[0]},
+                    {"warehouse": "W1", "external_warehouse_id": "404404404"},
+                ]
+            },
+        )
+        assert bad.status_code == 422 and bad.json()["code"] == "unknown_marketplace_warehouse", bad.text
+        assert [e["index"] for e in bad.json()["errors"]] == [1]
+        assert (await client.get(path)).json()["items"] == []
+        good = await client.put(
+            path, json={"items": [{"warehouse": "W1", "external_warehouse_id": remote[0]}]}
+        )
+        assert good.status_code == 200, good.text

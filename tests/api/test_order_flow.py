@@ -6,6 +6,7 @@ marketplace that plays the roles a test needs runs it (tests/support/marketplace
 from __future__ import annotations
 
 import io
+import zipfile
 
 import httpx
 import pytest
@@ -60,6 +61,16 @@ async def test_confirm_pack_labels_ship_through_the_api(kind: str, db: Database)
                 json={"boxes": [{"number": 1, "lines": [{"offer_sku": skus[0], "quantity": 5}]}]},
             )
             assert wrong.status_code == 409, wrong.text
+            assert wrong.json()["code"] == "boxes_do_not_match"
+            expected = [f"box 1: {skus[0]} packed 5, ordered 1"] + [
+                f"{s}: ordered 1, packed in no box" for s in skus[1:]
+            ]
+            assert [e["message"] for e in wrong.json()["errors"]] == expected
+            twice = await api.post(f"/orders/{order['id']}/pack", json={"boxes": [boxes[0], boxes[0]]})
+            assert twice.status_code == 409 and twice.json()["code"] == "box_numbers_repeated", twice.text
+            assert [e["message"] for e in twice.json()["errors"]] == [
+                "box 1: the number is given more than once"
+            ]
             packed = await api.post(f"/orders/{order['id']}/pack", json={"boxes": boxes})
             assert packed.status_code == 200, packed.text
             assert packed.json()["order"]["status"] == "packed"
@@ -69,10 +80,32 @@ async def test_confirm_pack_labels_ship_through_the_api(kind: str, db: Database)
             labels = await api.get(f"/orders/{order['id']}/labels")
             assert labels.status_code == 200 and labels.headers["content-type"] == "application/pdf"
             assert len(PdfReader(io.BytesIO(labels.content)).pages) >= 1
+            unknown = await api.get(f"/orders/{order['id']}/labels", params={"format": "gif"})
+            assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "query.format"
+            offered = {f.value for f in channel.label_formats}  # type: ignore[attr-defined]
+            zpl = await api.get(f"/orders/{order['id']}/labels", params={"format": "zpl"})
+            if "zpl" in offered:
+                assert zpl.status_code == 200, zpl.text
+                if zpl.headers["content-type"] == "application/zip":
+                    with zipfile.ZipFile(io.BytesIO(zpl.content)) as archive:
+                        texts = [archive.read(n) for n in archive.namelist()]
+                else:
+                    texts = [zpl.content]
+                assert texts and all(t.lstrip().startswith(b"^XA") for t in texts), texts[:1]
+            else:
+                assert zpl.status_code == 422 and zpl.json()["code"] == "label_format_not_offered", zpl.text
 
             shipped = await api.post(f"/orders/{order['id']}/ship")
             assert shipped.status_code == 200, shipped.text
             assert shipped.json()["order"]["status"] == "shipped" and shipped.json()["handover_id"]
+            document = await api.get(f"/orders/{order['id']}/handover-document")  # the act / supply QR
+            assert document.status_code == 200, document.text
+            assert document.headers["content-type"] == "application/pdf"
+            assert len(PdfReader(io.BytesIO(document.content)).pages) >= 1
+            kept = (await api.get("/handover-documents")).json()["items"]
+            assert [d["handover_id"] for d in kept] == [shipped.json()["handover_id"]]
+            again = await api.get(f"/handover-documents/{kept[0]['id']}")
+            assert again.status_code == 200 and again.content == document.content
             before = (await api.get(f"/orders/{order['id']}")).json()
             late = await api.post(f"/orders/{order['id']}/cancel", json={"reason": "too late"})
             assert late.status_code == 409 and late.json()["code"] == "wrong_status", late.text

@@ -106,3 +106,22 @@ async def test_prices_bulk_and_price_types(api: ApiEnv, client_a: httpx.AsyncCli
         "/prices/bulk", json={"items": [{"offer_sku": "A", "price_type": "retail", "amount": "1.001"}]}
     )
     assert too_precise.status_code == 422 and too_precise.json()["errors"][0]["sku"] == "A"
+
+
+async def test_offers_say_whether_their_stock_is_known(api: ApiEnv, client_a: httpx.AsyncClient) -> None:
+    await _catalog(client_a)
+
+    async def unknown() -> list[str]:
+        page = (await client_a.get("/catalog/offers", params={"stock_known": "false"})).json()
+        return sorted(o["sku"] for o in page["items"])
+
+    assert await unknown() == ["A", "B", "KIT"]
+    ok = await client_a.post(
+        "/stocks/bulk", json={"items": [{"offer_sku": "B", "warehouse": "W1", "on_hand": 0}]}
+    )
+    assert ok.status_code == 200, ok.text
+    assert await unknown() == ["A", "KIT"]  # an explicit 0 is a known stock
+    await client_a.post("/stocks/bulk", json={"items": [{"offer_sku": "A", "warehouse": "W2", "on_hand": 4}]})
+    assert await unknown() == []
+    known = (await client_a.get("/catalog/offers", params={"stock_known": "true"})).json()["items"]
+    assert {o["sku"]: o["stock_known"] for o in known} == {"A": True, "B": True, "KIT": True}

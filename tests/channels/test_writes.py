@@ -20,6 +20,7 @@ from marketbridge.channels.roles import (
     PriceSource,
     StockPush,
     StockSink,
+    StockSource,
     has_role,
     require,
 )
@@ -204,3 +205,18 @@ async def test_price_import_reads_what_the_marketplace_holds(market: Market) -> 
     for code in s.plain:
         assert read[code].price == held[code], code
         assert read[code].external_id, code
+
+
+@pytest.mark.parametrize("market", kinds_with(StockSource), indirect=True)
+async def test_stock_import_reads_what_the_marketplace_holds(market: Market) -> None:
+    s = await shop(market)
+    held = stock_map(market)
+    channel = require(market.channel(), StockSource)
+    try:
+        units = [s.external_ids[c] for c in s.plain]
+        read = [r async for page in channel.iter_stocks(units, list(s.warehouses)) for r in page]
+    finally:
+        await channel.aclose()  # type: ignore[attr-defined]
+    code_of = {s.external_ids[c]: c for c in s.plain}
+    got = {(code_of[r.external_id], r.warehouse_id): r.quantity for r in read}
+    assert got == {(c, w): held[(c, w)] for c in s.plain for w in s.warehouses}

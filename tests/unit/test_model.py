@@ -95,40 +95,13 @@ def _order(marking: bool = False) -> Order:
 
 def test_boxes_must_hold_exactly_the_order() -> None:
     order = _order()
-    order.check_boxes(
-        [
-            Box(number=1, lines=[BoxLine(offer_sku="A", quantity=2)]),
-            Box(number=2, lines=[BoxLine(offer_sku="B", quantity=1)]),
-        ]
-    )
-    with pytest.raises(ValueError, match="do not match"):
-        order.check_boxes([Box(number=1, lines=[BoxLine(offer_sku="A", quantity=2)])])
-    with pytest.raises(ValueError, match="distinct"):
-        order.check_boxes(
-            [
-                Box(number=1, lines=[BoxLine(offer_sku="A", quantity=2)]),
-                Box(number=1, lines=[BoxLine(offer_sku="B", quantity=1)]),
-            ]
-        )
-
-
-def test_marked_goods_need_a_code_per_unit() -> None:
-    order = _order(marking=True)
-    with pytest.raises(ValueError, match="marking code"):
-        order.check_boxes(
-            [Box(number=1, lines=[BoxLine(offer_sku="A", quantity=2), BoxLine(offer_sku="B", quantity=1)])]
-        )
-    order.check_boxes(
-        [
-            Box(
-                number=1,
-                lines=[
-                    BoxLine(offer_sku="A", quantity=2, marking_codes=["c1", "c2"]),
-                    BoxLine(offer_sku="B", quantity=1),
-                ],
-            )
-        ]
-    )
+    whole = [
+        Box(number=1, lines=[BoxLine(offer_sku="A", quantity=2)]),
+        Box(number=2, lines=[BoxLine(offer_sku="B", quantity=1)]),
+    ]
+    assert order.packing_differences(whole) == []
+    short = [Box(number=1, lines=[BoxLine(offer_sku="A", quantity=2)])]
+    assert order.packing_differences(short) == ["B: ordered 1, packed in no box"]
 
 
 def test_order_move_to_follows_the_machine() -> None:
@@ -137,3 +110,16 @@ def test_order_move_to_follows_the_machine() -> None:
     with pytest.raises(ValueError):
         order.move_to(OrderStatus.CONFIRMED)
     assert order.status is OrderStatus.PACKED
+
+
+def test_packing_differences_name_box_sku_and_counts() -> None:
+    order = _order()
+    boxes = [
+        Box(number=1, lines=[BoxLine(offer_sku="A", quantity=1), BoxLine(offer_sku="Z", quantity=1)]),
+        Box(number=2, lines=[BoxLine(offer_sku="A", quantity=2)]),
+    ]
+    assert order.packing_differences(boxes) == [
+        "box 1, box 2: A packed 3, ordered 2",
+        "B: ordered 1, packed in no box",
+        "box 1: Z packed 1, not ordered",
+    ]

@@ -5,6 +5,7 @@ shipped from the board, and its card moves from column to column."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from playwright.async_api import BrowserContext, expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from marketbridge.channels import registry as channel_registry
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import World, wait_for
 from marketbridge.model import OrderStatus
@@ -97,6 +99,11 @@ async def test_pack_into_two_boxes_print_labels_ship(
     assert labels.headers["content-type"] == "application/pdf"
     pdf = await labels.body()
     assert len(PdfReader(io.BytesIO(pdf)).pages) >= 2, "a label page per box"
+    # a link per other format the marketplace offers (ZPL for label printers), none for the rest
+    offered = {f.value for f in channel_registry.get(kind).channel_class.label_formats} - {"pdf"}
+    for fmt in ("png", "zpl", "svg"):
+        link = page.get_by_test_id(f"labels-{fmt}")
+        await expect(link).to_have_count(1 if fmt in offered else 0)
 
     await page.get_by_role("link", name="Orders").first.click()
     packed_card = page.locator(f'section[data-status="packed"] article[data-order="{order.external_id}"]')
@@ -107,6 +114,16 @@ async def test_pack_into_two_boxes_print_labels_ship(
     await expect(shipped_card).to_be_visible()
     await expect(packed_card).to_have_count(0)
     await page.screenshot(path=shots / "orders-board-shipped.png")
+
+    # the hand-over's document (act / supply QR code) is kept: a button on the order's page prints it
+    await page.goto(f"/dashboard/orders/{order.id}")
+    printed = page.get_by_test_id("handover-document")
+    await expect(printed).to_have_text(re.compile("Print (act|supply QR)"))
+    href = await printed.get_attribute("href")
+    assert href is not None
+    document = await context.request.get(href)
+    assert document.status == 200 and document.headers["content-type"] == "application/pdf"
+    assert len(PdfReader(io.BytesIO(await document.body())).pages) >= 1
 
     async with world.hub.db.session() as s:
         row = await s.get(Order, order.id)

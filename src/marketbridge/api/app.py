@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from marketbridge import __version__
-from marketbridge.api import problems
+from marketbridge.api import health, problems
 from marketbridge.api.bodies import BodyGuard
 from marketbridge.api.idempotency import idempotency_middleware
 from marketbridge.api.routes import push
@@ -41,6 +41,7 @@ def create_api_app(hub: Hub) -> FastAPI:
     app.middleware("http")(nul_guard_middleware)
     app.include_router(api_router())
     app.include_router(push.router)
+    app.include_router(health.router)
 
     @app.middleware("http")
     async def count_requests(
@@ -53,14 +54,6 @@ def create_api_app(hub: Hub) -> FastAPI:
         return response
 
     app.add_middleware(BodyGuard, hub=hub)  # added last: the outermost, before anything reads a body
-
-    @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
-    async def healthz(request: Request) -> JSONResponse:
-        try:
-            revision = await hub.db.current_revision()
-        except Exception as exc:  # the database is down: report it, do not crash
-            return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503)
-        return JSONResponse({"status": "ok", "database": hub.db.dialect, "revision": revision})
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -63,10 +63,19 @@ def next_cursor(ids: list[int], limit: int) -> str | None:
 
 
 async def page_rows(
-    db: Database, table: Any, account_id: int, cursor: str | None, limit: int, **equal: Any
+    db: Database,
+    table: Any,
+    account_id: int,
+    cursor: str | None,
+    limit: int,
+    where: Any = None,
+    **equal: Any,
 ) -> list[Any]:
-    """One page of the account's rows of `table` after the cursor, filtered by the non-None `equal`."""
+    """One page of the account's rows of `table` after the cursor, filtered by the non-None
+    `equal` and by the SQL condition `where` when given."""
     query = select(table).where(table.account_id == account_id, table.id > decode_cursor(cursor))
+    if where is not None:
+        query = query.where(where)
     for column, value in equal.items():
         if value is not None:
             query = query.where(getattr(table, column) == value)

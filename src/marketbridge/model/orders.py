@@ -192,24 +192,26 @@ class Order(CanonicalModel):
             out[line.offer_sku] = out.get(line.offer_sku, 0) + line.quantity
         return out
 
-    def check_boxes(self, boxes: list[Box]) -> None:
-        """Refuse a packing that does not hold exactly the ordered units, or lacks marking codes."""
-        if not boxes:
-            raise ValueError("at least one box is needed")
-        numbers = [b.number for b in boxes]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError("box numbers must be distinct")
+    def packing_differences(self, boxes: list[Box]) -> list[str]:
+        """One line a person can act on per SKU whose packed units differ from the ordered ones,
+        e.g. "box 1: FILM-001 packed 2, ordered 1"; empty when the boxes hold the order."""
+        where: dict[str, list[int]] = {}
         packed: dict[str, int] = {}
         for box in boxes:
             for line in box.lines:
+                where.setdefault(line.offer_sku, []).append(box.number)
                 packed[line.offer_sku] = packed.get(line.offer_sku, 0) + line.quantity
         ordered = self.units()
-        if packed != ordered:
-            missing = {k: v - packed.get(k, 0) for k, v in ordered.items() if packed.get(k, 0) != v}
-            extra = sorted(set(packed) - set(ordered))
-            raise ValueError(f"boxes do not match the order: differences {missing}, not ordered {extra}")
-        marked = {line.offer_sku for line in self.lines if line.requires_marking}
-        for box in boxes:
-            for bl in box.lines:
-                if bl.offer_sku in marked and len(bl.marking_codes) != bl.quantity:
-                    raise ValueError(f"offer {bl.offer_sku} requires a marking code per unit")
+        out: list[str] = []
+        for sku in sorted(set(ordered) | set(packed)):
+            have, want = packed.get(sku, 0), ordered.get(sku, 0)
+            if have == want:
+                continue
+            boxes_of = ", ".join(f"box {n}" for n in sorted(set(where.get(sku, []))))
+            if not have:
+                out.append(f"{sku}: ordered {want}, packed in no box")
+            elif not want:
+                out.append(f"{boxes_of}: {sku} packed {have}, not ordered")
+            else:
+                out.append(f"{boxes_of}: {sku} packed {have}, ordered {want}")
+        return out

@@ -1,14 +1,16 @@
 """Leases in the database: one holder per name, taken over only after it expired.
 
 Used so that each (connection, kind) runs in at most one worker at a time, on any number
-of machines, with nothing but the database shared.
+of machines, with nothing but the database shared. A worker's heartbeat is a lease row too:
+named `heartbeat:<worker id>`, its `expires_at` holds the time of the last beat (`/healthz`
+reports the age of the newest one).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketbridge.store.db import Database
@@ -39,3 +41,29 @@ async def acquire(db: Database, name: str, owner: str, ttl: float) -> bool:
 async def release(db: Database, name: str, owner: str) -> None:
     async with db.session() as s:
         await s.execute(delete(Lease).where(Lease.name == name, Lease.owner == owner))
+
+
+HEARTBEAT = "heartbeat:"
+#: A heartbeat older than this is dropped by the next beat of any worker.
+HEARTBEAT_KEPT = timedelta(days=1)
+
+
+async def beat(db: Database, worker_id: str) -> None:
+    """Record that the worker `worker_id` is alive now."""
+    now = utcnow()
+    name = f"{HEARTBEAT}{worker_id}"[:200]
+    async with db.session() as s:
+        await s.execute(
+            delete(Lease).where(Lease.name.startswith(HEARTBEAT), Lease.expires_at < now - HEARTBEAT_KEPT)
+        )
+        beaten = await s.execute(update(Lease).where(Lease.name == name).values(expires_at=now))
+        if not beaten.rowcount:  # type: ignore[attr-defined]
+            s.add(Lease(name=name, owner=worker_id[:100], expires_at=now))
+
+
+async def last_beat(db: Database) -> datetime | None:
+    """When the newest worker heartbeat was recorded; None when no worker ever beat."""
+    async with db.session() as s:
+        query = select(func.max(Lease.expires_at)).where(Lease.name.startswith(HEARTBEAT))
+        found: datetime | None = (await s.execute(query)).scalar_one_or_none()
+        return found

@@ -24,6 +24,7 @@ class JobKind(StrEnum):
     MODERATION = "moderation"  # follow open card exports
     RECONCILE = "reconcile"  # queue every linked listing's stock and price again
     PRICE_IMPORT = "price_import"  # read the marketplace's prices into the hub
+    STOCK_IMPORT = "stock_import"  # read the marketplace's stock into the hub (the starting point)
 
 
 class ChangeKind(StrEnum):

@@ -29,7 +29,8 @@ from marketbridge.model import Order as CanonicalOrder
 from marketbridge.model import OrderLine as CanonicalLine
 from marketbridge.runtime.pdf import merge_pdfs
 from marketbridge.store.tables import Box as BoxRow
-from marketbridge.store.tables import Connection, Label, Link, Offer, Order, OrderLine
+from marketbridge.store.tables import Connection, HandoverDocument, Label, Link, Offer, Order, OrderLine
+from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import insert_for
 from marketbridge.sync import ledger
 from marketbridge.sync.errors import ActionRefused, NotFound
@@ -182,11 +183,21 @@ async def pack(hub: Services, account_id: int, order_id: int, boxes: list[Box]) 
         )
         for b in boxes
     ]
+    numbers = [b.number for b in boxes]
+    if len(set(numbers)) != len(numbers):
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        twice = [
+            {"field": "body.boxes", "message": f"box {n}: the number is given more than once"}
+            for n in repeated
+        ]
+        raise ActionRefused("box_numbers_repeated", "box numbers must be distinct", twice)
+    differences = canonical.packing_differences(boxes)
+    if differences:
+        message = f"the boxes do not hold the order: {len(differences)} difference(s)"
+        raise ActionRefused(
+            "boxes_do_not_match", message, [{"field": "body.boxes", "message": d} for d in differences]
+        )
     require_data(canonical, boxes)
-    try:
-        canonical.check_boxes(boxes)
-    except ValueError as exc:
-        raise ActionRefused("boxes_do_not_match", str(exc)) from exc
     channel = require(hub.channels.get(conn), Fulfilment)
     if len(boxes) > 1 and not channel.multi_box:
         raise ActionRefused("multi_box_unsupported", f"{conn.kind} takes one box per order")
@@ -263,28 +274,35 @@ async def fetch_labels(
     raise AssertionError("unreachable")
 
 
-async def labels_pdf(hub: Services, account_id: int, order_id: int) -> bytes:
-    """One PDF with every label of the order (a page per box/shipment as the marketplace makes them)."""
+async def order_labels(
+    hub: Services, account_id: int, order_id: int, fmt: LabelFormat
+) -> list[tuple[str, bytes]]:
+    """Every label of the order in `fmt` (one of the channel's `label_formats`), as the
+    marketplace makes them: (shipment id, file) per box/shipment; kept in the labels table."""
     order, conn, _ = await _load(hub, account_id, order_id)
     if OrderStatus(order.status) not in (OrderStatus.PACKED, OrderStatus.SHIPPED):
         raise ActionRefused(
             "not_packed", f"order {order.id} is {order.status}: labels exist once it is packed"
         )
     channel = require(hub.channels.get(conn), Fulfilment)
-    fetched = await fetch_labels(channel, await _shipments(hub, order), LabelFormat.PDF)
-    async with hub.db.session() as s:
-        await s.execute(
-            delete(Label).where(Label.order_id == order.id, Label.format == LabelFormat.PDF.value)
+    if fmt not in channel.label_formats:
+        offered = ", ".join(sorted(f.value for f in channel.label_formats))
+        raise ActionRefused(
+            "label_format_not_offered", f"{conn.kind} gives labels as {offered}, not {fmt.value}"
         )
+    fetched = await fetch_labels(channel, await _shipments(hub, order), fmt)
+    async with hub.db.session() as s:
+        await s.execute(delete(Label).where(Label.order_id == order.id, Label.format == fmt.value))
         for shipment_id, content in fetched:
             s.add(
-                Label(
-                    order_id=order.id,
-                    shipment_external_id=shipment_id,
-                    format=LabelFormat.PDF.value,
-                    content=content,
-                )
+                Label(order_id=order.id, shipment_external_id=shipment_id, format=fmt.value, content=content)
             )
+    return fetched
+
+
+async def labels_pdf(hub: Services, account_id: int, order_id: int) -> bytes:
+    """One PDF with every label of the order (a page per box/shipment as the marketplace makes them)."""
+    fetched = await order_labels(hub, account_id, order_id, LabelFormat.PDF)
     return merge_pdfs([content for _, content in fetched])
 
 
@@ -300,6 +318,17 @@ async def ship(hub: Services, account_id: int, order_id: int) -> str:
         row = await s.get(Order, order.id)
         assert row is not None
         row.handover_id = result.external_id
+        if result.document:  # the courier or the pickup point wants it printed: keep it
+            fmt = (result.document_format or LabelFormat.PDF).value
+            values = {"kind": channel.hand_over_by.value, "format": fmt, "content": result.document}
+            stmt = insert_for(s, HandoverDocument).values(
+                account_id=account_id, connection_id=conn.id, handover_id=result.external_id, **values
+            )
+            await s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["connection_id", "handover_id"], set_={**values, "created_at": utcnow()}
+                )
+            )
     await _move(hub, account_id, order_id, OrderStatus.SHIPPED)
     return result.external_id
 
@@ -313,3 +342,17 @@ async def cancel(hub: Services, account_id: int, order_id: int, reason: str) -> 
     channel = require(hub.channels.get(conn), Fulfilment)
     await channel.cancel(order.external_id, reason)
     await _move(hub, account_id, order_id, OrderStatus.CANCELLED, reason=reason)
+
+
+async def handover_document(hub: Services, account_id: int, order_id: int) -> HandoverDocument | None:
+    """The document kept from the order's hand-over (act / waybill, supply QR code), if any."""
+    async with hub.db.session() as s:
+        order = await s.get(Order, order_id)
+        if order is None or order.account_id != account_id or not order.handover_id:
+            return None
+        query = select(HandoverDocument).where(
+            HandoverDocument.connection_id == order.connection_id,
+            HandoverDocument.handover_id == order.handover_id,
+        )
+        found: HandoverDocument | None = (await s.execute(query)).scalar_one_or_none()
+        return found

@@ -21,11 +21,12 @@ from marketbridge.channels.roles import (
     PriceSource,
     ReturnsSource,
     StockSink,
+    StockSource,
     has_role,
 )
 from marketbridge.store import leases
 from marketbridge.store.tables import Connection, Link
-from marketbridge.sync import catalog, ledger, orders, pushing, returns
+from marketbridge.sync import catalog, ledger, orders, pushing, returns, stock_import
 from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.runs import recorded_run
 
@@ -42,6 +43,7 @@ JOB_ROLES: dict[JobKind, type] = {
     JobKind.RETURNS: ReturnsSource,
     JobKind.MODERATION: CardExporter,
     JobKind.PRICE_IMPORT: PriceSource,
+    JobKind.STOCK_IMPORT: StockSource,
 }
 
 
@@ -100,6 +102,8 @@ async def _execute(hub: Services, conn: Connection, kind: JobKind, trigger: str)
             rec.count("open", await catalog.follow_moderation(hub.db, conn, channel, rec))
         elif kind == JobKind.PRICE_IMPORT:
             await catalog.import_prices(hub.db, conn, channel, rec)
+        elif kind == JobKind.STOCK_IMPORT:
+            await stock_import.import_stocks(hub.db, conn, channel, rec)
         elif kind == JobKind.RECONCILE:
             async with hub.db.session() as s:
                 offer_ids = [

@@ -7,8 +7,9 @@ that `install` registers on the database's sessions sends the noted kicks throug
 dispatcher after the transaction committed: never before, and never for a rolled-back
 transaction. Nobody passes connection ids back up the stack to kick by hand.
 
-A kick that fails (the queue is down) is logged and swallowed: the work is in the database
-and the scheduler's next tick picks it up, so a request that wrote stock still succeeds.
+A kick that fails (the queue is down) or takes longer than KICK_TIMEOUT is logged and
+dropped: the work is in the database and the scheduler's next tick picks it up, so a
+request that wrote stock still succeeds, and a queue that hangs does not hold it up.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ log = structlog.get_logger(__name__)
 KICKS = "kicks"
 
 Kick = tuple[int, JobKind] | str
+
+#: Seconds the kicks of one commit may take before they are given up (the tick finds the work).
+KICK_TIMEOUT = 2.0
 
 
 def _noted(session: AsyncSession | Session) -> set[Kick]:
@@ -79,10 +83,14 @@ class AfterCommitKicks:
 
     async def _send(self, kicks: set[Kick]) -> None:
         dispatcher = self.dispatcher()
-        try:
+
+        async def send_all() -> None:
             for connection_id, kind in sorted(k for k in kicks if isinstance(k, tuple)):
                 await dispatcher.kick(connection_id, kind)
             if WAKE in kicks:
                 await dispatcher.wake()
+
+        try:
+            await asyncio.wait_for(send_all(), KICK_TIMEOUT)
         except Exception as exc:  # the work is recorded: the scheduler's tick finds it anyway
             log.warning("kick_failed", kicks=len(kicks), error=f"{type(exc).__name__}: {exc}")

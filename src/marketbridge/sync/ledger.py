@@ -114,7 +114,8 @@ async def _components(session: AsyncSession, bundle_ids: Iterable[int]) -> dict[
 
 
 async def _available(session: AsyncSession, offer_ids: Iterable[int]) -> dict[int, dict[int, int]]:
-    """offer id -> hub warehouse id -> available (on hand minus reserved, never negative)."""
+    """offer id -> hub warehouse id -> available (on hand minus reserved, never negative), for
+    the levels the seller set: a level with unknown on-hand stock (NULL) is left out."""
     out: dict[int, dict[int, int]] = defaultdict(dict)
     for part in chunks(list(offer_ids)):
         rows = await session.execute(
@@ -123,7 +124,8 @@ async def _available(session: AsyncSession, offer_ids: Iterable[int]) -> dict[in
             ).where(StockLevel.offer_id.in_(part))
         )
         for offer_id, wh, on_hand, reserved in rows:
-            out[offer_id][wh] = max(on_hand - reserved, 0)
+            if on_hand is not None:
+                out[offer_id][wh] = max(on_hand - reserved, 0)
     return out
 
 
@@ -158,7 +160,10 @@ async def offer_kinds(session: AsyncSession, offer_ids: Iterable[int]) -> dict[i
 async def stock_targets(
     session: AsyncSession, account_id: int, offer_ids: Iterable[int], connection_id: int | None = None
 ) -> list[tuple[int, str, dict[str, Any]]]:
-    """(connection id, key, payload) for every linked listing × mapped marketplace warehouse."""
+    """(connection id, key, payload) for every linked listing × mapped marketplace warehouse
+    whose stock is known: an offer the seller never set stock for in any hub warehouse feeding
+    that marketplace warehouse (or a bundle with such a component) gets no value at all, so a
+    live shop keeps the stock it shows until the seller sets or imports one."""
     ids = await _with_bundles(session, offer_ids)
     links = await _offer_links(session, account_id, sorted(ids), connection_id)
     if not links:
@@ -169,17 +174,22 @@ async def stock_targets(
     available = await _available(session, needed)
     whmap = await _warehouse_map(session, {link.connection_id for link in links})
 
-    def avail(offer_id: int, hub_whs: set[int]) -> int:
+    def avail(offer_id: int, hub_whs: set[int]) -> int | None:
         if offer_id in bundles:
-            comps = bundles[offer_id]
-            return min((avail(c, hub_whs) // q for c, q in comps), default=0)
+            parts = [(avail(c, hub_whs), q) for c, q in bundles[offer_id]]
+            if any(n is None for n, _ in parts):
+                return None
+            return min((int(n or 0) // q for n, q in parts), default=0)
         levels = available.get(offer_id, {})
-        return sum(levels.get(w, 0) for w in hub_whs)
+        known = [levels[w] for w in hub_whs if w in levels]
+        return sum(known) if known else None
 
     out: list[tuple[int, str, dict[str, Any]]] = []
     for link in links:
         for ext_wh, hub_whs in whmap.get(link.connection_id, {}).items():
             qty = 0 if link.delisted else avail(link.offer_id, hub_whs)
+            if qty is None:
+                continue
             payload = {
                 "external_id": link.external_id,
                 "offer_code": link.offer_code,

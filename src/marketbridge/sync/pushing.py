@@ -197,7 +197,7 @@ async def _settle(
         retries: list[dict[str, Any]] = []
         for row, res in failed:
             message = redact(res.message or res.code or "refused")
-            recorder.item_error(row.key, message, res.code)
+            recorder.item_error(row.key, message, res.code, sku=row.payload.get("offer_code") or None)
             retries.append(_retry_later(row, f"{res.code or ''} {message}".strip(), res.retryable, now))
             if kind == ChangeKind.PRICE and not res.retryable:
                 await emit(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.store.tables import Reservation, StockLevel, WarehouseMapping
@@ -36,7 +36,7 @@ async def _pick_warehouse(
     session: AsyncSession, account_id: int, offer_id: int, candidates: list[int]
 ) -> int | None:
     """The candidate hub warehouse with the most available units of the offer."""
-    query = select(StockLevel.warehouse_id, StockLevel.on_hand - StockLevel.reserved).where(
+    query = select(StockLevel.warehouse_id, func.coalesce(StockLevel.on_hand, 0) - StockLevel.reserved).where(
         StockLevel.offer_id == offer_id
     )
     if candidates:
@@ -77,7 +77,11 @@ async def reserve(
         if not inserted.rowcount:  # type: ignore[attr-defined]
             continue
         level = insert_for(session, StockLevel).values(
-            account_id=account_id, offer_id=offer_id, warehouse_id=warehouse_id, on_hand=0, reserved=quantity
+            account_id=account_id,
+            offer_id=offer_id,
+            warehouse_id=warehouse_id,
+            on_hand=None,  # a stock the seller never set stays unknown: nothing is pushed for it
+            reserved=quantity,
         )
         await session.execute(
             level.on_conflict_do_update(

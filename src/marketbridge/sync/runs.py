@@ -39,11 +39,16 @@ class RunRecorder:
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
 
-    def item_error(self, key: str, message: str, code: str | None = None) -> None:
+    def item_error(self, key: str, message: str, code: str | None = None, sku: str | None = None) -> None:
+        """One item's error: `key` is the marketplace's id of it, `sku` the seller's code where known."""
         self.error_count += 1
         self.count("errors")
         if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append({"key": key, "code": code, "message": redact(message)[:500]})
+            entry: dict[str, str | None] = {"key": key, "code": code, "message": redact(message)[:500]}
+            if sku:
+                entry["sku"] = sku
+                entry["message"] = f"{sku}: {redact(message)}"[:500]
+            self.errors.append(entry)
 
     async def heartbeat(self, force: bool = False) -> None:
         """Write counts and the heartbeat (at most every few seconds unless forced)."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy import func, select, update
 
+from marketbridge.store import leases
 from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
 from marketbridge.sync.dispatch import ChangeKind, JobKind
@@ -143,6 +144,7 @@ class Scheduler:
             await self._periodic(now)
 
     async def _periodic(self, now: datetime) -> None:
+        await leases.beat(self.hub.db, self.hub.worker_id)
         await self._reap_lost_runs(now)
         async with self.hub.db.reading() as s:
             connections = list(

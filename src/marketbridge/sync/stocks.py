@@ -16,8 +16,11 @@ from marketbridge.store.upsert import insert_for
 from marketbridge.sync import ledger
 
 
-async def set_on_hand(session: AsyncSession, account_id: int, levels: Mapping[tuple[int, int], int]) -> None:
-    """Set on-hand quantities for (offer id, warehouse id) and queue what the marketplaces should show."""
+async def set_on_hand(
+    session: AsyncSession, account_id: int, levels: Mapping[tuple[int, int], int], push: bool = True
+) -> None:
+    """Set on-hand quantities for (offer id, warehouse id) and, unless `push` is False (the
+    caller queues itself), queue what the marketplaces should show."""
     now = utcnow()
     rows = [
         {
@@ -39,4 +42,5 @@ async def set_on_hand(session: AsyncSession, account_id: int, levels: Mapping[tu
             ),
             rows,
         )
-    await ledger.stock_changed(session, account_id, {offer_id for offer_id, _ in levels})
+    if push:
+        await ledger.stock_changed(session, account_id, {offer_id for offer_id, _ in levels})

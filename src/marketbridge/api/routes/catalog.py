@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import not_, select
 
 from marketbridge import model
 from marketbridge.api.bulk import ItemErrors
@@ -23,6 +23,7 @@ from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_r
 from marketbridge.api.problems import FieldError, Problem
 from marketbridge.api.scoped import channel_of, linked_offer_ids, owned
 from marketbridge.store import catalog
+from marketbridge.store.stock_known import stock_known_clause
 from marketbridge.store.tables import Barcode, BundleComponent, Link, Offer, Product
 from marketbridge.store.types import utcnow
 from marketbridge.sync import catalog as sync_catalog
@@ -82,6 +83,9 @@ class OfferOut(BaseModel):
     barcodes: list[str]
     components: list[ComponentOut]
     listings: list[ListingOut]
+    stock_known: bool = Field(
+        description="false: the seller never set (or imported) this offer's stock; nothing is pushed for it"
+    )
     updated_at: datetime
 
 
@@ -116,8 +120,12 @@ async def _offer_outs(hub: HubDep, rows: list[Offer]) -> list[OfferOut]:
     barcodes: dict[int, list[str]] = defaultdict(list)
     components: dict[int, list[ComponentOut]] = defaultdict(list)
     listings: dict[int, list[ListingOut]] = defaultdict(list)
+    known: set[int] = set()
     if ids:
         async with hub.db.session() as s:
+            known = set(
+                (await s.execute(select(Offer.id).where(Offer.id.in_(ids), stock_known_clause()))).scalars()
+            )
             for offer_id, value in await s.execute(
                 select(Barcode.offer_id, Barcode.value).where(Barcode.offer_id.in_(ids)).order_by(Barcode.id)
             ):
@@ -164,6 +172,7 @@ async def _offer_outs(hub: HubDep, rows: list[Offer]) -> list[OfferOut]:
             barcodes=barcodes[r.id],
             components=components[r.id],
             listings=listings[r.id],
+            stock_known=r.id in known,
             updated_at=r.updated_at,
         )
         for r in rows
@@ -284,9 +293,15 @@ async def list_offers(
     sku: SkuFilter = None,
     kind: Annotated[str | None, Query(pattern="^(simple|bundle)$")] = None,
     product_id: IdQuery = None,
+    stock_known: Annotated[
+        bool | None, Query(description="only offers whose stock the hub knows (true) or does not (false)")
+    ] = None,
 ) -> Page[OfferOut]:
+    where = None if stock_known is None else stock_known_clause()
+    if stock_known is False:
+        where = not_(stock_known_clause())
     rows = await page_rows(
-        hub.db, Offer, who.account_id, cursor, limit, sku=sku, kind=kind, product_id=product_id
+        hub.db, Offer, who.account_id, cursor, limit, where, sku=sku, kind=kind, product_id=product_id
     )
     return Page(items=await _offer_outs(hub, rows), next_cursor=next_cursor([r.id for r in rows], limit))
 

@@ -24,6 +24,7 @@ from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next
 from marketbridge.api.problems import FieldError, Problem, channel_problem
 from marketbridge.api.scoped import owned
 from marketbridge.channels import registry
+from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.spec import ChannelSpec
 from marketbridge.store.accounts import Principal
 from marketbridge.store.connections import (
@@ -51,6 +52,11 @@ class ConnectionCreate(BaseModel):
     base_urls: dict[str, str] = Field(default_factory=dict, description="URL per host alias")
     settings: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
+    check: bool = Field(
+        default=False,
+        description="check the credentials with one cheap marketplace call right away (the answer's "
+        "credentials_checked and last_check_error say how it went); false: not checked yet",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -108,12 +114,19 @@ class ConnectionOut(BaseModel):
     created_at: datetime
     last_check_at: datetime | None
     last_check_error: str | None
+    credentials_checked: bool = Field(
+        description="false: the credentials were never checked with the marketplace"
+    )
 
 
 class CheckResult(BaseModel):
     ok: bool
     error: str | None
     checked_at: datetime
+    retried: list[str] = Field(
+        default_factory=list,
+        description="job kinds whose last run failed, asked for again after a passing check",
+    )
 
 
 class SyncRequest(BaseModel):
@@ -183,6 +196,11 @@ def _settings(spec: ChannelSpec, settings: dict[str, Any]) -> dict[str, Any]:
         ) from exc
 
 
+def _refusal_code(exc: ChannelError) -> str:
+    """How a failed check names the marketplace's refusal: the API's problem code."""
+    return channel_problem(exc).code
+
+
 def _urls(spec: ChannelSpec, base_url: str | None, base_urls: dict[str, str]) -> dict[str, str]:
     filled = {alias: base_url for alias in spec.host_aliases} if base_url else {}
     filled.update(base_urls)
@@ -202,6 +220,7 @@ def connection_out(row: Connection, credential_names: list[str], who: Principal)
         created_at=row.created_at,
         last_check_at=row.last_check_at,
         last_check_error=row.last_check_error,
+        credentials_checked=row.last_check_at is not None,
     )
 
 
@@ -249,6 +268,8 @@ async def create(body: ConnectionCreate, request: Request, hub: HubDep, who: Wri
             await s.flush()
     except IntegrityError as exc:
         raise Problem(409, "name_taken", f"a connection named {body.name!r} exists already") from exc
+    if body.check:
+        row.last_check_error, row.last_check_at, _ = await check_connection(hub, row, _refusal_code)
     return connection_out(row, sorted(body.credentials), who)
 
 
@@ -341,8 +362,8 @@ async def rotate_push_secret(
 async def check(connection_id: IdPath, hub: HubDep, who: Writer) -> CheckResult:
     async with hub.db.session() as s:
         row = await owned(s, Connection, connection_id, who.account_id, "connection")
-    error, now = await check_connection(hub, row, lambda exc: channel_problem(exc).code)
-    return CheckResult(ok=error is None, error=error, checked_at=now)
+    error, now, retried = await check_connection(hub, row, _refusal_code)
+    return CheckResult(ok=error is None, error=error, checked_at=now, retried=retried)
 
 
 @router.post("/{connection_id}/sync", status_code=202, summary="Ask for a sync run of one kind now")

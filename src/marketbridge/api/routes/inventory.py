@@ -19,7 +19,7 @@ from marketbridge.api.bulk import ItemErrors, PerOffer
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
-from marketbridge.api.problems import Problem
+from marketbridge.api.problems import FieldError, Problem
 from marketbridge.api.scoped import channel_of, linked_offer_ids, owned
 from marketbridge.store.tables import Connection, StockLevel, Warehouse, WarehouseMapping
 from marketbridge.sync import ledger
@@ -64,9 +64,10 @@ class StockOut(BaseModel):
     offer_id: int
     offer_sku: str
     warehouse: str
-    on_hand: int
+    on_hand: int | None = Field(description="null: never set by the seller (nothing is pushed for it)")
     reserved: int
-    available: int
+    available: int | None
+    stock_known: bool
     updated_at: datetime
 
 
@@ -115,6 +116,33 @@ async def get_warehouse_mappings(connection_id: IdPath, hub: HubDep, who: Reader
     return WarehouseMappings(items=items)
 
 
+async def _require_remote_warehouses(
+    hub: HubDep, connection_id: int, account_id: int, items: list[WarehouseMappingItem]
+) -> None:
+    """422 `unknown_marketplace_warehouse` naming every mapped id the marketplace does not list."""
+    if not items:
+        return
+    _, channel = await channel_of(hub, connection_id, account_id)
+    known = {w.external_id for w in await channel.list_warehouses()}
+    errors = [
+        FieldError(
+            field=f"body.items[{n}].external_warehouse_id",
+            message=f"the marketplace has no warehouse {i.external_warehouse_id!r}; "
+            "see GET /connections/{id}/remote-warehouses",
+            index=n,
+        )
+        for n, i in enumerate(items)
+        if i.external_warehouse_id not in known
+    ]
+    if errors:
+        raise Problem(
+            422,
+            "unknown_marketplace_warehouse",
+            f"{len(errors)} mapped warehouse(s) do not exist on the marketplace; nothing was changed",
+            errors=errors,
+        )
+
+
 @router.put(
     "/connections/{connection_id}/warehouse-mappings",
     summary="Replace the warehouse mapping of a connection; every linked listing's stock is queued again",
@@ -122,6 +150,9 @@ async def get_warehouse_mappings(connection_id: IdPath, hub: HubDep, who: Reader
 async def put_warehouse_mappings(
     connection_id: IdPath, body: WarehouseMappings, hub: HubDep, who: Writer
 ) -> WarehouseMappings:
+    await _require_remote_warehouses(
+        hub, connection_id, who.account_id, body.items
+    )  # asked outside the transaction
     async with hub.db.session() as s:
         await owned(s, Connection, connection_id, who.account_id, "connection")
         codes = await STOCKS.codes(s, who.account_id)
@@ -179,7 +210,8 @@ async def list_stocks(
             warehouse=code,
             on_hand=level.on_hand,
             reserved=level.reserved,
-            available=max(level.on_hand - level.reserved, 0),
+            available=None if level.on_hand is None else max(level.on_hand - level.reserved, 0),
+            stock_known=level.on_hand is not None,
             updated_at=level.updated_at,
         )
         for level, offer_sku, code in rows

@@ -19,8 +19,10 @@ from sqlalchemy import select
 from marketbridge import model
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath, IdQuery
+from marketbridge.api.labels import label_file
 from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor
-from marketbridge.api.scoped import owned
+from marketbridge.api.problems import FieldError, Problem
+from marketbridge.api.scoped import channel_of, owned
 from marketbridge.store.tables import Box, Order, OrderLine
 from marketbridge.sync import fulfilment
 from marketbridge.wiring import Hub
@@ -200,18 +202,30 @@ async def pack(order_id: IdPath, body: PackIn, hub: HubDep, who: Writer) -> Pack
 
 @router.get(
     "/{order_id}/labels",
-    summary="Every label of the order as one PDF",
+    summary="Every label of the order: one PDF, or the marketplace's PNG / ZPL / SVG files",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
 )
-async def labels(order_id: IdPath, hub: HubDep, who: Reader) -> Response:
-    await _one(hub, order_id, who.account_id)
-    pdf = await fulfilment.labels_pdf(hub, who.account_id, order_id)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="order-{order_id}-labels.pdf"'},
-    )
+async def labels(
+    order_id: IdPath,
+    hub: HubDep,
+    who: Reader,
+    fmt: Annotated[
+        model.LabelFormat,
+        Query(alias="format", description="pdf (default), png, zpl or svg: what the marketplace offers"),
+    ] = model.LabelFormat.PDF,
+) -> Response:
+    order = await _one(hub, order_id, who.account_id)
+    conn, channel = await channel_of(hub, order.connection_id, who.account_id)
+    offered = sorted(f.value for f in getattr(channel, "label_formats", frozenset()))
+    if fmt.value not in offered:
+        raise Problem(
+            422,
+            "label_format_not_offered",
+            f"{conn.kind} gives labels as {', '.join(offered) or 'nothing'}, not {fmt.value}",
+            errors=[FieldError(field="query.format", message=f"one of {', '.join(offered)}")],
+        )
+    return label_file(order_id, fmt, await fulfilment.order_labels(hub, who.account_id, order_id, fmt))
 
 
 @router.post("/{order_id}/ship", summary="Hand the parcels over to the marketplace's carrier")

@@ -30,6 +30,7 @@ WAREHOUSES = _read("/v1/warehouse/list")
 PRODUCT_LIST = _read("/v3/product/list")
 PRODUCT_INFO = _read("/v3/product/info/list")
 STOCKS = _read("/v2/products/stocks", "stocks")
+STOCKS_BY_WAREHOUSE = _read("/v1/product/info/stocks-by-warehouse/fbs")
 PRICES = _read("/v1/product/import/prices", "prices")
 PRICE_INFO = _read("/v5/product/info/prices")
 POSTING_LIST = _read("/v4/posting/fbs/list")
@@ -69,6 +70,7 @@ OZON_API = ApiDeclaration.of(
         PRODUCT_LIST,
         PRODUCT_INFO,
         STOCKS,
+        STOCKS_BY_WAREHOUSE,
         PRICES,
         PRICE_INFO,
         POSTING_LIST,
@@ -96,7 +98,6 @@ OZON_API = ApiDeclaration.of(
 
 # --- methods only the sandbox serves -------------------------------------------------------
 STOCKS_INFO = _read("/v4/product/info/stocks")
-STOCKS_BY_WAREHOUSE = _read("/v1/product/info/stocks-by-warehouse/fbs")
 PRODUCT_LIMIT = _read("/v4/product/info/limit")
 POSTING_LIST_V3 = _read("/v3/posting/fbs/list")
 UNFULFILLED_V3 = _read("/v3/posting/fbs/unfulfilled/list")
@@ -121,7 +122,6 @@ SANDBOX_API = ApiDeclaration.of(
     (
         *OZON_API.endpoints,
         STOCKS_INFO,
-        STOCKS_BY_WAREHOUSE,
         PRODUCT_LIMIT,
         POSTING_LIST_V3,
         UNFULFILLED_V3,
@@ -147,6 +147,7 @@ SANDBOX_API = ApiDeclaration.of(
 
 # --- the most items one call of a method takes (the sandbox refuses more) -----------------
 MAX_STOCK_BATCH = 100
+MAX_STOCK_READ_SKUS = 500
 MAX_PRICE_BATCH = 1000
 MAX_CARD_BATCH = 100
 MAX_INFO_IDS = 1000

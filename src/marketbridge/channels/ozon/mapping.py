@@ -74,6 +74,16 @@ def text(data: Mapping[str, Any], name: str, what: str) -> str:
     return str(value)
 
 
+def count(data: Mapping[str, Any], name: str, what: str) -> int:
+    """A whole number of units (missing counts 0; anything but a non-negative integer is an error)."""
+    value = data.get(name, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadResponse(f"ozon: {what} has no valid {name}: {str(value)[:40]!r}")
+    return value
+
+
 def opt_text(data: Mapping[str, Any], name: str) -> str | None:
     value = data.get(name)
     if value is None or value == "" or isinstance(value, dict | list):

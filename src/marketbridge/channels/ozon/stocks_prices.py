@@ -2,7 +2,8 @@
 
 Stocks go to /v2/products/stocks (100 pairs a call, which needs each SKU's product id) and
 prices to /v1/product/import/prices (1000 a call); Ozon answers one result per item, matched
-back to the sent items here. Prices are read by /v5/product/info/prices (cursor paging).
+back to the sent items here. Prices are read by /v5/product/info/prices (cursor paging), stocks
+by /v1/product/info/stocks-by-warehouse/fbs (500 SKUs a call; for sale = present - reserved).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from marketbridge.channels.ozon import endpoints as api
 from marketbridge.channels.ozon import mapping
 from marketbridge.channels.ozon.base import OzonBase
 from marketbridge.channels.paging import Page, paginate, token_page
-from marketbridge.channels.roles import ItemResult, PricePush, RemotePrice, StockPush
+from marketbridge.channels.roles import ItemResult, PricePush, RemotePrice, RemoteStock, StockPush
 
 #: Per-item error codes worth trying again later.
 RETRYABLE_CODES = frozenset({"TOO_MANY_REQUESTS", "PRICE_IS_NOT_SENT", "product_is_not_created"})
@@ -56,7 +57,26 @@ def _item_results(
 
 
 class OzonStocksPrices(OzonBase):
-    """StockSink, PriceSink and PriceSource."""
+    """StockSink, StockSource, PriceSink and PriceSource."""
+
+    async def iter_stocks(
+        self, external_ids: Sequence[str], warehouse_ids: Sequence[str]
+    ) -> AsyncIterator[list[RemoteStock]]:
+        wanted = set(warehouse_ids)
+        skus = sorted({s for s in external_ids if s.isdigit()})
+        for chunk in batched(skus, api.MAX_STOCK_READ_SKUS):
+            answer = await self.api.call(api.STOCKS_BY_WAREHOUSE, {"sku": list(chunk)})
+            page = []
+            for row in mapping.items(answer.get("result"), "stocks by warehouse"):
+                warehouse = str(row.get("warehouse_id") or "")
+                if warehouse not in wanted:
+                    continue
+                on_sale = mapping.count(row, "present", "a stock row") - mapping.count(
+                    row, "reserved", "a stock row"
+                )
+                page.append(RemoteStock(mapping.text(row, "sku", "a stock row"), warehouse, max(on_sale, 0)))
+            if page:
+                yield page
 
     async def iter_prices(self) -> AsyncIterator[list[RemotePrice]]:
         async def fetch(cursor: Hashable) -> Page[Mapping[str, Any]]:

@@ -28,13 +28,14 @@ from marketbridge.channels.roles.orders import OrderSource, RemoteOrder, RemoteO
 from marketbridge.channels.roles.prices import PricePush, PriceSink, PriceSource, RemotePrice
 from marketbridge.channels.roles.push import PushHandler, PushKind, PushMessage, PushReply
 from marketbridge.channels.roles.returns import RemoteReturn, ReturnsSource
-from marketbridge.channels.roles.stocks import StockPush, StockSink
+from marketbridge.channels.roles.stocks import RemoteStock, StockPush, StockSink, StockSource
 
 #: Every role, in the order the docs and the dashboard list them.
 ROLES: tuple[type, ...] = (
     CatalogSource,
     CardExporter,
     StockSink,
+    StockSource,
     PriceSink,
     PriceSource,
     OrderSource,
@@ -108,10 +109,12 @@ __all__ = [
     "RemoteOrderLine",
     "RemotePrice",
     "RemoteReturn",
+    "RemoteStock",
     "RemoteWarehouse",
     "ReturnsSource",
     "StockPush",
     "StockSink",
+    "StockSource",
     "has_role",
     "require",
     "roles_of",

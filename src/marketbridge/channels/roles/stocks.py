@@ -1,8 +1,8 @@
-"""Stock sink: available quantities per marketplace warehouse, pushed in batches."""
+"""Stock sink and stock source: available quantities per marketplace warehouse, pushed and read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,3 +31,22 @@ class StockSink(Protocol):
     stock_items_per_second: float
 
     async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]: ...
+
+
+@dataclass(frozen=True)
+class RemoteStock:
+    """The quantity a marketplace shows for sale of one unit in one of its warehouses."""
+
+    external_id: str
+    warehouse_id: str
+    quantity: int
+
+
+class StockSource(Protocol):
+    """Reads the stock the marketplace shows (the stock import): for the given units in the
+    given marketplace warehouses, pages of what is for sale there now (reserved units left out).
+    A unit the marketplace holds no stock for in a warehouse may be missing from the pages."""
+
+    def iter_stocks(
+        self, external_ids: Sequence[str], warehouse_ids: Sequence[str]
+    ) -> AsyncIterator[list[RemoteStock]]: ...

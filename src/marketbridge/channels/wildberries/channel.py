@@ -13,9 +13,9 @@ Settings (ConnectionConfig.settings):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
-from marketbridge.channels.roles import ItemResult, PricePush, StockPush
+from marketbridge.channels.roles import ItemResult, PricePush, RemoteStock, StockPush
 from marketbridge.channels.wildberries import stock_push
 from marketbridge.channels.wildberries.card_export import CARDS_PAGE
 from marketbridge.channels.wildberries.catalog import CatalogRoles
@@ -25,8 +25,8 @@ from marketbridge.channels.wildberries.shipping import ShippingRoles
 
 
 class WildberriesChannel(CatalogRoles, ShippingRoles, ReturnRoles):
-    """Every role Wildberries plays: CatalogSource, CardExporter, StockSink, PriceSink,
-    PriceSource, OrderSource, Fulfilment and ReturnsSource."""
+    """Every role Wildberries plays: CatalogSource, CardExporter, StockSink, StockSource,
+    PriceSink, PriceSource, OrderSource, Fulfilment and ReturnsSource."""
 
     # WB's published rate of stock calls (1,000 items each) and of content calls (100 cards each)
     stock_items_per_second = stock_push.BATCH / LIMITS[STOCKS_PUT.group].interval
@@ -34,6 +34,11 @@ class WildberriesChannel(CatalogRoles, ShippingRoles, ReturnRoles):
 
     async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]:
         return await stock_push.push_stocks(self.api, items)
+
+    def iter_stocks(
+        self, external_ids: Sequence[str], warehouse_ids: Sequence[str]
+    ) -> AsyncIterator[list[RemoteStock]]:
+        return stock_push.read_stocks(self.api, external_ids, warehouse_ids)
 
     async def push_prices(self, items: Sequence[PricePush]) -> list[ItemResult]:
         return await self.prices.push(items)

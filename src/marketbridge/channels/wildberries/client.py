@@ -162,6 +162,10 @@ class WbApi:
             accept=(409,),
         )
 
+    async def get_stocks(self, warehouse_id: str, chrt_ids: Sequence[int]) -> Any:
+        """The amounts set for these sizes in one seller warehouse (up to 1000 a call)."""
+        return await self.call(ep.STOCKS_GET, json={"chrtIds": list(chrt_ids)}, warehouseId=warehouse_id)
+
     # --- content -----------------------------------------------------------------------
 
     async def cards_list(self, cursor: Mapping[str, Any], text: str | None = None) -> Any:

@@ -1,4 +1,5 @@
-"""Stock export to Wildberries: PUT /api/v3/stocks/{warehouseId}, isolating bad items.
+"""Stock export to Wildberries: PUT /api/v3/stocks/{warehouseId}, isolating bad items; and the
+stock import: POST /api/v3/stocks/{warehouseId} reads up to 1000 sizes' amounts a call.
 
 WB takes up to 1000 sizes per call and answers 204 for the whole batch or 409 with a list
 of errors naming the refused items by barcode (`sku`) and amount; after a 409 nothing is
@@ -11,13 +12,14 @@ found by its amount when no other item has it, otherwise by halving the batch. E
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 from marketbridge.channels.batching import batched
 from marketbridge.channels.errors import ChannelError
-from marketbridge.channels.roles import ItemResult, StockPush
+from marketbridge.channels.roles import ItemResult, RemoteStock, StockPush
+from marketbridge.channels.wildberries import mapping
 from marketbridge.channels.wildberries.client import WbApi
 from marketbridge.channels.wildberries.endpoints import CONFLICT_COST, STOCKS_PUT
 
@@ -140,3 +142,20 @@ async def push_stocks(api: WbApi, items: Sequence[StockPush]) -> list[ItemResult
                 by_key[(warehouse, chrt)] = result
     missing = ItemResult("", False, "Unknown", "no result", retryable=True)
     return [replace(by_key.get((i.warehouse_id, i.external_id), missing), key=i.external_id) for i in items]
+
+
+async def read_stocks(
+    api: WbApi, external_ids: Sequence[str], warehouse_ids: Sequence[str]
+) -> AsyncIterator[list[RemoteStock]]:
+    """The amounts WB holds for these sizes (chrtIDs) in each of these seller warehouses."""
+    chrts = sorted({int(e) for e in external_ids if e.isdigit()})
+    for warehouse in warehouse_ids:
+        for chunk in batched(chrts, BATCH):
+            body = await api.get_stocks(warehouse, chunk)
+
+            def build(rows: list[dict[str, Any]], warehouse: str = warehouse) -> list[RemoteStock]:
+                return [RemoteStock(str(int(r["chrtId"])), warehouse, max(int(r["amount"]), 0)) for r in rows]
+
+            page = mapping.guarded("stocks", build, mapping.dicts(body, "stocks"))
+            if page:
+                yield page

@@ -36,7 +36,7 @@ from marketbridge.store.tables.inventory import (
     Warehouse,
     WarehouseMapping,
 )
-from marketbridge.store.tables.orders import Box, Label, Order, OrderLine, Return
+from marketbridge.store.tables.orders import Box, HandoverDocument, Label, Order, OrderLine, Return
 from marketbridge.store.tables.work import InboxItem, Lease, PendingChange, PushedValue, SyncCursor, SyncRun
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "Connection",
     "DashboardSession",
     "Event",
+    "HandoverDocument",
     "IdempotencyRecord",
     "InboxItem",
     "Label",

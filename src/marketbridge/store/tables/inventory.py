@@ -44,7 +44,8 @@ class StockLevel(Base):
     account_id: Mapped[int] = foreign_key("accounts.id")
     offer_id: Mapped[int] = foreign_key("offers.id", index=False)
     warehouse_id: Mapped[int] = foreign_key("warehouses.id")
-    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    #: None: the seller never set this stock (a level made by a reservation): nothing is pushed.
+    on_hand: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

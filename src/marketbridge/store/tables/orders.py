@@ -1,4 +1,4 @@
-"""Orders, their lines and boxes, labels, and returns."""
+"""Orders, their lines and boxes, labels, hand-over documents, and returns."""
 
 from __future__ import annotations
 
@@ -76,6 +76,21 @@ class Label(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     order_id: Mapped[int] = foreign_key("orders.id")
     shipment_external_id: Mapped[str] = mapped_column(String(128))
+    format: Mapped[str] = mapped_column(String(8))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class HandoverDocument(Base):
+    """The document a hand-over gave (an act / waybill, a supply's QR code), kept for printing."""
+
+    __tablename__ = "handover_documents"
+    __table_args__ = (UniqueConstraint("connection_id", "handover_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = foreign_key("accounts.id")
+    connection_id: Mapped[int] = foreign_key("connections.id", index=False)
+    handover_id: Mapped[str] = mapped_column(String(128))  # the marketplace's id(s), as on orders
+    kind: Mapped[str] = mapped_column(String(20))  # how it was handed over: act | supply | shipment
     format: Mapped[str] = mapped_column(String(8))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, not_, or_, select
 
 from marketbridge.model import ListingStatus
+from marketbridge.store.stock_known import stock_known_clause
 from marketbridge.store.tables import Barcode, BundleComponent, CardExport, Link, Offer, Product
 from marketbridge.web.pages import IdPath, Page, hub_of, render
 from marketbridge.web.views.common import account_connections
@@ -24,6 +25,8 @@ router = APIRouter()
 PAGE_SIZE = 50
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 EXPORTS_LOOKED_AT = 500
+#: The status filter for the offers whose stock the hub does not know (nothing is pushed for them).
+NO_STOCK = "no_stock"
 
 
 @dataclass
@@ -130,8 +133,10 @@ async def products(
     if text:
         like = f"%{text}%"
         query = query.where(or_(Offer.sku.ilike(like), Offer.name.ilike(like)))
-    statuses = [s.value for s in ListingStatus]
-    if status in statuses:
+    statuses = [s.value for s in ListingStatus] + [NO_STOCK]
+    if status == NO_STOCK:
+        query = query.where(not_(stock_known_clause()))
+    elif status in statuses:
         wanted = await _offer_ids_with_status(hub, viewer.account_id, status)
         query = query.where(Offer.id.in_(wanted or {-1}))
     async with hub.db.session() as s:
@@ -141,12 +146,17 @@ async def products(
                 await s.execute(query.order_by(Offer.sku).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
             ).scalars()
         )
+        ids = [o.id for o in offers]
+        known = set(
+            (await s.execute(select(Offer.id).where(Offer.id.in_(ids), stock_known_clause()))).scalars()
+        )
     states = await channel_states(hub, viewer.account_id, offers)
     return render(
         request,
         viewer,
         "products.html",
         offers=offers,
+        no_stock={o.id for o in offers} - known,
         states=states,
         connections=connections,
         q=text,

@@ -58,7 +58,8 @@ def connector_class(conn: Connection) -> Any:
 def failure_text(exc: Exception, t: Callable[..., str]) -> str:
     """What a person reads when an action failed: refused by the hub, or by the marketplace."""
     if isinstance(exc, ActionRefused):
-        return f"{t('ord.refused')}: {exc.message}"
+        detail = f" ({'; '.join(i['message'] for i in exc.items)})" if exc.items else ""
+        return f"{t('ord.refused')}: {exc.message}{detail}"
     if isinstance(exc, NotFound):
         return t("not_found.text")
     if isinstance(exc, ChannelError):

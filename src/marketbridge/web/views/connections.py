@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
-from marketbridge.sync.connection_check import check_connection
+from marketbridge.sync.connection_check import check_connection, failing
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.web.pages import IdPath, Page, checked_form, hub_of, redirect, render, url
 from marketbridge.web.views.common import account_connections
@@ -86,9 +86,10 @@ async def connections_page(request: Request, viewer: Page) -> Response:
 
 
 def _health(row: Connection, runs: dict[str, SyncRun]) -> str:
-    """error when the last check or the last run of any kind failed; ok when the last check passed
+    """error when the last check or the last run of any kind failed (a run before the last
+    passing check does not count); ok when the last check passed
     or the runs all went well; unknown before anything was tried."""
-    if row.last_check_error or any(r.status == "failed" for r in runs.values()):
+    if row.last_check_error or any(failing(row, r.started_at, r.status) for r in runs.values()):
         return "error"
     if row.last_check_at is not None or runs:
         return "ok"
@@ -111,7 +112,7 @@ async def check(request: Request, connection_id: IdPath, viewer: Page) -> Respon
     row = await _owned(request, viewer.account_id, connection_id)
     if row is None:
         return redirect(request, back, ("error", t("not_found.text")))
-    error, _ = await check_connection(hub, row)
+    error, _, _ = await check_connection(hub, row)
     if error:
         return redirect(request, back, ("error", f"{row.name}: {error}"))
     return redirect(request, back, ("ok", f"{row.name}: {t('conn.checked_ok')}"))

@@ -13,8 +13,10 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from marketbridge.api.labels import label_file
+from marketbridge.api.routes.handovers import document_file
 from marketbridge.channels.roles import Fulfilment, OrderConfirmer, has_role
-from marketbridge.model import Box, BoxLine, LineMeta, OrderStatus, can_transition
+from marketbridge.model import Box, BoxLine, LabelFormat, LineMeta, OrderStatus, can_transition
 from marketbridge.store.tables import Box as BoxRow
 from marketbridge.store.tables import Offer, Order, OrderLine
 from marketbridge.sync import fulfilment
@@ -144,11 +146,16 @@ async def order_page(request: Request, order_id: IdPath, viewer: Page, boxes: in
     units = sum(line.quantity for line in lines)
     count = max(1, min(boxes or 1, MAX_BOXES, units or 1)) if multi else 1
     status = OrderStatus(order.status)
+    document = await fulfilment.handover_document(hub, viewer.account_id, order.id)
     return render(
         request,
         viewer,
         "order.html",
         order=order,
+        handover_kind=document.kind if document else None,
+        other_label_formats=sorted(
+            f.value for f in getattr(connector, "label_formats", frozenset()) if f != LabelFormat.PDF
+        ),
         status=status,
         lines=lines,
         names=summary.names,
@@ -290,6 +297,25 @@ async def labels(request: Request, order_id: IdPath, viewer: Page) -> Response:
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="order-{order_id}-labels.pdf"'},
     )
+
+
+@router.get("/orders/{order_id}/labels/{fmt}")
+async def labels_in(request: Request, order_id: IdPath, fmt: LabelFormat, viewer: Page) -> Response:
+    """The labels in a format the marketplace offers besides PDF (ZPL for label printers, PNG)."""
+    t = translator(viewer.language)
+    try:
+        files = await fulfilment.order_labels(hub_of(request), viewer.account_id, order_id, fmt)
+    except ACTION_ERRORS as exc:  # a format the marketplace does not offer is its NotSupported
+        return redirect(request, url(f"/orders/{order_id}"), ("error", failure_text(exc, t)))
+    return label_file(order_id, fmt, files)
+
+
+@router.get("/orders/{order_id}/handover-document")
+async def handover_document(request: Request, order_id: IdPath, viewer: Page) -> Response:
+    document = await fulfilment.handover_document(hub_of(request), viewer.account_id, order_id)
+    if document is None:
+        return render(request, viewer, "not_found.html", http_status=404)
+    return document_file(document, "inline")
 
 
 @router.post("/orders/{order_id}/ship")
