@@ -125,11 +125,20 @@ class YmOrders(YmBase):
 
         return paginate(fetch, "", what=f"{KIND} orders")
 
-    async def get_order(self, external_id: str) -> RemoteOrder:
+    async def raw_order(self, external_id: str) -> dict[str, Any]:
+        """The BusinessOrderDTO of one order (its campaign, status and items)."""
         if not external_id.isdigit():
             raise NotFoundError(f"{KIND}: no order {external_id!r} (order ids are numbers)")
-        page = await self._orders_page({"orderIds": [int(external_id)]}, "")
-        found = [o for o in page.items if o.external_id == external_id]
-        if not found:
-            raise NotFoundError(f"{KIND}: no order {external_id}")
-        return found[0]
+        answer = await self.api.call(
+            ep.BUSINESS_ORDERS,
+            path={"businessId": self.business_id},
+            body={"orderIds": [int(external_id)]},
+            query={"limit": ep.PAGE_LIMITS["business_orders"]},
+        )
+        for raw in rows(answer, "orders"):
+            if str(raw.get("orderId")) == external_id:
+                return raw
+        raise NotFoundError(f"{KIND}: no order {external_id}")
+
+    async def get_order(self, external_id: str) -> RemoteOrder:
+        return remote_order(await self.raw_order(external_id))

@@ -46,6 +46,14 @@ class OrderItem:
 
 
 @dataclass
+class Box:
+    """A box (place) of an order as the seller laid it out: its id and OrderBoxLayoutItemDTOs."""
+
+    id: int
+    items: list[dict[str, Any]]
+
+
+@dataclass
 class Order:
     id: int
     campaign_id: int
@@ -54,6 +62,7 @@ class Order:
     status: str = "PROCESSING"
     substatus: str = "STARTED"
     cancel_requested: bool = False  # the buyer asked to cancel; the seller accepts or refuses
+    boxes: list[Box] = field(default_factory=list)
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -118,7 +127,7 @@ def business_json(order: Order) -> dict[str, Any]:
             "deliveryPartnerType": "YANDEX_MARKET",
             "dispatchType": "BUYER",
             "dates": {"fromDate": (order.created + timedelta(days=3)).date().isoformat()},
-            "shipment": {"id": None, "shipmentDate": _ship_date(order).date().isoformat()},
+            "shipment": {"id": order.id, "shipmentDate": _ship_date(order).date().isoformat()},
         },
     }
 
