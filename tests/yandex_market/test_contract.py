@@ -88,6 +88,12 @@ async def drive_connector(market: Market) -> None:
         assert packed.shipment_ids == [f"{placed[0]}-1", f"{placed[0]}-2"]
         labels = await channel.labels(packed.shipment_ids, LabelFormat.PDF)
         assert [page_codes(label.content) for label in labels] == [[[s]] for s in packed.shipment_ids]
+        handed = await channel.hand_over(packed.shipment_ids)
+        assert handed.document and page_codes(handed.document) == [[handed.external_id]]
+        assert (await channel.get_order(placed[0])).raw_status == "PROCESSING/SHIPPED"
+        dropped = market.place([("YM-5", 1)], WAREHOUSES[0])[0]
+        await channel.cancel(dropped, "out of stock")
+        assert (await channel.get_order(dropped)).raw_status == "CANCELLED/SHOP_FAILED"
     finally:
         await channel.aclose()
 
@@ -191,6 +197,12 @@ def drive_boxes(market: Market, campaign: int) -> None:
     reply = httpx.get(market.url + box, headers={"Api-Key": market.credentials["api_key"]})
     assert page_codes(reply.content) == [[f"{placed}-2"]]
     api(market, "GET", f"{order}/delivery/shipments/{placed}/boxes/1/label", 404)
+    days = {"dateFrom": "2020-01-01", "dateTo": "2100-01-01", "orderIds": [int(placed)]}
+    shipments = f"/v2/campaigns/{campaign}/first-mile/shipments"
+    held = api(market, "PUT", shipments, 200, json=days)["result"]["shipments"][0]
+    assert api(market, "GET", f"{shipments}/{held['id']}", 200)["result"]["orderIds"] == [int(placed)]
+    api(market, "POST", f"{shipments}/{held['id']}/confirm", 400, json={})  # the order is not ready
+    api(market, "GET", f"{shipments}/1", 404)
 
 
 def test_every_request_and_answer_matches_the_description(market: Market) -> None:

@@ -9,7 +9,7 @@ is the table docs/channels/yandex-market.md gives.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Hashable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -83,6 +83,7 @@ def remote_order(raw: dict[str, Any]) -> RemoteOrder:
             quantity=int_of(field(i, "count"), "item count"),
             price=_price(i),
             name=str(i.get("offerName") or ""),
+            requires_marking="CIS" in (i.get("requiredInstanceTypes") or ()),
         )
         for i in rows(raw, "items")
     ]
@@ -118,7 +119,9 @@ class YmOrders(YmBase):
         return token_page([remote_order(o) for o in rows(answer, "orders")], next_token(answer))
 
     def iter_orders(self, since: datetime, until: datetime) -> AsyncIterator[list[RemoteOrder]]:
-        body = {"dates": {"updateDateFrom": _stamp(since), "updateDateTo": _stamp(until)}}
+        # Market takes whole seconds: the window's end is rounded up so nothing of its last second is lost
+        ceiled = until + timedelta(seconds=1) if until.microsecond else until
+        body = {"dates": {"updateDateFrom": _stamp(since), "updateDateTo": _stamp(ceiled)}}
 
         async def fetch(token: Hashable) -> Page[RemoteOrder]:
             return await self._orders_page(body, token)

@@ -40,6 +40,7 @@ from marketbridge.sandbox.yandex_market import (
     routes_fulfilment,
     routes_orders,
     routes_prices,
+    routes_shipments,
     routes_stocks,
 )
 from marketbridge.sandbox.yandex_market.backend import YandexMarketBackend
@@ -190,7 +191,14 @@ def create_app(
 
     app = FastAPI(title="Yandex Market Partner API sandbox", version="1", lifespan=lifespan)
     app.state.market = market
-    for module in (routes_catalog, routes_stocks, routes_prices, routes_orders, routes_fulfilment):
+    for module in (
+        routes_catalog,
+        routes_stocks,
+        routes_prices,
+        routes_orders,
+        routes_fulfilment,
+        routes_shipments,
+    ):
         app.include_router(module.router(market))
     app.include_router(control_router(backend))
 

@@ -13,7 +13,7 @@ with a reason (ORDER_DELIVERED, ORDER_IN_DELIVERY).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +43,7 @@ class OrderItem:
     name: str
     count: int
     price: Decimal
+    requires_marking: bool = False  # each unit needs its marking code (cis) when boxed
 
 
 @dataclass
@@ -51,6 +52,18 @@ class Box:
 
     id: int
     items: list[dict[str, Any]]
+
+
+@dataclass
+class Shipment:
+    """A first-mile shipment: the packed orders of one campaign and day, handed over at once."""
+
+    id: int
+    campaign_id: int
+    day: date
+    order_ids: list[int] = field(default_factory=list)
+    status: str = "OUTBOUND_CREATED"
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -103,7 +116,15 @@ def _state(order: Order) -> dict[str, Any]:
 
 
 def _item(item: OrderItem) -> dict[str, Any]:
-    return {"id": item.id, "offerId": item.offer_id, "offerName": item.name, "count": item.count}
+    body: dict[str, Any] = {
+        "id": item.id,
+        "offerId": item.offer_id,
+        "offerName": item.name,
+        "count": item.count,
+    }
+    if item.requires_marking:
+        body["requiredInstanceTypes"] = ["CIS"]
+    return body
 
 
 def business_json(order: Order) -> dict[str, Any]:

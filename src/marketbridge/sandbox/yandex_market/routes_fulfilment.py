@@ -3,7 +3,7 @@
 `PUT .../orders/{orderId}/boxes` lays the order out in boxes: every box lists order items by
 their id with a `fullCount` (or a `partialCount` when one unit spans boxes), the counts of an
 item over all boxes must make its count, and `instances` (one per unit, with its `cis`) may
-carry the marking codes. What does not match the order is refused with 400 and nothing is
+carry the marking codes (a unit of an item that requires them must have its `cis`). What does not match the order is refused with 400 and nothing is
 kept; an order out of PROCESSING/STARTED or READY_TO_SHIP cannot be laid out. A box's id is
 the order id times 1,000 plus its number; its label encodes the box's fulfilment id
 `{orderId}-{number}` as Code 128. `GET .../delivery/labels` gives every box's label in one
@@ -25,6 +25,7 @@ from marketbridge.sandbox.common.documents import pdf_pages
 from marketbridge.sandbox.yandex_market.errors import YmError, items, json_object, ok
 from marketbridge.sandbox.yandex_market.orders import Box, Order
 from marketbridge.sandbox.yandex_market.routes_orders import find_order
+from marketbridge.sandbox.yandex_market.routes_shipments import join_shipment
 from marketbridge.sandbox.yandex_market.state import Market
 
 #: Page sizes (mm) of the label formats the description lists.
@@ -65,6 +66,7 @@ def _units(entry: dict[str, Any], where: str) -> float:
 def layout(order: Order, body: dict[str, Any]) -> list[Box]:
     """The boxes of a SetOrderBoxLayoutRequest, checked against the order; YmError otherwise."""
     counts = {item.id: item.count for item in order.items}
+    marked = {item.id for item in order.items if item.requires_marking}
     laid: dict[int, float] = dict.fromkeys(counts, 0.0)
     boxes = []
     for n, box in enumerate(items(body, "boxes", most=MAX_BOXES), start=1):
@@ -76,6 +78,10 @@ def layout(order: Order, body: dict[str, Any]) -> list[Box]:
             if not isinstance(entry, dict) or entry.get("id") not in counts:
                 raise YmError(400, "BAD_REQUEST", f"{where}.id: not an item of order {order.id}")
             laid[entry["id"]] += _units(entry, where)
+            if entry["id"] in marked and not all(
+                isinstance(i, dict) and i.get("cis") for i in entry.get("instances") or [None]
+            ):
+                raise YmError(400, "BAD_REQUEST", f"{where}.instances: item {entry['id']} needs a cis a unit")
         boxes.append(Box(id=order.id * 1000 + n, items=[dict(e) for e in entries]))
     wrong = [str(i) for i, count in counts.items() if abs(laid[i] - count) > 1e-9]
     if wrong:
@@ -111,6 +117,7 @@ def router(market: Market) -> APIRouter:
         if (order.status, order.substatus) not in PACKABLE:
             raise YmError(400, "STATUS_NOT_ALLOWED", f"Order {order.id} is {order.status}/{order.substatus}")
         order.boxes = layout(order, body)
+        join_shipment(market, order)
         return ok({"boxes": [{"boxId": b.id, "items": b.items} for b in order.boxes]})
 
     @api.get(ep.ORDER_LABELS.path)
