@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from marketbridge import model
 from marketbridge.channels.roles import CardExporter, has_role
+from marketbridge.demo.catalog import ean13
 from marketbridge.demo.world import World, wait_for
 from marketbridge.model import CategoryAttribute, EventType
 from marketbridge.runtime.serving import free_port
@@ -46,7 +47,7 @@ async def _reject_a_card(world: World) -> dict[int, tuple[str, str]]:
     """Export a card without its required attribute to every marketplace that takes cards; follow
     moderation until each answered. Returns connection id -> (the card's sku, the missing attribute)."""
     missing: dict[int, tuple[str, str]] = {}
-    for kind, market in sorted(world.markets.items()):
+    for n, (kind, market) in enumerate(sorted(world.markets.items())):
         found = await _required_attribute(world, kind)
         if found is None:
             continue
@@ -63,7 +64,7 @@ async def _reject_a_card(world: World) -> dict[int, tuple[str, str]]:
                         offers=[
                             model.Offer(
                                 sku=f"{BAD_SKU}-{kind}",
-                                barcodes=["4600000077001" if kind < "p" else "4600000077018"],
+                                barcodes=[ean13(770_000 + n)],  # one barcode per marketplace
                             )
                         ],
                     )

@@ -16,9 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from marketbridge.channels.roles import CardDraft, PricePush, StockPush
+from marketbridge.channels.roles import CardDraft, PackBox, PackLine, PricePush, StockPush
 from marketbridge.channels.yandex_market import YandexMarketChannel
 from marketbridge.channels.yandex_market import endpoints as ep
+from marketbridge.model import LabelFormat
+from tests.channels.test_print_files import page_codes
 from tests.support.marketplaces import Market, offer, start_market, wait_until, window
 from tests.yandex_market.spec import journal_problems
 
@@ -75,7 +77,23 @@ async def drive_connector(market: Market) -> None:
         since, until = window()
         listed = [o async for page in channel.iter_orders(since, until) for o in page]
         assert [o.raw_status for o in listed if o.external_id in placed] == ["PROCESSING/STARTED"]
-        assert (await channel.get_order(placed[0])).lines[0].quantity == 2
+        order = await channel.get_order(placed[0])
+        assert order.lines[0].quantity == 2
+        await channel.confirm(order)
+        assert (await channel.get_order(placed[0])).raw_status == "PROCESSING/READY_TO_SHIP"
+        await channel.confirm(order)  # a repeat changes nothing
+        code = "010460043993125621JgXJ5.T\u001d91EE06\u001d92abc="
+        boxes = [PackBox(1, (PackLine("YM-5", 1, (code,)),)), PackBox(2, (PackLine("YM-5", 1),))]
+        packed = await channel.pack(order, boxes)
+        assert packed.shipment_ids == [f"{placed[0]}-1", f"{placed[0]}-2"]
+        labels = await channel.labels(packed.shipment_ids, LabelFormat.PDF)
+        assert [page_codes(label.content) for label in labels] == [[[s]] for s in packed.shipment_ids]
+        handed = await channel.hand_over(packed.shipment_ids)
+        assert handed.document and page_codes(handed.document) == [[handed.external_id]]
+        assert (await channel.get_order(placed[0])).raw_status == "PROCESSING/SHIPPED"
+        dropped = market.place([("YM-5", 1)], WAREHOUSES[0])[0]
+        await channel.cancel(dropped, "out of stock")
+        assert (await channel.get_order(dropped)).raw_status == "CANCELLED/SHOP_FAILED"
     finally:
         await channel.aclose()
 
@@ -148,11 +166,43 @@ def drive_orders(market: Market, campaign: int) -> None:
     api(market, "PUT", accept, 400, json={"accepted": False})  # a refusal says why
     api(market, "PUT", accept, 200, json={"accepted": True})
     api(market, "PUT", accept, 400, json={"accepted": True})  # nothing left to answer
+    drive_boxes(market, campaign)
     business = market.credentials["business_id"]
     waiting = {"waitingForCancellationApprove": True}
     assert api(market, "POST", f"/v1/businesses/{business}/orders", 200, json=waiting)["orders"] == []
     api(market, "POST", f"/v1/businesses/{business}/orders", 200, params={"limit": 500},
         json={"statuses": ["PROCESSING"], "dates": {"creationDateFrom": "2020-01-01"}})  # fmt: skip
+
+
+def drive_boxes(market: Market, campaign: int) -> None:
+    """Boxes refused for what does not match the order, laid out, and their labels."""
+    placed = market.place([("YM-4", 1)], WAREHOUSES[0])[0]
+    order = f"/v2/campaigns/{campaign}/orders/{placed}"
+    business = market.credentials["business_id"]
+    found = api(market, "POST", f"/v1/businesses/{business}/orders", 200, json={"orderIds": [int(placed)]})
+    item = found["orders"][0]["items"][0]["id"]
+    api(market, "GET", f"{order}/delivery/labels", 400)  # no boxes yet
+    for wrong in ({"boxes": [{"items": [{"id": item + 1, "fullCount": 1}]}]},
+                  {"boxes": [{"items": [{"id": item, "fullCount": 2}]}]},
+                  {"boxes": [{"items": [{"id": item, "fullCount": 1, "instances": [{}, {}]}]}]}):  # fmt: skip
+        api(market, "PUT", f"{order}/boxes", 400, json=wrong)
+    halves = [{"items": [{"id": item, "partialCount": {"current": n, "total": 2}}]} for n in (1, 2)]
+    laid = api(market, "PUT", f"{order}/boxes", 200, json={"boxes": halves})["result"]["boxes"]
+    for fmt in ("A9_HORIZONTALLY", "A9", "A4"):
+        reply = httpx.get(market.url + f"{order}/delivery/labels", params={"format": fmt},
+                          headers={"Api-Key": market.credentials["api_key"]})  # fmt: skip
+        assert reply.status_code == 200 and len(page_codes(reply.content)) == 2
+    api(market, "GET", f"{order}/delivery/labels", 400, params={"format": "A5"})
+    box = f"{order}/delivery/shipments/{placed}/boxes/{laid[1]['boxId']}/label"
+    reply = httpx.get(market.url + box, headers={"Api-Key": market.credentials["api_key"]})
+    assert page_codes(reply.content) == [[f"{placed}-2"]]
+    api(market, "GET", f"{order}/delivery/shipments/{placed}/boxes/1/label", 404)
+    days = {"dateFrom": "2020-01-01", "dateTo": "2100-01-01", "orderIds": [int(placed)]}
+    shipments = f"/v2/campaigns/{campaign}/first-mile/shipments"
+    held = api(market, "PUT", shipments, 200, json=days)["result"]["shipments"][0]
+    assert api(market, "GET", f"{shipments}/{held['id']}", 200)["result"]["orderIds"] == [int(placed)]
+    api(market, "POST", f"{shipments}/{held['id']}/confirm", 400, json={})  # the order is not ready
+    api(market, "GET", f"{shipments}/1", 404)
 
 
 def test_every_request_and_answer_matches_the_description(market: Market) -> None:

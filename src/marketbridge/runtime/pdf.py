@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
 
 
 def merge_pdfs(files: Sequence[bytes]) -> bytes:
@@ -24,6 +25,22 @@ def merge_pdfs(files: Sequence[bytes]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def page_files(content: bytes) -> list[bytes]:
+    """Each page of a PDF as a PDF of its own, in order; ValueError when it is not a readable PDF."""
+    try:
+        pages = list(PdfReader(io.BytesIO(content)).pages)
+    except (PdfReadError, OSError) as exc:
+        raise ValueError(f"not a readable PDF: {exc}") from exc
+    files = []
+    for page in pages:
+        writer = PdfWriter()
+        writer.add_page(page)
+        out = io.BytesIO()
+        writer.write(out)
+        files.append(out.getvalue())
+    return files
 
 
 def _image_stream(image: Image.Image) -> tuple[bytes, bytes]:

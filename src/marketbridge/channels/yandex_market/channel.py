@@ -1,8 +1,8 @@
 """The Yandex Market channel: the roles it plays today over the Partner API, composed from parts.
 
 Catalog import and card export (catalog.py), stock and price pushes (writes.py), orders by
-polling (orders.py) and notifications (push.py) over the shared base (base.py: credentials,
-campaigns, partner warehouses). Confirming, fulfilment and returns are not played yet.
+polling (orders.py), confirming (fulfilment.py) and notifications (push.py) over the shared base (base.py: credentials,
+campaigns, partner warehouses). Packing, labels, hand-over and returns are not played yet.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from marketbridge.channels.roles import PushReply
 from marketbridge.channels.yandex_market import endpoints as ep
 from marketbridge.channels.yandex_market import push
 from marketbridge.channels.yandex_market.catalog import YmCatalog
-from marketbridge.channels.yandex_market.orders import YmOrders
+from marketbridge.channels.yandex_market.fulfilment import YmFulfilment
 from marketbridge.channels.yandex_market.writes import YmWrites
 
 
-class YandexMarketChannel(YmCatalog, YmWrites, YmOrders):
-    """CatalogSource, CardExporter, StockSink, PriceSink, OrderSource and PushHandler."""
+class YandexMarketChannel(YmCatalog, YmWrites, YmFulfilment):
+    """CatalogSource, CardExporter, StockSink, PriceSink, OrderSource, OrderConfirmer and PushHandler."""
 
     # 50 stock calls a minute (at the sending margin), 2,000 items each
     stock_items_per_second = (

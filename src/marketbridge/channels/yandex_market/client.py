@@ -82,6 +82,15 @@ class YmApi:
             )
         return data
 
+    async def document(
+        self, endpoint: Endpoint, *, path: Mapping[str, object], query: Mapping[str, Any] | None = None
+    ) -> bytes:
+        """Send one call answered by a PDF; its bytes (BadResponse for anything else)."""
+        response = await self.http.send(endpoint, path_params=path, params=query)
+        if not response.content.startswith(b"%PDF"):
+            raise BadResponse(f"{KIND} {endpoint.path}: a PDF was expected", status=response.status_code)
+        return response.content
+
 
 def field(data: Any, *path: str) -> Any:
     """A required field of an answer, by its path; BadResponse when the answer has another shape."""

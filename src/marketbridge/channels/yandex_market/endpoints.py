@@ -58,6 +58,16 @@ BUSINESS_ORDERS = _read("/v1/businesses/{businessId}/orders", "business_orders")
 CAMPAIGN_ORDER = _read(f"{_C}/orders/{{orderId}}", "campaign_order", "GET")  # deprecated
 ORDER_STATUS = _write(f"{_C}/orders/{{orderId}}/status", "order_status", "PUT")
 ORDER_STATUSES = Endpoint("POST", f"{_C}/orders/status-update", "order_statuses", idempotent=True)
+ORDER_BOXES = _write(f"{_C}/orders/{{orderId}}/boxes", "order_boxes", "PUT")
+ORDER_LABELS = _read(f"{_C}/orders/{{orderId}}/delivery/labels", "order_labels", "GET")
+BOX_LABEL = _read(
+    f"{_C}/orders/{{orderId}}/delivery/shipments/{{shipmentId}}/boxes/{{boxId}}/label", "box_label", "GET"
+)
+_FM = f"{_C}/first-mile/shipments"
+SHIPMENTS = _read(_FM, "shipments", "PUT")
+SHIPMENT = _read(f"{_FM}/{{shipmentId}}", "shipment", "GET")
+SHIPMENT_CONFIRM = _write(f"{_FM}/{{shipmentId}}/confirm", "shipment_confirm")
+SHIPMENT_ACT = _read(f"{_FM}/{{shipmentId}}/act", "shipment_act", "GET")
 CANCELLATION_ACCEPT = _write(f"{_C}/orders/{{orderId}}/cancellation/accept", "order_cancellation", "PUT")
 # --- stocks --------------------------------------------------------------------------------
 STOCKS_V3_UPDATE = _write(f"{_B3}/offers/stocks/update", "stocks_v3_update")
@@ -95,6 +105,13 @@ LIMITS: dict[str, RateLimit] = {
     "order_status": _per(10_000, HOUR, 1000),
     "order_statuses": _per(10_000, HOUR, 1000),  # counted by the orders answered
     "order_cancellation": _per(500, HOUR, 50),
+    "order_boxes": _per(10_000, HOUR, 1000),
+    "order_labels": _per(10_000, HOUR, 1000),
+    "box_label": _per(10_000, HOUR, 1000),
+    "shipments": _per(200, HOUR, 20),
+    "shipment": _per(200, HOUR, 20),
+    "shipment_confirm": _per(200, HOUR, 20),
+    "shipment_act": _per(200, HOUR, 20),
     "stocks_v3_update": _per(50, MINUTE, 50),  # requests of up to 2,000 items
     "stocks_v3": _per(500, MINUTE, 500),
     "stocks_v2_update": _per(100_000, MINUTE, 100_000),  # items: req.skus
@@ -160,7 +177,8 @@ API = ApiDeclaration.of(
         CAMPAIGNS, PARTNER_WAREHOUSES,
         OFFER_MAPPINGS, OFFER_MAPPINGS_UPDATE, OFFER_CARDS, CATEGORIES_TREE, CATEGORY_PARAMETERS,
         STOCKS_V3_UPDATE, BUSINESS_PRICES_UPDATE,
-        BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES,
+        BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES, ORDER_BOXES, ORDER_LABELS,
+        SHIPMENTS, SHIPMENT_CONFIRM, SHIPMENT_ACT,
     ),
     LIMITS,
 )  # fmt: skip
@@ -169,7 +187,7 @@ API = ApiDeclaration.of(
 SANDBOX_API = ApiDeclaration.of(
     (
         *API.endpoints,
-        CAMPAIGN, CAMPAIGN_ORDER, CANCELLATION_ACCEPT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
+        CAMPAIGN, CAMPAIGN_ORDER, CANCELLATION_ACCEPT, BOX_LABEL, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
         BUSINESS_PRICES, CAMPAIGN_PRICES_UPDATE,
         BUSINESS_QUARANTINE, BUSINESS_QUARANTINE_CONFIRM, CAMPAIGN_QUARANTINE, CAMPAIGN_QUARANTINE_CONFIRM,
     ),

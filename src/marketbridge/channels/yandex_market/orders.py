@@ -9,7 +9,7 @@ is the table docs/channels/yandex-market.md gives.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Hashable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -83,6 +83,7 @@ def remote_order(raw: dict[str, Any]) -> RemoteOrder:
             quantity=int_of(field(i, "count"), "item count"),
             price=_price(i),
             name=str(i.get("offerName") or ""),
+            requires_marking="CIS" in (i.get("requiredInstanceTypes") or ()),
         )
         for i in rows(raw, "items")
     ]
@@ -118,18 +119,29 @@ class YmOrders(YmBase):
         return token_page([remote_order(o) for o in rows(answer, "orders")], next_token(answer))
 
     def iter_orders(self, since: datetime, until: datetime) -> AsyncIterator[list[RemoteOrder]]:
-        body = {"dates": {"updateDateFrom": _stamp(since), "updateDateTo": _stamp(until)}}
+        # Market takes whole seconds: the window's end is rounded up so nothing of its last second is lost
+        ceiled = until + timedelta(seconds=1) if until.microsecond else until
+        body = {"dates": {"updateDateFrom": _stamp(since), "updateDateTo": _stamp(ceiled)}}
 
         async def fetch(token: Hashable) -> Page[RemoteOrder]:
             return await self._orders_page(body, token)
 
         return paginate(fetch, "", what=f"{KIND} orders")
 
-    async def get_order(self, external_id: str) -> RemoteOrder:
+    async def raw_order(self, external_id: str) -> dict[str, Any]:
+        """The BusinessOrderDTO of one order (its campaign, status and items)."""
         if not external_id.isdigit():
             raise NotFoundError(f"{KIND}: no order {external_id!r} (order ids are numbers)")
-        page = await self._orders_page({"orderIds": [int(external_id)]}, "")
-        found = [o for o in page.items if o.external_id == external_id]
-        if not found:
-            raise NotFoundError(f"{KIND}: no order {external_id}")
-        return found[0]
+        answer = await self.api.call(
+            ep.BUSINESS_ORDERS,
+            path={"businessId": self.business_id},
+            body={"orderIds": [int(external_id)]},
+            query={"limit": ep.PAGE_LIMITS["business_orders"]},
+        )
+        for raw in rows(answer, "orders"):
+            if str(raw.get("orderId")) == external_id:
+                return raw
+        raise NotFoundError(f"{KIND}: no order {external_id}")
+
+    async def get_order(self, external_id: str) -> RemoteOrder:
+        return remote_order(await self.raw_order(external_id))

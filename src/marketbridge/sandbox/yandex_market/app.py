@@ -37,8 +37,10 @@ from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
 from marketbridge.sandbox.yandex_market import (
     notify,
     routes_catalog,
+    routes_fulfilment,
     routes_orders,
     routes_prices,
+    routes_shipments,
     routes_stocks,
 )
 from marketbridge.sandbox.yandex_market.backend import YandexMarketBackend
@@ -189,7 +191,14 @@ def create_app(
 
     app = FastAPI(title="Yandex Market Partner API sandbox", version="1", lifespan=lifespan)
     app.state.market = market
-    for module in (routes_catalog, routes_stocks, routes_prices, routes_orders):
+    for module in (
+        routes_catalog,
+        routes_stocks,
+        routes_prices,
+        routes_orders,
+        routes_fulfilment,
+        routes_shipments,
+    ):
         app.include_router(module.router(market))
     app.include_router(control_router(backend))
 

@@ -83,7 +83,14 @@ class YandexMarketBackend:
             if shown is None or shown.count < line.quantity:  # buyers order only what the seller has
                 raise ValueError(f"not enough stock of {offer.offer_id} at warehouse {warehouse.id}")
             lines.append(
-                OrderItem(market.next_id(900_000_000), offer.offer_id, offer.name, line.quantity, offer.price)
+                OrderItem(
+                    market.next_id(900_000_000),
+                    offer.offer_id,
+                    offer.name,
+                    line.quantity,
+                    offer.price,
+                    offer.requires_marking,
+                )
             )
         placed = Order(market.next_id(50_000_000), warehouse.campaign_id, warehouse.id, lines)
         market.orders[placed.id] = placed

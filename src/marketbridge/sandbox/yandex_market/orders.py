@@ -13,7 +13,7 @@ with a reason (ORDER_DELIVERED, ORDER_IN_DELIVERY).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +43,27 @@ class OrderItem:
     name: str
     count: int
     price: Decimal
+    requires_marking: bool = False  # each unit needs its marking code (cis) when boxed
+
+
+@dataclass
+class Box:
+    """A box (place) of an order as the seller laid it out: its id and OrderBoxLayoutItemDTOs."""
+
+    id: int
+    items: list[dict[str, Any]]
+
+
+@dataclass
+class Shipment:
+    """A first-mile shipment: the packed orders of one campaign and day, handed over at once."""
+
+    id: int
+    campaign_id: int
+    day: date
+    order_ids: list[int] = field(default_factory=list)
+    status: str = "OUTBOUND_CREATED"
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -54,6 +75,7 @@ class Order:
     status: str = "PROCESSING"
     substatus: str = "STARTED"
     cancel_requested: bool = False  # the buyer asked to cancel; the seller accepts or refuses
+    boxes: list[Box] = field(default_factory=list)
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -94,7 +116,15 @@ def _state(order: Order) -> dict[str, Any]:
 
 
 def _item(item: OrderItem) -> dict[str, Any]:
-    return {"id": item.id, "offerId": item.offer_id, "offerName": item.name, "count": item.count}
+    body: dict[str, Any] = {
+        "id": item.id,
+        "offerId": item.offer_id,
+        "offerName": item.name,
+        "count": item.count,
+    }
+    if item.requires_marking:
+        body["requiredInstanceTypes"] = ["CIS"]
+    return body
 
 
 def business_json(order: Order) -> dict[str, Any]:
@@ -118,7 +148,7 @@ def business_json(order: Order) -> dict[str, Any]:
             "deliveryPartnerType": "YANDEX_MARKET",
             "dispatchType": "BUYER",
             "dates": {"fromDate": (order.created + timedelta(days=3)).date().isoformat()},
-            "shipment": {"id": None, "shipmentDate": _ship_date(order).date().isoformat()},
+            "shipment": {"id": order.id, "shipmentDate": _ship_date(order).date().isoformat()},
         },
     }
 

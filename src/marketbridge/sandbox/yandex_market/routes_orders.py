@@ -82,6 +82,14 @@ def _matches(order: Order, body: dict[str, Any]) -> bool:
     )
 
 
+def find_order(market: Market, campaign_id: str, order_id: str) -> Order:
+    """The order of a campaign-scoped path; 404 when the campaign has no such order."""
+    order = market.orders.get(int(order_id)) if order_id.isdigit() else None
+    if order is None or str(order.campaign_id) != campaign_id:
+        raise YmError(404, "NOT_FOUND", f"Order {order_id} not found")
+    return order
+
+
 def router(market: Market) -> APIRouter:
     api = APIRouter()
 
@@ -91,10 +99,7 @@ def router(market: Market) -> APIRouter:
             market.pusher.emit(body)
 
     def find(campaign_id: str, order_id: str) -> Order:
-        order = market.orders.get(int(order_id)) if order_id.isdigit() else None
-        if order is None or str(order.campaign_id) != campaign_id:
-            raise YmError(404, "NOT_FOUND", f"Order {order_id} not found")
-        return order
+        return find_order(market, campaign_id, order_id)
 
     @api.post(ep.BUSINESS_ORDERS.path)
     async def business_orders(request: Request) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.common.limits import SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.common.timing import Timing
-from marketbridge.sandbox.yandex_market.orders import Order
+from marketbridge.sandbox.yandex_market.orders import Order, Shipment
 
 #: Real seconds (through `Timing`) before a stock update shows in the API's reads.
 STOCK_VISIBLE_SECONDS = 60.0
@@ -90,6 +90,7 @@ class Market:
     #: (warehouse id, offerId) -> the seller's stock updates, oldest first (last one counts)
     stocks: dict[tuple[int, str], list[StockUpdate]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
+    shipments: dict[int, Shipment] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self, base: int) -> int:
@@ -130,5 +131,6 @@ class Market:
         self.offers.clear()
         self.stocks.clear()
         self.orders.clear()
+        self.shipments.clear()
         self.journal.clear()
         self.limits.reset()
