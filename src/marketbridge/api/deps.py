@@ -30,7 +30,7 @@ PRINCIPAL_SCOPE_KEY = "marketbridge.principal"
 
 
 async def authenticate(hub: Hub, raw_key: str | None) -> Principal:
-    """The caller of a bearer key; 401 when it is missing, unknown or revoked."""
+    """The caller of a bearer key; 401 when it is missing, unknown or revoked, 403 when its account is disabled."""
     if not raw_key:
         raise Problem(
             401,
@@ -40,6 +40,9 @@ async def authenticate(hub: Hub, raw_key: str | None) -> Principal:
         )
     found = await principal_for(hub, raw_key)
     if found is None:
+        async with hub.db.session() as s:
+            if await accounts.key_disabled(s, raw_key):
+                raise Problem(403, "account_disabled", "the account of this API key is disabled")
         raise Problem(
             401,
             "invalid_api_key",

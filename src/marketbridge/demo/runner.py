@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,37 @@ DEMO_DIR = Path("var") / "demo"
 STAGES = 11
 
 
+class DemoRunning(RuntimeError):
+    """Another demo holds the demo directory: this one must not wipe it."""
+
+
+@contextlib.contextmanager
+def demo_lock(directory: Path) -> Iterator[None]:
+    """Hold `<directory>.lock` (beside the directory, which is wiped) for as long as a demo runs.
+
+    The lock is an advisory lock of the open file, so the system drops it when the holding
+    process ends however it ends: a crashed demo leaves no stale lock behind.
+    """
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.parent / f"{directory.name}.lock", "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise DemoRunning(
+                f"a demo (process {holder}) is running in {directory}; stop it (Ctrl-C) before starting another"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _table(stages: list[Stage], title: str) -> Table:
     table = Table(title=title, expand=False)
     table.add_column("stage")
@@ -43,6 +77,12 @@ def _table(stages: list[Stage], title: str) -> Table:
 
 
 async def run_demo(*, once: bool, as_json: bool, products: int, orders: int, port: int) -> bool:
+    """Play the demo in var/demo/, which it wipes first; raises `DemoRunning` while another demo runs."""
+    with demo_lock(DEMO_DIR):
+        return await _run_demo(once=once, as_json=as_json, products=products, orders=orders, port=port)
+
+
+async def _run_demo(*, once: bool, as_json: bool, products: int, orders: int, port: int) -> bool:
     configure("warning", json=True)
     console = Console(stderr=as_json)
     shutil.rmtree(DEMO_DIR, ignore_errors=True)

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=32 << 20, ge=1024, description="largest body of the bulk routes (bytes)"
     )
     body_timeout: float = Field(default=30.0, gt=0, description="seconds a client may take to send a body")
+    operator_token: str | None = Field(
+        default=None,
+        min_length=32,
+        description="bearer token of the operator API (/operator/v1); unset, that API answers 404",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy import func, select, update
 
-from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
+from marketbridge.store.tables import Account, Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
 from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.inbox import process_inbox
@@ -125,7 +125,9 @@ class Scheduler:
             due = (
                 await s.execute(
                     select(PendingChange.connection_id, PendingChange.kind)
-                    .where(PendingChange.next_attempt_at <= now)
+                    .join(Connection, Connection.id == PendingChange.connection_id)
+                    .join(Account, Account.id == Connection.account_id)
+                    .where(PendingChange.next_attempt_at <= now, Account.disabled_at.is_(None))
                     .distinct()
                 )
             ).all()
@@ -146,7 +148,13 @@ class Scheduler:
         await self._reap_lost_runs(now)
         async with self.hub.db.session() as s:
             connections = list(
-                (await s.execute(select(Connection).where(Connection.enabled.is_(True)))).scalars()
+                (
+                    await s.execute(
+                        select(Connection)
+                        .join(Account, Account.id == Connection.account_id)
+                        .where(Connection.enabled.is_(True), Account.disabled_at.is_(None))
+                    )
+                ).scalars()
             )
             last_runs = {
                 (conn_id, kind): started
