@@ -16,6 +16,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
+from marketbridge.runtime.metrics import MeteredLimiter
 from marketbridge.runtime.queue import KickQueue, make_broker
 from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter
 from marketbridge.runtime.settings import Settings
@@ -50,7 +51,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.channels = ChannelPool(
-            self.box, self.limiter, allow_loopback=self.settings.allow_loopback_targets
+            self.box, MeteredLimiter(self.limiter), allow_loopback=self.settings.allow_loopback_targets
         )
         self.dispatcher = QueueDispatcher(self.queue)
         AfterCommitKicks(lambda: self.dispatcher).install(self.db)

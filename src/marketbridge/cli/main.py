@@ -70,14 +70,24 @@ def serve(
 
 
 @app.command("worker")
-def worker_command() -> None:
+def worker_command(
+    metrics_port: int | None = typer.Option(
+        None, min=1, max=65535, help="serve this worker's metrics at http://METRICS_HOST:PORT/metrics"
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="address of the metrics port"),
+) -> None:
     """Run a worker: the scheduler and the jobs, taking kicks from Redis (MB_REDIS_URL)."""
     import signal
+
+    from marketbridge.runtime.metrics import serve_metrics
 
     settings = get_settings()
     if not settings.redis_url:
         typer.echo("note: MB_REDIS_URL is not set; this worker only sees work through the database", err=True)
     hub = make_hub()
+    if metrics_port is not None:
+        serve_metrics(metrics_port, metrics_host)
+        typer.echo(f"worker metrics on http://{metrics_host}:{metrics_port}/metrics")
 
     async def run() -> None:
         await require_migrated(hub)

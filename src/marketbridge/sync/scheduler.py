@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 from marketbridge.store.tables import Account, Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
 from marketbridge.sync.dispatch import ChangeKind, JobKind
+from marketbridge.sync.gauges import GAUGE_SECONDS, refresh_gauges
 from marketbridge.sync.inbox import process_inbox
 from marketbridge.sync.jobs import run_job
 from marketbridge.sync.webhook_delivery import deliver_due
@@ -67,6 +68,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._helpers: dict[str, asyncio.Task[int]] = {}
         self._last_periodic = 0.0
+        self._last_gauges = float("-inf")
         self._last_started: dict[tuple[int, JobKind], datetime] = {}
         self._stopping = False
 
@@ -140,6 +142,9 @@ class Scheduler:
             self._start_helper("inbox", lambda: process_inbox(self.hub))
         self._start_helper("webhooks", lambda: deliver_due(self.hub))
         loop_now = asyncio.get_running_loop().time()
+        if loop_now - self._last_gauges >= GAUGE_SECONDS:
+            self._last_gauges = loop_now
+            self._start_helper("gauges", lambda: refresh_gauges(self.hub.db))
         if loop_now - self._last_periodic >= PERIODIC_CHECK_SECONDS:
             self._last_periodic = loop_now
             await self._periodic(now)
