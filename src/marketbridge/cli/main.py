@@ -139,12 +139,19 @@ def demo(
     products: int = typer.Option(200, min=10, help="products in the demo shop"),
     orders: int = typer.Option(4, min=2, help="purchases per marketplace"),
     port: int = typer.Option(8000, help="port of the hub's API and dashboard"),
+    left_open: int = typer.Option(
+        3, min=0, max=5, help="orders per marketplace left open at the end, for you to pack"
+    ),
 ) -> None:
     """Start the sandboxes and a hub, connect the demo shop, and play the whole cycle."""
     from marketbridge.demo.runner import DemoRunning, run_demo
 
     try:
-        ok = asyncio.run(run_demo(once=once, as_json=as_json, products=products, orders=orders, port=port))
+        ok = asyncio.run(
+            run_demo(
+                once=once, as_json=as_json, products=products, orders=orders, port=port, left_open=left_open
+            )
+        )
     except DemoRunning as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
