@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from marketbridge.runtime.auth_throttle import FailureThrottle
+from marketbridge.runtime.metrics import MeteredLimiter
 from marketbridge.runtime.queue import KickQueue, make_broker
 from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter
 from marketbridge.runtime.settings import Settings
@@ -58,7 +59,7 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.channels = ChannelPool(
-            self.box, self.limiter, allow_loopback=self.settings.allow_loopback_targets
+            self.box, MeteredLimiter(self.limiter), allow_loopback=self.settings.allow_loopback_targets
         )
         self.dispatcher = QueueDispatcher(self.queue)
         AfterCommitKicks(lambda: self.dispatcher).install(self.db)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
 
 from marketbridge.app import create_app
-from marketbridge.runtime.settings import Settings
+from marketbridge.runtime.settings import Settings, get_settings
 from marketbridge.store import accounts
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
@@ -62,6 +64,18 @@ async def make_tenant(db: Database, name: str) -> Tenant:
         account, key = await accounts.create_account(s, name)
         read_key, _ = await accounts.create_key(s, account.id, "read", name="reader")
     return Tenant(account.id, key, read_key)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh working directory (var/ under it) and secret key; settings are read again for it."""
+    for name in [k for k in os.environ if k.startswith("MB_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MB_SECRET_KEY", Fernet.generate_key().decode())
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
 
 
 @pytest.fixture

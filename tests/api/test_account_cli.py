@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import Result
-from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from marketbridge.cli import app
-from marketbridge.runtime.settings import get_settings
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh var/ directory and secret key; settings are read again for it."""
-    for name in [k for k in os.environ if k.startswith("MB_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("MB_SECRET_KEY", Fernet.generate_key().decode())
-    monkeypatch.chdir(tmp_path)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_account_key_commands(workdir: Path) -> None:
@@ -53,3 +36,26 @@ def test_account_key_commands(workdir: Path) -> None:
     missing = cli("account", "key", "list", "nobody")
     assert missing.exit_code == 1 and "no account" in missing.output
     assert cli("account", "key", "create", "shop", "--scope", "admin").exit_code != 0
+
+
+def test_account_list_disable_enable(workdir: Path) -> None:
+    runner = CliRunner()
+
+    def cli(*args: str) -> Result:
+        return runner.invoke(app, list(args))
+
+    assert cli("db", "upgrade").exit_code == 0
+    assert cli("account", "create", "shop").exit_code == 0
+    assert cli("account", "create", "other").exit_code == 0
+    listed = cli("account", "list")
+    assert listed.exit_code == 0, listed.output
+    rows = [line.split("\t") for line in listed.output.strip().splitlines()[1:]]
+    assert [(r[1], r[2], r[3]) for r in rows] == [("shop", "active", "1"), ("other", "active", "1")]
+    off = cli("account", "disable", "shop")
+    assert off.exit_code == 0 and "disabled" in off.output
+    rows = [line.split("\t") for line in cli("account", "list").output.strip().splitlines()[1:]]
+    assert [(r[1], r[2], r[3]) for r in rows] == [("shop", "disabled", "1"), ("other", "active", "1")]
+    assert cli("account", "enable", "shop").exit_code == 0
+    assert "\tshop\tactive\t" in cli("account", "list").output
+    missing = cli("account", "disable", "nobody")
+    assert missing.exit_code == 1 and "no account" in missing.output

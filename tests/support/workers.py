@@ -28,15 +28,19 @@ def worker_env(
 
 
 class WorkerProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, args: tuple[str, ...] = ()) -> None:
         self.env = env
         self.log = log
+        self.args = args
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "marketbridge.cli", "worker"], env=self.env, stdout=out, stderr=out
+            [sys.executable, "-m", "marketbridge.cli", "worker", *self.args],
+            env=self.env,
+            stdout=out,
+            stderr=out,
         )
         return self
 

@@ -14,6 +14,7 @@ from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import open_world
 from marketbridge.runtime.settings import Settings
+from marketbridge.store import accounts
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Order, SyncRun
@@ -62,3 +63,12 @@ async def test_sync_run_imports_orders_and_prints_counts(tmp_path: Path) -> None
             manual = (await s.execute(select(SyncRun).where(SyncRun.trigger == "manual"))).scalars().all()
         assert sorted(orders) == sorted(ids)
         assert manual and manual[-1].counts.get("created") == len(ids)
+        async with db.session() as s:
+            await accounts.set_disabled(s, world.account_id, True)
+        refused = await asyncio.to_thread(
+            subprocess.run, [*args, "--kind", "orders"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert refused.returncode == 1 and "is disabled" in refused.stdout, refused.stdout
+        async with db.session() as s:
+            after = (await s.execute(select(SyncRun).where(SyncRun.trigger == "manual"))).scalars().all()
+        assert len(after) == len(manual)  # no run while the account is disabled

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from marketbridge import __version__
-from marketbridge.api import health, problems
+from marketbridge.api import health, operator, problems
 from marketbridge.api.bodies import BodyGuard
 from marketbridge.api.idempotency import idempotency_middleware
 from marketbridge.api.routes import push
@@ -42,6 +42,7 @@ def create_api_app(hub: Hub) -> FastAPI:
     app.include_router(api_router())
     app.include_router(push.router)
     app.include_router(health.router)
+    app.include_router(operator.router)
 
     @app.middleware("http")
     async def count_requests(

@@ -57,8 +57,8 @@ PRINCIPAL_SCOPE_KEY = "marketbridge.principal"
 
 
 async def authenticate(hub: Hub, raw_key: str | None, address: str, path: str) -> Principal:
-    """The caller of a bearer key; 401 when it is missing, unknown or revoked, 429 for an
-    address with too many recent wrong keys."""
+    """The caller of a bearer key; 401 when it is missing, unknown or revoked, 403 when its
+    account is disabled, 429 for an address with too many recent wrong keys."""
     if not raw_key:
         raise Problem(
             401,
@@ -71,6 +71,9 @@ async def authenticate(hub: Hub, raw_key: str | None, address: str, path: str) -
         raise throttled
     found = await principal_for(hub, raw_key)
     if found is None:
+        async with hub.db.session() as s:
+            if await accounts.key_disabled(s, raw_key):
+                raise Problem(403, "account_disabled", "the account of this API key is disabled")
         hub.auth_failures.failed(address)
         log.warning("api_key_refused", client=address, key_start=raw_key[:6], path=path)
         raise Problem(

@@ -1,4 +1,4 @@
-"""`marketbridge account`: accounts (tenants) and their API keys."""
+"""`marketbridge account`: accounts (tenants), disabling and enabling them, and their API keys."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from marketbridge.cli.common import make_hub
 from marketbridge.store.db import NotMigratedError
 
 T = TypeVar("T")
-account_app = typer.Typer(help="Accounts (tenants) and their API keys.", no_args_is_help=True)
+account_app = typer.Typer(
+    help="Accounts (tenants): `create`, `list`, `disable`, `enable`; their API keys under `key`.",
+    no_args_is_help=True,
+)
 
 
 @account_app.command("create")
@@ -23,22 +26,12 @@ def account_create(name: str = typer.Argument(..., help="account name, unique"))
 
     from marketbridge.store import accounts
 
-    hub = make_hub()
-
-    async def run() -> tuple[int, str]:
-        try:
-            await hub.db.check_migrated()
-            async with hub.db.session() as s:
-                account, raw = await accounts.create_account(s, name)
-                return account.id, raw
-        finally:
-            await hub.aclose()
+    async def create(s: AsyncSession) -> tuple[int, str]:
+        account, raw = await accounts.create_account(s, name)
+        return account.id, raw
 
     try:
-        account_id, raw = asyncio.run(run())
-    except NotMigratedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        account_id, raw = _in_session(create)
     except IntegrityError as exc:
         typer.echo(f"error: an account named {name!r} exists already", err=True)
         raise typer.Exit(1) from exc
@@ -46,30 +39,73 @@ def account_create(name: str = typer.Argument(..., help="account name, unique"))
     typer.echo(f"API key (shown once, keep it safe): {raw}")
 
 
-key_app = typer.Typer(help="API keys of an account: create, list, revoke.", no_args_is_help=True)
+@account_app.command("list")
+def account_list() -> None:
+    """List every account: id, name, status, active keys, connections, created."""
+    from marketbridge.store import accounts
+
+    found = _in_session(accounts.list_accounts)
+    typer.echo("id\tname\tstatus\tkeys\tconnections\tcreated")
+    for a in found:
+        typer.echo(
+            f"{a.id}\t{a.name}\t{a.status}\t{a.active_keys}\t{a.connections}\t{a.created_at:%Y-%m-%d %H:%M}"
+        )
+
+
+def _set_disabled(name: str, disabled: bool) -> None:
+    from marketbridge.store import accounts
+
+    async def job(s: AsyncSession, account_id: int) -> bool:
+        return await accounts.set_disabled(s, account_id, disabled)
+
+    _with_account(name, job)
+    typer.echo(f"account {name} {'disabled' if disabled else 'enabled'}")
+
+
+@account_app.command("disable")
+def account_disable(name: str = typer.Argument(..., help="account name")) -> None:
+    """Disable an account: its API keys get 403, its connections stop syncing; nothing is deleted."""
+    _set_disabled(name, True)
+
+
+@account_app.command("enable")
+def account_enable(name: str = typer.Argument(..., help="account name")) -> None:
+    """Enable a disabled account again: its keys work and its connections sync as before."""
+    _set_disabled(name, False)
+
+
+key_app = typer.Typer(help="API keys of an account: `create`, `list`, `revoke`.", no_args_is_help=True)
 account_app.add_typer(key_app, name="key")
+
+
+def _in_session(job: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `job(session)` in one transaction on a migrated database; exit 2 when it is not."""
+    hub = make_hub()
+
+    async def run() -> T:
+        try:
+            await hub.db.check_migrated()
+            async with hub.db.session() as s:
+                return await job(s)
+        finally:
+            await hub.aclose()
+
+    try:
+        return asyncio.run(run())
+    except NotMigratedError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def _with_account(name: str, job: Callable[[AsyncSession, int], Awaitable[T]]) -> T:
     """Run `job(session, account_id)` in one transaction for the named account; exit 1 if there is none."""
     from marketbridge.store import accounts
 
-    hub = make_hub()
+    async def for_account(s: AsyncSession) -> T | None:
+        account = await accounts.account_by_name(s, name)
+        return None if account is None else await job(s, account.id)
 
-    async def run() -> T | None:
-        try:
-            await hub.db.check_migrated()
-            async with hub.db.session() as s:
-                account = await accounts.account_by_name(s, name)
-                return None if account is None else await job(s, account.id)
-        finally:
-            await hub.aclose()
-
-    try:
-        result = asyncio.run(run())
-    except NotMigratedError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+    result = _in_session(for_account)
     if result is None:
         typer.echo(f"error: no account named {name!r}", err=True)
         raise typer.Exit(1)

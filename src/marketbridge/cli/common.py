@@ -20,6 +20,16 @@ def make_hub() -> Hub:
     return Hub.from_settings(get_settings())
 
 
+def describe_database(url: str) -> str:
+    """The database URL as it may be printed: the password masked, the SQLite file path kept."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database or ':memory:'}"
+    return parsed.render_as_string(hide_password=True)
+
+
 async def require_migrated(hub: Hub, patience: float = 120.0) -> None:
     """Stop with a clear message (exit 2) when the database is behind the code's schema or
     holds encrypted data the secret key cannot read.

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from marketbridge.cli.accounts import account_app
-from marketbridge.cli.common import make_hub, require_migrated
+from marketbridge.cli.common import describe_database, make_hub, require_migrated
 from marketbridge.cli.sandboxes import register_sandbox_commands, sandbox_app
 from marketbridge.runtime.logging import configure as configure_logging
 from marketbridge.runtime.settings import get_settings
@@ -16,8 +16,11 @@ from marketbridge.runtime.settings import get_settings
 app = typer.Typer(
     help="marketbridge: one API for the seller, many marketplaces behind it.", no_args_is_help=True
 )
-db_app = typer.Typer(help="Database schema: apply migrations, show the revision.", no_args_is_help=True)
-sync_app = typer.Typer(help="Sync runs: run one now, list recent ones.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema: `upgrade` applies the migrations, `current` shows the revision.",
+    no_args_is_help=True,
+)
+sync_app = typer.Typer(help="Sync runs: `run` runs one now, in this process.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(account_app, name="account")
 app.add_typer(sync_app, name="sync")
@@ -39,15 +42,27 @@ def serve(
     settings = get_settings()
     hub = make_hub()
 
+    bind_host, bind_port = host or settings.host, port or settings.port
+
     async def run() -> None:
         await require_migrated(hub)
         if worker:
             await hub.start_worker()
-        config = uvicorn.Config(
-            create_app(hub), host=host or settings.host, port=port or settings.port, log_level="warning"
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(hub), host=bind_host, port=bind_port, log_level="warning")
         )
+        serving = asyncio.create_task(server.serve())
         try:
-            await uvicorn.Server(config).serve()
+            while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
+                await asyncio.sleep(0.05)
+            if server.started:
+                shown = f"[{bind_host}]" if ":" in bind_host else bind_host
+                typer.echo(f"marketbridge listening on http://{shown}:{bind_port}")
+                typer.echo(f"database: {describe_database(hub.db.url)}")
+                typer.echo(
+                    f"worker: {'in this process' if worker else 'none here (run `marketbridge worker`)'}"
+                )
+            await serving
         finally:
             await hub.aclose()
 
@@ -55,14 +70,24 @@ def serve(
 
 
 @app.command("worker")
-def worker_command() -> None:
+def worker_command(
+    metrics_port: int | None = typer.Option(
+        None, min=1, max=65535, help="serve this worker's metrics at http://METRICS_HOST:PORT/metrics"
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="address of the metrics port"),
+) -> None:
     """Run a worker: the scheduler and the jobs, taking kicks from Redis (MB_REDIS_URL)."""
     import signal
+
+    from marketbridge.runtime.metrics import serve_metrics
 
     settings = get_settings()
     if not settings.redis_url:
         typer.echo("note: MB_REDIS_URL is not set; this worker only sees work through the database", err=True)
     hub = make_hub()
+    if metrics_port is not None:
+        serve_metrics(metrics_port, metrics_host)
+        typer.echo(f"worker metrics on http://{metrics_host}:{metrics_port}/metrics")
 
     async def run() -> None:
         await require_migrated(hub)
@@ -89,7 +114,8 @@ def db_upgrade(revision: str = typer.Argument("head", help="target revision")) -
         await hub.aclose()
         return current
 
-    typer.echo(f"database at revision {asyncio.run(run())}")
+    current = asyncio.run(run())
+    typer.echo(f"database {describe_database(hub.db.url)} upgraded: at revision {current}")
 
 
 @db_app.command("reseal")
@@ -136,11 +162,22 @@ def demo(
     products: int = typer.Option(200, min=10, help="products in the demo shop"),
     orders: int = typer.Option(4, min=2, help="purchases per marketplace"),
     port: int = typer.Option(8000, help="port of the hub's API and dashboard"),
+    left_open: int = typer.Option(
+        3, min=0, max=5, help="orders per marketplace left open at the end, for you to pack"
+    ),
 ) -> None:
     """Start the sandboxes and a hub, connect the demo shop, and play the whole cycle."""
-    from marketbridge.demo.runner import run_demo
+    from marketbridge.demo.runner import DemoRunning, run_demo
 
-    ok = asyncio.run(run_demo(once=once, as_json=as_json, products=products, orders=orders, port=port))
+    try:
+        ok = asyncio.run(
+            run_demo(
+                once=once, as_json=as_json, products=products, orders=orders, port=port, left_open=left_open
+            )
+        )
+    except DemoRunning as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     raise typer.Exit(0 if ok else 1)
 
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
+from marketbridge.store import accounts
 from marketbridge.store.db import NotMigratedError
 from marketbridge.store.tables import Connection, SyncRun
 from marketbridge.sync.dispatch import JobKind
@@ -23,11 +24,15 @@ async def run_with_progress(hub: Hub, connection_id: int, kind: JobKind) -> str:
         await hub.db.check_migrated()
         async with hub.db.session() as s:
             conn = await s.get(Connection, connection_id)
+            enabled = conn is not None and await accounts.account_enabled(s, conn.account_id)
             last = (
                 await s.execute(select(SyncRun.id).order_by(SyncRun.id.desc()).limit(1))
             ).scalar_one_or_none() or 0
         if conn is None:
             console.print(f"[red]no connection {connection_id}[/red]")
+            return "failed"
+        if not enabled:
+            console.print(f"[red]the account of connection {connection_id} is disabled[/red]")
             return "failed"
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console

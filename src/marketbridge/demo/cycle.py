@@ -7,6 +7,7 @@ stage is recorded and the play goes on where it can, so the summary shows every 
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,10 +40,13 @@ class Stage:
 class Play:
     world: World
     orders_per_marketplace: int = 4
+    #: Orders per marketplace left open at the end, for the visitor to pack on the dashboard.
+    left_open: int = 0
     labels_path: Path | None = None
     on_stage: Callable[[Stage], None] = lambda stage: None
     stages: list[Stage] = field(default_factory=list)
     placed: dict[str, list[str]] = field(default_factory=dict)
+    open_orders: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -63,6 +67,8 @@ class Play:
                 for s in self.stages
             ],
             "failures": [s.name for s in self.stages if not s.ok],
+            "sandboxes": {kind: m.url for kind, m in sorted(self.world.markets.items())},
+            "open_orders": self.open_orders,
             "total_seconds": round(sum(s.seconds for s in self.stages), 3),
         }
 
@@ -91,6 +97,8 @@ class Play:
         await self.stage("delivery", self.deliver)
         await self.stage("cancellation", self.cancel)
         await self.stage("return", self.return_)
+        if self.left_open:
+            await self.stage("orders left open for you", self.leave_open)
         return self.summary()
 
     # --- stages ---------------------------------------------------------------------------
@@ -137,13 +145,14 @@ class Play:
             self.placed[kind] = ids
             stage.counts[f"{kind}_orders"] = len(ids)
 
-    async def _orders(self, kind: str) -> list[Order]:
+    async def _orders(self, kind: str, external_ids: list[str] | None = None) -> list[Order]:
+        wanted = self.placed.get(kind, []) if external_ids is None else external_ids
         async with self.world.hub.db.session() as s:
             rows = await s.execute(
                 select(Order)
                 .where(
                     Order.connection_id == self.world.markets[kind].connection_id,
-                    Order.external_id.in_(self.placed.get(kind, [])),
+                    Order.external_id.in_(wanted),
                 )
                 .order_by(Order.id)
             )
@@ -280,3 +289,37 @@ class Play:
                 raise RuntimeError(f"{kind}: the return was not imported")
             await returns.confirm_receipt(self.world.hub, self.world.account_id, row.id, restock=True)
             stage.counts[f"{kind}_restocked"] = 1
+
+    def _spare_skus(self, kind: str, count: int) -> list[str]:
+        """Offers the play's own orders did not take, for the orders left open."""
+        n = sorted(self.world.markets).index(kind)
+        return orderable(self.world, count, min_stock=3, skip=n * 20 + 2 * self.orders_per_marketplace)
+
+    async def leave_open(self, stage: Stage) -> None:
+        for kind, market in sorted(self.world.markets.items()):
+            ids: list[str] = []
+            for sku in self._spare_skus(kind, self.left_open):
+                ids += await buy(self.world, kind, [(sku, 1)])
+            if not ids:
+                raise RuntimeError(f"{kind}: no offer in stock left to order")
+            self.open_orders[kind] = ids
+            await self.world.hub.dispatcher.kick(market.connection_id, JobKind.ORDERS)
+
+        async def imported() -> bool:
+            for kind, ids in self.open_orders.items():
+                if len(await self._orders(kind, ids)) != len(ids):
+                    return False
+            return True
+
+        await wait_for(imported, timeout=90, every=0.3)
+        for kind, ids in self.open_orders.items():
+            stage.counts[f"{kind}_open"] = len(ids)
+
+    async def order_command(self, kind: str) -> str:
+        """A shell command that places one more order on the marketplace's sandbox, as a buyer would."""
+        skus = self._spare_skus(kind, self.left_open + 1)
+        sku = skus[-1] if skus else self.world.catalog.offers[0].sku
+        warehouse = (await self.world.warehouse_ids(kind))[0]
+        body = json.dumps({"lines": [{"offer_code": sku, "quantity": 1}], "warehouse_id": warehouse})
+        url = self.world.markets[kind].url
+        return f"curl -s -X POST {url}/_sandbox/orders -H 'Content-Type: application/json' -d '{body}'"

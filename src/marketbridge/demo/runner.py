@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,38 @@ from marketbridge.store.db import Database
 from marketbridge.wiring import Hub
 
 DEMO_DIR = Path("var") / "demo"
-STAGES = 11
+STAGES = 12
+
+
+class DemoRunning(RuntimeError):
+    """Another demo holds the demo directory: this one must not wipe it."""
+
+
+@contextlib.contextmanager
+def demo_lock(directory: Path) -> Iterator[None]:
+    """Hold `<directory>.lock` (beside the directory, which is wiped) for as long as a demo runs.
+
+    The lock is an advisory lock of the open file, so the system drops it when the holding
+    process ends however it ends: a crashed demo leaves no stale lock behind.
+    """
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    with open(directory.parent / f"{directory.name}.lock", "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise DemoRunning(
+                f"a demo (process {holder}) is running in {directory}; stop it (Ctrl-C) before starting another"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _table(stages: list[Stage], title: str) -> Table:
@@ -42,7 +76,19 @@ def _table(stages: list[Stage], title: str) -> Table:
     return table
 
 
-async def run_demo(*, once: bool, as_json: bool, products: int, orders: int, port: int) -> bool:
+async def run_demo(
+    *, once: bool, as_json: bool, products: int, orders: int, port: int, left_open: int = 3
+) -> bool:
+    """Play the demo in var/demo/, which it wipes first; raises `DemoRunning` while another demo runs."""
+    with demo_lock(DEMO_DIR):
+        return await _run_demo(
+            once=once, as_json=as_json, products=products, orders=orders, port=port, left_open=left_open
+        )
+
+
+async def _run_demo(
+    *, once: bool, as_json: bool, products: int, orders: int, port: int, left_open: int
+) -> bool:
     configure("warning", json=True)
     console = Console(stderr=as_json)
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
@@ -69,7 +115,11 @@ async def run_demo(*, once: bool, as_json: bool, products: int, orders: int, por
                 live.update(_table(stages, "marketbridge demo"))
 
         play = Play(
-            world, orders_per_marketplace=orders, labels_path=DEMO_DIR / "labels.pdf", on_stage=on_stage
+            world,
+            orders_per_marketplace=orders,
+            left_open=left_open,
+            labels_path=DEMO_DIR / "labels.pdf",
+            on_stage=on_stage,
         )
         if as_json:
             summary = await play.run()
@@ -78,12 +128,17 @@ async def run_demo(*, once: bool, as_json: bool, products: int, orders: int, por
                 summary = await play.run()
         summary["dashboard"] = world.hub_url
         summary["labels_pdf"] = str(DEMO_DIR / "labels.pdf")
+        summary["order_commands"] = {kind: await play.order_command(kind) for kind in sorted(world.markets)}
         if as_json:
             print(json.dumps(summary, indent=2))
         else:
             verdict = "[green]every stage succeeded[/green]" if play.ok else "[red]some stages failed[/red]"
             console.print(f"{verdict} in {summary['total_seconds']} s; labels: {summary['labels_pdf']}")
         if not once:
+            for kind, url in summary["sandboxes"].items():
+                waiting = ", ".join(summary["open_orders"].get(kind, [])) or "none"
+                console.print(f"{kind} sandbox: {url}  (orders waiting to be packed: {waiting})")
+                console.print(f"  place another order: {summary['order_commands'][kind]}", soft_wrap=True)
             console.print(f"dashboard: {world.hub_url}  (API key of the demo account: {world.api_key})")
             console.print("press Ctrl-C to stop")
             with contextlib.suppress(asyncio.CancelledError):

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         """The key file this process generated (None when the key was given or read)."""
         return self._generated_key
 
+    operator_token: str | None = Field(
+        default=None,
+        min_length=32,
+        description="bearer token of the operator API (/operator/v1); unset, that API answers 404",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str | None) -> str | None:

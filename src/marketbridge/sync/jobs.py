@@ -24,7 +24,7 @@ from marketbridge.channels.roles import (
     StockSource,
     has_role,
 )
-from marketbridge.store import leases
+from marketbridge.store import accounts, leases
 from marketbridge.store.tables import Connection, Link
 from marketbridge.sync import catalog, ledger, orders, pushing, returns, stock_import
 from marketbridge.sync.dispatch import ChangeKind, JobKind
@@ -67,7 +67,8 @@ async def run_job(hub: Services, connection_id: int, kind: JobKind, trigger: str
     try:
         async with hub.db.reading() as s:
             conn = await s.get(Connection, connection_id)
-        if conn is None or not conn.enabled:
+            active = conn is not None and conn.enabled and await accounts.account_enabled(s, conn.account_id)
+        if conn is None or not active:
             return True
         change_kind = ChangeKind.pushed_by(kind)
         if change_kind is not None and not await pushing.has_due(hub.db, conn.id, change_kind):

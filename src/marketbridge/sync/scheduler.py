@@ -21,9 +21,10 @@ import structlog
 from sqlalchemy import func, select, update
 
 from marketbridge.store import leases
-from marketbridge.store.tables import Connection, InboxItem, PendingChange, SyncRun
+from marketbridge.store.tables import Account, Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
 from marketbridge.sync.dispatch import ChangeKind, JobKind
+from marketbridge.sync.gauges import GAUGE_SECONDS, refresh_gauges
 from marketbridge.sync.inbox import process_inbox
 from marketbridge.sync.jobs import run_job
 from marketbridge.sync.webhook_delivery import deliver_due
@@ -68,6 +69,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._helpers: dict[str, asyncio.Task[int]] = {}
         self._last_periodic = 0.0
+        self._last_gauges = float("-inf")
         self._last_started: dict[tuple[int, JobKind], datetime] = {}
         self._stopping = False
 
@@ -126,7 +128,9 @@ class Scheduler:
             due = (
                 await s.execute(
                     select(PendingChange.connection_id, PendingChange.kind)
-                    .where(PendingChange.next_attempt_at <= now)
+                    .join(Connection, Connection.id == PendingChange.connection_id)
+                    .join(Account, Account.id == Connection.account_id)
+                    .where(PendingChange.next_attempt_at <= now, Account.disabled_at.is_(None))
                     .distinct()
                 )
             ).all()
@@ -139,6 +143,9 @@ class Scheduler:
             self._start_helper("inbox", lambda: process_inbox(self.hub))
         self._start_helper("webhooks", lambda: deliver_due(self.hub))
         loop_now = asyncio.get_running_loop().time()
+        if loop_now - self._last_gauges >= GAUGE_SECONDS:
+            self._last_gauges = loop_now
+            self._start_helper("gauges", lambda: refresh_gauges(self.hub.db))
         if loop_now - self._last_periodic >= PERIODIC_CHECK_SECONDS:
             self._last_periodic = loop_now
             await self._periodic(now)
@@ -148,7 +155,13 @@ class Scheduler:
         await self._reap_lost_runs(now)
         async with self.hub.db.reading() as s:
             connections = list(
-                (await s.execute(select(Connection).where(Connection.enabled.is_(True)))).scalars()
+                (
+                    await s.execute(
+                        select(Connection)
+                        .join(Account, Account.id == Connection.account_id)
+                        .where(Connection.enabled.is_(True), Account.disabled_at.is_(None))
+                    )
+                ).scalars()
             )
             last_runs = {
                 (conn_id, kind): started

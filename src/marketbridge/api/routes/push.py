@@ -23,6 +23,7 @@ from marketbridge.api.deps import HubDep
 from marketbridge.api.fields import IdPath
 from marketbridge.api.problems import Problem, not_found
 from marketbridge.channels.roles import PushHandler, PushMessage, has_role, require
+from marketbridge.store import accounts
 from marketbridge.store.tables import Connection, InboxItem
 from marketbridge.store.upsert import insert_for
 from marketbridge.sync.kicks import wake_after_commit
@@ -82,8 +83,11 @@ async def receive(
 ) -> Response:
     async with hub.db.session() as s:
         row = await s.get(Connection, connection_id)
+        enabled = row is not None and await accounts.account_enabled(s, row.account_id)
     if row is None or row.kind != kind or not hmac.compare_digest(row.push_secret.encode(), secret.encode()):
         raise not_found("push endpoint")
+    if not enabled:  # the marketplace retries; the polling safety net reads the orders once enabled
+        raise Problem(403, "account_disabled", "the account of this connection is disabled")
     try:
         body = await request.body()
     except ClientDisconnect:  # the marketplace gave up before sending the whole body: nothing to store

@@ -1,0 +1,1 @@
+"""Deployment: the built wheel, the example units and compose file, the scripted cluster."""
