@@ -17,7 +17,7 @@ app = typer.Typer(
     help="marketbridge: one API for the seller, many marketplaces behind it.", no_args_is_help=True
 )
 db_app = typer.Typer(
-    help="Database schema: `upgrade` applies the migrations, `current` shows the revision.",
+    help="Database schema: `upgrade` applies the migrations, `current` shows the revision, `reseal` seals every stored secret with the newest key.",
     no_args_is_help=True,
 )
 sync_app = typer.Typer(help="Sync runs: `run` runs one now, in this process.", no_args_is_help=True)
