@@ -9,7 +9,9 @@ A pure ASGI middleware, the outermost layer of the app, so nothing reads a body 
 3. the body is then read whole, counted as it arrives (413 once over the cap, also for a
    chunked body without a length) and within `body_timeout` seconds (408 for a client that
    sends too slowly); the app gets the body already read.
-Refusals close the connection, since the rest of the body is never read.
+Refusals close the connection. A body found over its cap while being read is first drained
+(discarded) up to `DRAIN_BYTES` more, for a short while, so a client still sending reads the 413
+instead of a reset connection; past that bound the connection is simply closed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ BULK_ROUTES = re.compile(
     r"/api/v1/(catalog/(products|offers|bundles)/bulk|stocks/bulk|prices/bulk"
     r"|connections/[^/]+/category-mappings)/?"
 )
+
+
+#: How much more of a body over its cap is read and discarded before the 413 is sent.
+DRAIN_BYTES = 1 << 20
+#: How long the discarding may take, in seconds.
+DRAIN_SECONDS = 2.0
 
 
 class _TooLarge(Exception):
@@ -80,6 +88,7 @@ class BodyGuard:
         try:
             body = await asyncio.wait_for(_read(receive, cap), self.hub.settings.body_timeout)
         except _TooLarge:
+            await _drain(receive)
             await _refuse(scope, receive, send, _too_large(cap))
             return
         except TimeoutError:
@@ -116,6 +125,23 @@ async def _read(receive: Receive, cap: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def _drain(receive: Receive) -> None:
+    """Read and discard the rest of a body, within `DRAIN_BYTES` and `DRAIN_SECONDS`."""
+
+    async def discard() -> None:
+        size = 0
+        while size <= DRAIN_BYTES:
+            message = await receive()
+            size += len(message.get("body", b""))
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                return
+
+    try:
+        await asyncio.wait_for(discard(), DRAIN_SECONDS)
+    except TimeoutError:
+        return
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
