@@ -111,6 +111,10 @@ async def test_catalog_is_imported_and_matched(world: World) -> None:
             )
         ).scalar_one()
     assert links == units
+    everything = (await market.control.get("/stocks")).json()["items"]
+    for code in {i["offer_code"] for i in everything}:  # the read-back of one offer is its share
+        one = (await market.control.get("/stocks", params={"offer_code": code})).json()["items"]
+        assert sorted(one, key=str) == sorted((i for i in everything if i["offer_code"] == code), key=str)
 
 
 @WHOLE_CYCLE

@@ -74,10 +74,11 @@ class SkeletonBackend:
     def open_return(self, request: OpenReturn) -> str:
         raise KeyError(request.order_id)
 
-    def stocks(self) -> list[dict[str, Any]]:
+    def stocks(self, offer_code: str | None = None) -> list[dict[str, Any]]:
         return [
             {"offer_code": c, "external_id": self.offers[c]["id"], "warehouse_id": w, "quantity": q}
             for (c, w), q in self.stock.items()
+            if offer_code in (None, c)
         ]
 
     def prices(self) -> list[dict[str, Any]]:

@@ -98,8 +98,11 @@ class SandboxBackend(Protocol):
 
     def open_return(self, request: OpenReturn) -> str: ...
 
-    def stocks(self) -> list[dict[str, Any]]:
-        """[{offer_code, external_id, warehouse_id, quantity}] as the seller last set them."""
+    def stocks(self, offer_code: str | None = None) -> list[dict[str, Any]]:
+        """[{offer_code, external_id, warehouse_id, quantity}] as the seller last set them.
+
+        With `offer_code`, only that offer's, found without going through the whole catalog.
+        """
         ...
 
     def prices(self) -> list[dict[str, Any]]:
@@ -161,10 +164,7 @@ def control_router(backend: SandboxBackend) -> APIRouter:
 
     @router.get("/stocks")
     def stocks(offer_code: str | None = None) -> dict[str, Any]:
-        items = backend.stocks()
-        if offer_code is not None:
-            items = [i for i in items if i.get("offer_code") == offer_code]
-        return {"items": items}
+        return {"items": backend.stocks(offer_code)}
 
     @router.get("/prices")
     def prices() -> dict[str, Any]:

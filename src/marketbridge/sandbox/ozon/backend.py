@@ -247,8 +247,13 @@ class OzonBackend:
             assert first is not None
             return str(first.return_id)
 
-    def stocks(self) -> list[dict[str, Any]]:
+    def stocks(self, offer_code: str | None = None) -> list[dict[str, Any]]:
         with self.state.lock:
+            if offer_code is None:
+                products = list(self.state.products.values())
+            else:
+                found = self.state.by_offer.get(offer_code)
+                products = [found] if found is not None else []
             return [
                 {
                     "offer_code": p.offer_id,
@@ -257,7 +262,7 @@ class OzonBackend:
                     "quantity": q - p.reserved.get(w, 0),  # the free stock, as the seller sends it
                     "reserved": p.reserved.get(w, 0),
                 }
-                for p in self.state.products.values()
+                for p in products
                 for w, q in sorted(p.stocks.items())
             ]
 

@@ -291,9 +291,18 @@ class WildberriesBackend:
         self.state.claims[claim.id] = claim
         return claim.id
 
-    def stocks(self) -> list[dict[str, Any]]:
+    def stocks(self, offer_code: str | None = None) -> list[dict[str, Any]]:
         out = []
-        for (warehouse, chrt), amount in list(self.state.stocks.items()):
+        entries = list(self.state.stocks.items())
+        if offer_code is not None:
+            chrts = self.state.chrts_of(offer_code)
+            entries = [
+                ((warehouse, chrt), self.state.stocks[warehouse, chrt])
+                for warehouse in list(self.state.warehouses)
+                for chrt in chrts
+                if (warehouse, chrt) in self.state.stocks
+            ]
+        for (warehouse, chrt), amount in entries:
             found = self.state.size_of(chrt)
             if found:
                 out.append(

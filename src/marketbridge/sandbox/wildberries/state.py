@@ -367,3 +367,11 @@ class ShopState:
 
     def size_of(self, chrt_id: int) -> tuple[Card, Size] | None:
         return self.by_chrt.get(chrt_id)
+
+    def chrts_of(self, code: str) -> list[int]:
+        """The sizes whose seller code (`unit_code`) is `code`: a vendor code, or one with its size."""
+        vendor, _, _ = code.rpartition("-")
+        found = []
+        for card in filter(None, (self.by_vendor.get(code), self.by_vendor.get(vendor))):
+            found += [size.chrt_id for size in card.sizes if unit_code(card, size) == code]
+        return found

@@ -129,9 +129,12 @@ class YandexMarketBackend:
     def open_return(self, request: OpenReturn) -> str:
         raise KeyError(request.order_id)
 
-    def stocks(self) -> list[dict[str, Any]]:
+    def stocks(self, offer_code: str | None = None) -> list[dict[str, Any]]:
         out = []
-        for warehouse, offer_id in list(self.market.stocks):
+        keys = list(self.market.stocks)
+        if offer_code is not None:
+            keys = [(warehouse, offer_code) for warehouse in list(self.market.warehouses)]
+        for warehouse, offer_id in keys:
             sent = self.market.sent_stock(warehouse, offer_id)
             if sent is not None:
                 out.append(
