@@ -172,3 +172,26 @@ async def test_events_feed_cursor(api: ApiEnv, db: Database) -> None:
         assert [e["type"] for e in newer["items"]] == ["order.cancelled"]
         bad = await client.get("/events", params={"cursor": "garbage!"})
         assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
+
+
+async def test_an_idle_round_takes_no_write_session(api: ApiEnv, db: Database, fernet_key: bytes) -> None:
+    hub = make_hub(db, fernet_key)
+    writes = 0
+    session = hub.db.session
+
+    def counted() -> object:
+        nonlocal writes
+        writes += 1
+        return session()
+
+    hub.db.session = counted  # type: ignore[method-assign]
+    try:
+        for _ in range(3):  # nothing to fan out and nothing due: looked at, not written
+            assert await deliver_due(hub, policy=FAST) == 0
+        assert writes == 0
+        async with session() as s:
+            await emit(s, api.a.account_id, EventType.ORDER_CREATED, {"order_id": 9})
+        await deliver_due(hub, policy=FAST)
+        assert writes == 1  # the fan-out; no subscription, so nothing to claim
+    finally:
+        await hub.aclose()
