@@ -94,6 +94,10 @@ async def drive_connector(market: Market) -> None:
         dropped = market.place([("YM-5", 1)], WAREHOUSES[0])[0]
         await channel.cancel(dropped, "out of stock")
         assert (await channel.get_order(dropped)).raw_status == "CANCELLED/SHOP_FAILED"
+        asked = market.place([("YM-5", 1)], WAREHOUSES[0])[0]
+        market.move(asked, "shipped")
+        market.move(asked, "cancellation-requested")  # the connector answers it as it reads
+        assert (await channel.get_order(asked)).raw_status == "CANCELLED/USER_CHANGED_MIND"
     finally:
         await channel.aclose()
 
@@ -161,6 +165,7 @@ def drive_orders(market: Market, campaign: int) -> None:
                         {"id": int(first[0]), "status": "CANCELLED", "substatus": "USER_CHANGED_MIND"}]}  # fmt: skip
     verdicts = api(market, "POST", f"{base}/status-update", 200, json=batch)["result"]["orders"]
     assert [v["updateStatus"] for v in verdicts] == ["OK", "ERROR"]
+    market.move(second[0], "shipped")
     market.move(second[0], "cancellation-requested")
     accept = f"{base}/{second[0]}/cancellation/accept"
     api(market, "PUT", accept, 400, json={"accepted": False})  # a refusal says why

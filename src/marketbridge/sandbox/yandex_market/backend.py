@@ -10,13 +10,17 @@ and is notified to the seller's URL (notify.py); the control API moves orders wi
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
 from marketbridge.sandbox.yandex_market import categories, notify
 from marketbridge.sandbox.yandex_market.orders import (
+    BUYER_CANCELLED,
     CANCELLABLE_BY_REQUEST,
+    CANCELLATION_ANSWER_SECONDS,
     CANCELLATION_REQUEST,
+    CANCELLED_AT_ONCE,
     CANONICAL_MOVES,
     FINAL_STATUSES,
     Order,
@@ -102,17 +106,7 @@ class YandexMarketBackend:
         if order is None:
             raise KeyError(order_id)
         if move.status == CANCELLATION_REQUEST:
-            if order.status not in CANCELLABLE_BY_REQUEST:
-                raise ValueError(f"order {order_id} is {order.status}: a buyer cannot ask to cancel it")
-            order.cancel_requested = True
-            order.move(order.status, order.substatus)
-            self.pusher.emit(notify.cancellation_requested(order))
-            return {
-                "id": order.id,
-                "status": order.status,
-                "substatus": order.substatus,
-                "cancelRequested": True,
-            }
+            return self._request_cancellation(order)
         target = CANONICAL_MOVES.get(move.status)
         if target is None:
             status, _, substatus = move.status.partition("/")
@@ -121,10 +115,27 @@ class YandexMarketBackend:
             raise ValueError(f"order {order_id} is {order.status}: it moves no further")
         if order.status == "DELIVERED" and target[0] == "CANCELLED":
             raise ValueError(f"order {order_id} is delivered: it cannot be cancelled")
-        order.move(*target)
-        for body in notify.status_changed(order):
-            self.pusher.emit(body)
+        self.market.moved(order, *target)
         return {"id": order.id, "status": order.status, "substatus": order.substatus}
+
+    def _request_cancellation(self, order: Order) -> dict[str, Any]:
+        """A buyer asks to cancel: granted at once while the order is processed, a request the
+        seller answers once it is in delivery."""
+        if order.status in CANCELLED_AT_ONCE:
+            self.market.moved(order, *BUYER_CANCELLED)
+        elif order.status in CANCELLABLE_BY_REQUEST and not order.cancel_requested:
+            order.cancel_requested = True
+            order.cancel_deadline = time.monotonic() + self.timing.of(CANCELLATION_ANSWER_SECONDS)
+            order.move(order.status, order.substatus)
+            self.pusher.emit(notify.cancellation_requested(order))
+        else:
+            raise ValueError(f"order {order.id} is {order.status}: a buyer cannot ask to cancel it")
+        return {
+            "id": order.id,
+            "status": order.status,
+            "substatus": order.substatus,
+            "cancelRequested": order.cancel_requested,
+        }
 
     def open_return(self, request: OpenReturn) -> str:
         raise KeyError(request.order_id)
@@ -170,6 +181,7 @@ class YandexMarketBackend:
         return out
 
     def orders(self) -> list[dict[str, Any]]:
+        self.market.grant_unanswered()
         return [
             {
                 "id": str(o.id),
