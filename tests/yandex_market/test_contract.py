@@ -98,8 +98,34 @@ async def drive_connector(market: Market) -> None:
         market.move(asked, "shipped")
         market.move(asked, "cancellation-requested")  # the connector answers it as it reads
         assert (await channel.get_order(asked)).raw_status == "CANCELLED/USER_CHANGED_MIND"
+        await drive_returns(market, channel)
     finally:
         await channel.aclose()
+
+
+async def drive_returns(market: Market, channel: YandexMarketChannel) -> None:
+    """A return listed by the connector, then read and filtered directly, with the refusals."""
+    kept = market.place([("YM-3", 1)], WAREHOUSES[1])[0]
+    market.move(kept, "delivered")
+    opened = market.open_return(kept, "wrong colour")
+    since, _ = window()
+    listed = [r async for page in channel.iter_returns(since) for r in page]
+    assert [(r.external_id, r.reason) for r in listed if r.order_external_id == kept] == [
+        (opened, "wrong colour")
+    ]
+    business = market.credentials["business_id"]
+    found = api(market, "POST", f"/v1/businesses/{business}/orders", 200, json={"orderIds": [int(kept)]})
+    base = f"/v2/campaigns/{found['orders'][0]['campaignId']}"
+    one = api(market, "GET", f"{base}/orders/{kept}/returns/{opened}", 200)["result"]
+    assert one["items"][0]["decisions"][0]["reasonType"] == "WRONG_ITEM"
+    api(market, "GET", f"{base}/orders/1/returns/{opened}", 404)
+    filtered = {"orderIds": [int(kept)], "statuses": ["STARTED_BY_USER"], "type": "RETURN", "limit": 500}
+    assert len(api(market, "GET", f"{base}/returns", 200, params=filtered)["result"]["returns"]) == 1
+    assert (
+        api(market, "GET", f"{base}/returns", 200, params={"type": "UNREDEEMED"})["result"]["returns"] == []
+    )
+    api(market, "GET", f"{base}/returns", 400, params={"fromDate": "yesterday"})
+    api(market, "GET", "/v2/campaigns/1/returns", 404)
 
 
 def drive_sandbox_only(market: Market) -> None:

@@ -26,6 +26,7 @@ DTOS = {
     "ORDER_STATUS_UPDATED": "OrderStatusUpdatedNotificationDTO",
     "ORDER_CANCELLED": "OrderCancelledNotificationDTO",
     "ORDER_CANCELLATION_REQUEST": "OrderCancellationRequestNotificationDTO",
+    "ORDER_RETURN_CREATED": "OrderReturnCreatedNotificationDTO",
 }
 
 
@@ -67,23 +68,26 @@ async def test_notifications_match_the_reference(market: Market, caught: tuple[s
     market.move(order_id, "shipped")
     market.move(order_id, "cancellation-requested")
     market.move(order_id, "cancelled")
+    (kept,) = market.place([("N-1", 1)], "8401")
+    market.move(kept, "delivered")
+    market.open_return(kept, "too small")
 
-    async def five() -> bool:
-        return len(received) >= 5
+    async def all_sent() -> bool:
+        return len(received) >= 8
 
-    await wait_until(five, what="the order's five notifications")
+    await wait_until(all_sent, what="the orders' eight notifications")
     sent = sorted(body["notificationType"] for _, body in received)  # deliveries may overtake each other
     assert sent == [
-        "ORDER_CANCELLATION_REQUEST", "ORDER_CANCELLED", "ORDER_CREATED",
-        "ORDER_STATUS_UPDATED", "ORDER_STATUS_UPDATED",
+        "ORDER_CANCELLATION_REQUEST", "ORDER_CANCELLED", "ORDER_CREATED", "ORDER_CREATED",
+        "ORDER_RETURN_CREATED", "ORDER_STATUS_UPDATED", "ORDER_STATUS_UPDATED", "ORDER_STATUS_UPDATED",
     ]  # fmt: skip
     for path, body in received:
         assert path == "/hook/notification"
         dto = schema(DTOS[body["notificationType"]])
         assert not SPEC.errors_in(body, dto), SPEC.errors_in(body, dto)
         assert not unknown_fields(body, dto), unknown_fields(body, dto)
-        assert str(body["orderId"]) == order_id
-    assert market.call("GET", "/push")["delivered"] >= 5
+        assert str(body["orderId"]) in (order_id, kept)
+    assert market.call("GET", "/push")["delivered"] >= 8
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,8 @@ SHIPMENT = _read(f"{_FM}/{{shipmentId}}", "shipment", "GET")
 SHIPMENT_CONFIRM = _write(f"{_FM}/{{shipmentId}}/confirm", "shipment_confirm")
 SHIPMENT_ACT = _read(f"{_FM}/{{shipmentId}}/act", "shipment_act", "GET")
 CANCELLATION_ACCEPT = _write(f"{_C}/orders/{{orderId}}/cancellation/accept", "order_cancellation", "PUT")
+RETURNS = _read(f"{_C}/returns", "returns", "GET")
+RETURN = _read(f"{_C}/orders/{{orderId}}/returns/{{returnId}}", "return", "GET")
 # --- stocks --------------------------------------------------------------------------------
 STOCKS_V3_UPDATE = _write(f"{_B3}/offers/stocks/update", "stocks_v3_update")
 STOCKS_V3 = _read(f"{_B3}/offers/stocks", "stocks_v3")
@@ -105,6 +107,8 @@ LIMITS: dict[str, RateLimit] = {
     "order_status": _per(10_000, HOUR, 1000),
     "order_statuses": _per(10_000, HOUR, 1000),  # counted by the orders answered
     "order_cancellation": _per(500, HOUR, 50),
+    "returns": _per(5000, HOUR, 500),
+    "return": _per(7000, HOUR, 700),
     "order_boxes": _per(10_000, HOUR, 1000),
     "order_labels": _per(10_000, HOUR, 1000),
     "box_label": _per(10_000, HOUR, 1000),
@@ -160,6 +164,7 @@ MAX_ITEMS: dict[str, int] = {
 #: The largest page of each listing (`limit`; a larger one is cut down to it, not refused).
 PAGE_LIMITS: dict[str, int] = {
     "business_orders": 50,
+    "returns": 100,
     "campaigns": 100,
     "warehouses_v3": 30,
     "offer_mappings": 100,
@@ -178,7 +183,7 @@ API = ApiDeclaration.of(
         OFFER_MAPPINGS, OFFER_MAPPINGS_UPDATE, OFFER_CARDS, CATEGORIES_TREE, CATEGORY_PARAMETERS,
         STOCKS_V3_UPDATE, BUSINESS_PRICES_UPDATE,
         BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES, ORDER_BOXES, ORDER_LABELS, CANCELLATION_ACCEPT,
-        SHIPMENTS, SHIPMENT_CONFIRM, SHIPMENT_ACT,
+        RETURNS, SHIPMENTS, SHIPMENT_CONFIRM, SHIPMENT_ACT,
     ),
     LIMITS,
 )  # fmt: skip
@@ -187,7 +192,7 @@ API = ApiDeclaration.of(
 SANDBOX_API = ApiDeclaration.of(
     (
         *API.endpoints,
-        CAMPAIGN, CAMPAIGN_ORDER, BOX_LABEL, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
+        CAMPAIGN, CAMPAIGN_ORDER, RETURN, BOX_LABEL, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
         BUSINESS_PRICES, CAMPAIGN_PRICES_UPDATE,
         BUSINESS_QUARANTINE, BUSINESS_QUARANTINE_CONFIRM, CAMPAIGN_QUARANTINE, CAMPAIGN_QUARANTINE_CONFIRM,
     ),

@@ -40,6 +40,7 @@ from marketbridge.sandbox.yandex_market import (
     routes_fulfilment,
     routes_orders,
     routes_prices,
+    routes_returns,
     routes_shipments,
     routes_stocks,
 )
@@ -198,6 +199,7 @@ def create_app(
         routes_orders,
         routes_fulfilment,
         routes_shipments,
+        routes_returns,
     ):
         app.include_router(module.router(market))
     app.include_router(control_router(backend))

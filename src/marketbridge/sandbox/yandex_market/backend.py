@@ -5,7 +5,7 @@ Seeding makes each warehouse a partner warehouse of the business with its own ca
 offer code (Market's offerId is the seller's SKU), with its card already made. A buyer's
 purchase is one order at one campaign (the warehouse's), for what is in stock there (what the seller last sent: the tests need not wait out the catalog's delay),
 and is notified to the seller's URL (notify.py); the control API moves orders with the canonical targets or Market's own
-"STATUS/SUBSTATUS". Returns are not emulated yet (404 on `/_sandbox/returns`).
+"STATUS/SUBSTATUS". A return is opened for a delivered order (returns.py); another order is a 409.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from marketbridge.sandbox.yandex_market.orders import (
     Order,
     OrderItem,
 )
+from marketbridge.sandbox.yandex_market.returns import Return, ReturnItem, created_notification, returnable
 from marketbridge.sandbox.yandex_market.state import Market, Offer, Warehouse
 
 
@@ -138,7 +139,27 @@ class YandexMarketBackend:
         }
 
     def open_return(self, request: OpenReturn) -> str:
-        raise KeyError(request.order_id)
+        market = self.market
+        order = market.orders.get(int(request.order_id)) if request.order_id.isdigit() else None
+        if order is None:
+            raise KeyError(request.order_id)
+        refused = returnable(order)
+        if refused:
+            raise ValueError(refused)
+        items = [
+            ReturnItem(
+                market.next_id(700_000_000),
+                i.offer_id,
+                market.offers[i.offer_id].market_sku if i.offer_id in market.offers else None,
+                i.count,
+                i.price,
+            )
+            for i in order.items
+        ]
+        opened = Return(market.next_id(30_000_000), order.id, order.campaign_id, items, request.reason or "")
+        market.returns[opened.id] = opened
+        self.pusher.emit(created_notification(opened))
+        return str(opened.id)
 
     def stocks(self) -> list[dict[str, Any]]:
         out = []

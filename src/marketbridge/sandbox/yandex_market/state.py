@@ -24,6 +24,7 @@ from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.yandex_market import notify
 from marketbridge.sandbox.yandex_market.orders import BUYER_CANCELLED, Order, Shipment
+from marketbridge.sandbox.yandex_market.returns import Return
 
 #: Real seconds (through `Timing`) before a stock update shows in the API's reads.
 STOCK_VISIBLE_SECONDS = 60.0
@@ -92,6 +93,7 @@ class Market:
     stocks: dict[tuple[int, str], list[StockUpdate]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     shipments: dict[int, Shipment] = field(default_factory=dict)
+    returns: dict[int, Return] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self, base: int) -> int:
@@ -149,5 +151,6 @@ class Market:
         self.stocks.clear()
         self.orders.clear()
         self.shipments.clear()
+        self.returns.clear()
         self.journal.clear()
         self.limits.reset()
