@@ -198,11 +198,32 @@ def drive_orders(market: Market, campaign: int) -> None:
     api(market, "PUT", accept, 200, json={"accepted": True})
     api(market, "PUT", accept, 400, json={"accepted": True})  # nothing left to answer
     drive_boxes(market, campaign)
+    drive_items(market, campaign)
     business = market.credentials["business_id"]
     waiting = {"waitingForCancellationApprove": True}
     assert api(market, "POST", f"/v1/businesses/{business}/orders", 200, json=waiting)["orders"] == []
     api(market, "POST", f"/v1/businesses/{business}/orders", 200, params={"limit": 500},
         json={"statuses": ["PROCESSING"], "dates": {"creationDateFrom": "2020-01-01"}})  # fmt: skip
+
+
+def drive_items(market: Market, campaign: int) -> None:
+    """Item reduction: one item fewer, then a refusal (the only item left)."""
+    placed = market.place([("YM-1", 2), ("YM-2", 1)], WAREHOUSES[0])[0]
+    business = market.credentials["business_id"]
+    found = api(market, "POST", f"/v1/businesses/{business}/orders", 200, json={"orderIds": [int(placed)]})
+    first, second = (i["id"] for i in found["orders"][0]["items"])
+    path = f"/v2/campaigns/{campaign}/orders/{placed}/items"
+    api(
+        market,
+        "PUT",
+        path,
+        200,
+        json={"items": [{"id": first, "count": 1}], "reason": "USER_REQUESTED_REMOVE"},
+    )
+    reply = api(market, "PUT", path, 400, json={"items": [{"id": first, "count": 0}]})
+    assert "only item" in reply["errors"][0]["message"]
+    assert second not in {i["id"] for i in api(market, "POST", f"/v1/businesses/{business}/orders", 200,
+                          json={"orderIds": [int(placed)]})["orders"][0]["items"]}  # fmt: skip
 
 
 def drive_boxes(market: Market, campaign: int) -> None:

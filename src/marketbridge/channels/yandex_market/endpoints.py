@@ -58,6 +58,7 @@ BUSINESS_ORDERS = _read("/v1/businesses/{businessId}/orders", "business_orders")
 CAMPAIGN_ORDER = _read(f"{_C}/orders/{{orderId}}", "campaign_order", "GET")  # deprecated
 ORDER_STATUS = _write(f"{_C}/orders/{{orderId}}/status", "order_status", "PUT")
 ORDER_STATUSES = Endpoint("POST", f"{_C}/orders/status-update", "order_statuses", idempotent=True)
+ORDER_ITEMS = _write(f"{_C}/orders/{{orderId}}/items", "order_items", "PUT")
 ORDER_BOXES = _write(f"{_C}/orders/{{orderId}}/boxes", "order_boxes", "PUT")
 ORDER_LABELS = _read(f"{_C}/orders/{{orderId}}/delivery/labels", "order_labels", "GET")
 BOX_LABEL = _read(
@@ -110,6 +111,7 @@ LIMITS: dict[str, RateLimit] = {
     "returns": _per(5000, HOUR, 500),
     "return": _per(7000, HOUR, 700),
     "order_boxes": _per(10_000, HOUR, 1000),
+    "order_items": _per(10_000, HOUR, 1000),
     "order_labels": _per(10_000, HOUR, 1000),
     "box_label": _per(10_000, HOUR, 1000),
     "shipments": _per(200, HOUR, 20),
@@ -192,7 +194,7 @@ API = ApiDeclaration.of(
 SANDBOX_API = ApiDeclaration.of(
     (
         *API.endpoints,
-        CAMPAIGN, CAMPAIGN_ORDER, RETURN, BOX_LABEL, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
+        CAMPAIGN, CAMPAIGN_ORDER, ORDER_ITEMS, RETURN, BOX_LABEL, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
         BUSINESS_PRICES, CAMPAIGN_PRICES_UPDATE,
         BUSINESS_QUARANTINE, BUSINESS_QUARANTINE_CONFIRM, CAMPAIGN_QUARANTINE, CAMPAIGN_QUARANTINE_CONFIRM,
     ),

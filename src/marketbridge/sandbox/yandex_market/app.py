@@ -38,6 +38,7 @@ from marketbridge.sandbox.yandex_market import (
     notify,
     routes_catalog,
     routes_fulfilment,
+    routes_items,
     routes_orders,
     routes_prices,
     routes_returns,
@@ -198,6 +199,7 @@ def create_app(
         routes_prices,
         routes_orders,
         routes_fulfilment,
+        routes_items,
         routes_shipments,
         routes_returns,
     ):
