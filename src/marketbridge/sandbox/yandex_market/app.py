@@ -179,8 +179,15 @@ def create_app(
         oauth_token=credentials.get("oauth_token", ""),
         limits=SandboxLimits(enabled=limits, specs=specs),
     )
-    market.pusher.url = push_url
-    market.pusher.suffix = notify.SUFFIX
+    pusher = market.pusher
+    pusher.suffix, pusher.timeout, pusher.greeting = notify.SUFFIX, notify.ANSWER_SECONDS, notify.ping
+    pusher.final_statuses = notify.FINAL_STATUSES
+
+    def retry_pause(failed: int) -> float | None:
+        pause = notify.retry_pause(failed)
+        return None if pause is None else market.timing.of(pause)
+
+    pusher.retry_pause = retry_pause
     backend = YandexMarketBackend(market)
     if demo_data:
         load_demo(backend)
@@ -188,6 +195,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         market.pusher.loop = asyncio.get_running_loop()
+        market.pusher.set_url(push_url)  # the URL given at start is checked with a PING too
         yield
         await market.pusher.aclose()
 
