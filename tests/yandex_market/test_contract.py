@@ -249,6 +249,11 @@ def drive_boxes(market: Market, campaign: int) -> None:
     reply = httpx.get(market.url + box, headers={"Api-Key": market.credentials["api_key"]})
     assert page_codes(reply.content) == [[f"{placed}-2"]]
     api(market, "GET", f"{order}/delivery/shipments/{placed}/boxes/1/label", 404)
+    wanted = {"businessId": int(business), "orderIds": [int(placed), 1]}
+    report = api(market, "POST", "/v2/reports/documents/labels/generate", 200, json=wanted)["result"]
+    api(market, "GET", f"/v2/reports/info/{report['reportId']}", 200)
+    api(market, "POST", "/v2/reports/documents/labels/generate", 400, json={"businessId": int(business)})
+    api(market, "GET", "/v2/reports/info/nope", 404)
     days = {"dateFrom": "2020-01-01", "dateTo": "2100-01-01", "orderIds": [int(placed)]}
     shipments = f"/v2/campaigns/{campaign}/first-mile/shipments"
     held = api(market, "PUT", shipments, 200, json=days)["result"]["shipments"][0]

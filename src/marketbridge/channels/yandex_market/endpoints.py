@@ -69,6 +69,8 @@ SHIPMENTS = _read(_FM, "shipments", "PUT")
 SHIPMENT = _read(f"{_FM}/{{shipmentId}}", "shipment", "GET")
 SHIPMENT_CONFIRM = _write(f"{_FM}/{{shipmentId}}/confirm", "shipment_confirm")
 SHIPMENT_ACT = _read(f"{_FM}/{{shipmentId}}/act", "shipment_act", "GET")
+LABELS_REPORT = _write("/v2/reports/documents/labels/generate", "labels_report")
+REPORT_INFO = _read("/v2/reports/info/{reportId}", "report_info", "GET")
 CANCELLATION_ACCEPT = _write(f"{_C}/orders/{{orderId}}/cancellation/accept", "order_cancellation", "PUT")
 RETURNS = _read(f"{_C}/returns", "returns", "GET")
 RETURN = _read(f"{_C}/orders/{{orderId}}/returns/{{returnId}}", "return", "GET")
@@ -108,6 +110,8 @@ LIMITS: dict[str, RateLimit] = {
     "order_status": _per(10_000, HOUR, 1000),
     "order_statuses": _per(10_000, HOUR, 1000),  # counted by the orders answered
     "order_cancellation": _per(500, HOUR, 50),
+    "labels_report": _per(1000, HOUR, 100),
+    "report_info": _per(100, MINUTE, 100),
     "returns": _per(5000, HOUR, 500),
     "return": _per(7000, HOUR, 700),
     "order_boxes": _per(10_000, HOUR, 1000),
@@ -194,7 +198,7 @@ API = ApiDeclaration.of(
 SANDBOX_API = ApiDeclaration.of(
     (
         *API.endpoints,
-        CAMPAIGN, CAMPAIGN_ORDER, ORDER_ITEMS, RETURN, BOX_LABEL, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
+        CAMPAIGN, CAMPAIGN_ORDER, ORDER_ITEMS, RETURN, BOX_LABEL, LABELS_REPORT, REPORT_INFO, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
         BUSINESS_PRICES, CAMPAIGN_PRICES_UPDATE,
         BUSINESS_QUARANTINE, BUSINESS_QUARANTINE_CONFIRM, CAMPAIGN_QUARANTINE, CAMPAIGN_QUARANTINE_CONFIRM,
     ),

@@ -41,6 +41,7 @@ from marketbridge.sandbox.yandex_market import (
     routes_items,
     routes_orders,
     routes_prices,
+    routes_reports,
     routes_returns,
     routes_shipments,
     routes_stocks,
@@ -118,7 +119,7 @@ def gate(
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
-        if path.startswith("/_sandbox") or path in _OPEN_PATHS:
+        if path.startswith(("/_sandbox", routes_reports.FILES)) or path in _OPEN_PATHS:
             return await call_next(request)
         sent = path
         path = _versioned(request.method, path)
@@ -210,6 +211,7 @@ def create_app(
         routes_items,
         routes_shipments,
         routes_returns,
+        routes_reports,
     ):
         app.include_router(module.router(market))
     app.include_router(control_router(backend))

@@ -104,15 +104,23 @@ def layout(order: Order, body: dict[str, Any]) -> tuple[list[Box], dict[int, int
     return boxes, kept
 
 
-def _pdf(order: Order, boxes: list[tuple[int, Box]], fmt: str | None) -> Response:
+def page_size(fmt: str | None) -> tuple[float, float]:
+    """The page of a label format (A7 when none is given); 400 for a format not listed."""
     size = PAGE_SIZES.get(fmt or "A7")
     if size is None:
         raise YmError(400, "BAD_REQUEST", f"format: one of {', '.join(PAGE_SIZES)}")
-    pages = [
-        [f"Order {order.id}", f"Box {n} of {len(order.boxes)}", fulfilment_id(order, n)] for n, _ in boxes
-    ]
-    codes = [fulfilment_id(order, n) for n, _ in boxes]
-    return Response(pdf_pages(pages, size_mm=size, codes=codes), media_type="application/pdf")
+    return size
+
+
+def labels_pdf(boxes: list[tuple[Order, int]], fmt: str | None) -> bytes:
+    """One label page per (order, box number), each with the Code 128 of its fulfilment id."""
+    size = page_size(fmt)
+    pages = [[f"Order {o.id}", f"Box {n} of {len(o.boxes)}", fulfilment_id(o, n)] for o, n in boxes]
+    return pdf_pages(pages, size_mm=size, codes=[fulfilment_id(o, n) for o, n in boxes])
+
+
+def _pdf(order: Order, boxes: list[tuple[int, Box]], fmt: str | None) -> Response:
+    return Response(labels_pdf([(order, n) for n, _ in boxes], fmt), media_type="application/pdf")
 
 
 def router(market: Market) -> APIRouter:
