@@ -192,4 +192,5 @@ def order_json(order: Order) -> dict[str, Any]:
         },
         "buyer": {"type": "PERSON"},
         "taxSystem": "OSN",
+        "cancelRequested": order.cancel_requested,
     }
