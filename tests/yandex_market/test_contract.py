@@ -94,8 +94,38 @@ async def drive_connector(market: Market) -> None:
         dropped = market.place([("YM-5", 1)], WAREHOUSES[0])[0]
         await channel.cancel(dropped, "out of stock")
         assert (await channel.get_order(dropped)).raw_status == "CANCELLED/SHOP_FAILED"
+        asked = market.place([("YM-5", 1)], WAREHOUSES[0])[0]
+        market.move(asked, "shipped")
+        market.move(asked, "cancellation-requested")  # the connector answers it as it reads
+        assert (await channel.get_order(asked)).raw_status == "CANCELLED/USER_CHANGED_MIND"
+        await drive_returns(market, channel)
     finally:
         await channel.aclose()
+
+
+async def drive_returns(market: Market, channel: YandexMarketChannel) -> None:
+    """A return listed by the connector, then read and filtered directly, with the refusals."""
+    kept = market.place([("YM-3", 1)], WAREHOUSES[1])[0]
+    market.move(kept, "delivered")
+    opened = market.open_return(kept, "wrong colour")
+    since, _ = window()
+    listed = [r async for page in channel.iter_returns(since) for r in page]
+    assert [(r.external_id, r.reason) for r in listed if r.order_external_id == kept] == [
+        (opened, "wrong colour")
+    ]
+    business = market.credentials["business_id"]
+    found = api(market, "POST", f"/v1/businesses/{business}/orders", 200, json={"orderIds": [int(kept)]})
+    base = f"/v2/campaigns/{found['orders'][0]['campaignId']}"
+    one = api(market, "GET", f"{base}/orders/{kept}/returns/{opened}", 200)["result"]
+    assert one["items"][0]["decisions"][0]["reasonType"] == "WRONG_ITEM"
+    api(market, "GET", f"{base}/orders/1/returns/{opened}", 404)
+    filtered = {"orderIds": [int(kept)], "statuses": ["STARTED_BY_USER"], "type": "RETURN", "limit": 500}
+    assert len(api(market, "GET", f"{base}/returns", 200, params=filtered)["result"]["returns"]) == 1
+    assert (
+        api(market, "GET", f"{base}/returns", 200, params={"type": "UNREDEEMED"})["result"]["returns"] == []
+    )
+    api(market, "GET", f"{base}/returns", 400, params={"fromDate": "yesterday"})
+    api(market, "GET", "/v2/campaigns/1/returns", 404)
 
 
 def drive_sandbox_only(market: Market) -> None:
@@ -161,17 +191,39 @@ def drive_orders(market: Market, campaign: int) -> None:
                         {"id": int(first[0]), "status": "CANCELLED", "substatus": "USER_CHANGED_MIND"}]}  # fmt: skip
     verdicts = api(market, "POST", f"{base}/status-update", 200, json=batch)["result"]["orders"]
     assert [v["updateStatus"] for v in verdicts] == ["OK", "ERROR"]
+    market.move(second[0], "shipped")
     market.move(second[0], "cancellation-requested")
     accept = f"{base}/{second[0]}/cancellation/accept"
     api(market, "PUT", accept, 400, json={"accepted": False})  # a refusal says why
     api(market, "PUT", accept, 200, json={"accepted": True})
     api(market, "PUT", accept, 400, json={"accepted": True})  # nothing left to answer
     drive_boxes(market, campaign)
+    drive_items(market, campaign)
     business = market.credentials["business_id"]
     waiting = {"waitingForCancellationApprove": True}
     assert api(market, "POST", f"/v1/businesses/{business}/orders", 200, json=waiting)["orders"] == []
     api(market, "POST", f"/v1/businesses/{business}/orders", 200, params={"limit": 500},
         json={"statuses": ["PROCESSING"], "dates": {"creationDateFrom": "2020-01-01"}})  # fmt: skip
+
+
+def drive_items(market: Market, campaign: int) -> None:
+    """Item reduction: one item fewer, then a refusal (the only item left)."""
+    placed = market.place([("YM-1", 2), ("YM-2", 1)], WAREHOUSES[0])[0]
+    business = market.credentials["business_id"]
+    found = api(market, "POST", f"/v1/businesses/{business}/orders", 200, json={"orderIds": [int(placed)]})
+    first, second = (i["id"] for i in found["orders"][0]["items"])
+    path = f"/v2/campaigns/{campaign}/orders/{placed}/items"
+    api(
+        market,
+        "PUT",
+        path,
+        200,
+        json={"items": [{"id": first, "count": 1}], "reason": "USER_REQUESTED_REMOVE"},
+    )
+    reply = api(market, "PUT", path, 400, json={"items": [{"id": first, "count": 0}]})
+    assert "only item" in reply["errors"][0]["message"]
+    assert second not in {i["id"] for i in api(market, "POST", f"/v1/businesses/{business}/orders", 200,
+                          json={"orderIds": [int(placed)]})["orders"][0]["items"]}  # fmt: skip
 
 
 def drive_boxes(market: Market, campaign: int) -> None:
@@ -197,6 +249,11 @@ def drive_boxes(market: Market, campaign: int) -> None:
     reply = httpx.get(market.url + box, headers={"Api-Key": market.credentials["api_key"]})
     assert page_codes(reply.content) == [[f"{placed}-2"]]
     api(market, "GET", f"{order}/delivery/shipments/{placed}/boxes/1/label", 404)
+    wanted = {"businessId": int(business), "orderIds": [int(placed), 1]}
+    report = api(market, "POST", "/v2/reports/documents/labels/generate", 200, json=wanted)["result"]
+    api(market, "GET", f"/v2/reports/info/{report['reportId']}", 200)
+    api(market, "POST", "/v2/reports/documents/labels/generate", 400, json={"businessId": int(business)})
+    api(market, "GET", "/v2/reports/info/nope", 404)
     days = {"dateFrom": "2020-01-01", "dateTo": "2100-01-01", "orderIds": [int(placed)]}
     shipments = f"/v2/campaigns/{campaign}/first-mile/shipments"
     held = api(market, "PUT", shipments, 200, json=days)["result"]["shipments"][0]

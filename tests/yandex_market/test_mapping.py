@@ -10,9 +10,10 @@ import pytest
 from marketbridge.channels.errors import AuthError, BadResponse, RequestRejected
 from marketbridge.channels.roles import ConnectionConfig, StockPush
 from marketbridge.channels.yandex_market import YandexMarketChannel
-from marketbridge.channels.yandex_market.orders import order_status, remote_order
+from marketbridge.channels.yandex_market.orders import cancellation_answer, order_status, remote_order
+from marketbridge.channels.yandex_market.returns import remote_return, return_status
 from marketbridge.channels.yandex_market.writes import isolate
-from marketbridge.model import OrderStatus
+from marketbridge.model import OrderStatus, ReturnStatus
 from marketbridge.runtime.ratelimit import MemoryLimiter
 
 
@@ -132,3 +133,49 @@ async def test_a_business_id_that_is_not_a_number_is_a_clear_auth_error() -> Non
         assert channel.handle_push({}, b'{"notificationType": "PING"}').status == 200
     finally:
         await channel.aclose()
+
+
+@pytest.mark.parametrize(
+    ("raw", "answer"),
+    [
+        ({"status": "DELIVERY", "cancelRequested": True}, {"accepted": True}),
+        ({"status": "PICKUP", "cancelRequested": True}, {"accepted": True}),
+        ({"status": "DELIVERED", "cancelRequested": True}, {"accepted": False, "reason": "ORDER_DELIVERED"}),
+        ({"status": "CANCELLED", "cancelRequested": True}, None),
+        ({"status": "DELIVERY", "cancelRequested": False}, None),
+        ({"status": "DELIVERY"}, None),
+    ],
+)
+def test_a_cancellation_request_is_granted_until_the_order_is_delivered(
+    raw: dict[str, object], answer: dict[str, object] | None
+) -> None:
+    assert cancellation_answer(raw) == answer
+
+
+@pytest.mark.parametrize(
+    ("shipment", "refund", "expected"),
+    [
+        (None, "STARTED_BY_USER", ReturnStatus.OPENED),
+        ("CREATED", "REJECTED", ReturnStatus.CLOSED),
+        ("IN_TRANSIT", "REFUND_IN_PROGRESS", ReturnStatus.IN_TRANSIT),
+        ("READY_FOR_PICKUP", "REFUNDED", ReturnStatus.IN_TRANSIT),
+        ("PICKED", "REFUNDED", ReturnStatus.RECEIVED),
+        ("UTILIZED", "REFUNDED", ReturnStatus.CLOSED),
+        ("SOMETHING_NEW", None, ReturnStatus.OPENED),
+    ],
+)
+def test_a_return_status_comes_from_where_its_parcel_is(
+    shipment: str | None, refund: str | None, expected: ReturnStatus
+) -> None:
+    assert return_status({"shipmentStatus": shipment, "refundStatus": refund}) == expected
+
+
+def test_a_return_without_items_or_ids_is_bad_response() -> None:
+    good = {"id": 5, "orderId": 7, "creationDate": "2026-12-01T10:00:00Z", "returnType": "RETURN",
+            "items": [{"shopSku": "A", "count": 2, "decisions": [{"reasonType": "DOES_NOT_FIT"}]}]}  # fmt: skip
+    mapped = remote_return(good)
+    assert (mapped.external_id, mapped.order_external_id, mapped.reason) == ("5", "7", "DOES_NOT_FIT")
+    assert [(line.external_offer_id, line.quantity) for line in mapped.lines] == [("A", 2)]
+    for broken in ({**good, "id": None}, {**good, "items": "none"}, {**good, "items": [{"count": 1}]}):
+        with pytest.raises(BadResponse):
+            remote_return(broken)

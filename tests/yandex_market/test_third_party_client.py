@@ -65,6 +65,18 @@ def test_client_reads_orders(market: Market) -> None:
     assert one.order.id == int(placed[0])
 
 
+def test_client_reads_a_buyers_cancellation_request(market: Market) -> None:
+    (placed,) = market.place([("TP-3", 1)], WAREHOUSE)
+    market.move(placed, "shipped")
+    market.move(placed, "cancellation-requested")
+    api = client(market)
+    listed = api.order.get_order_list(OrderListRequest(order_ids=[int(placed)]))
+    assert [(o.status.value, o.cancel_requested) for o in listed.orders] == [("DELIVERY", True)]
+    api.config.campaign_id = listed.orders[0].campaign_id
+    with pytest.warns(DeprecationWarning):
+        assert api.order.get_order(OrderGetRequest(order_id=int(placed))).order.cancel_requested is True
+
+
 def test_client_sees_a_wrong_key_refused(market: Market) -> None:
     with pytest.raises(AuthorizationError):
         client(market, api_key="ACMA:not-the-key").campaign.get_campaign_list()

@@ -1,8 +1,9 @@
 """The Yandex Market channel: the roles it plays today over the Partner API, composed from parts.
 
 Catalog import and card export (catalog.py), stock and price pushes (writes.py), orders by
-polling (orders.py), confirming (fulfilment.py) and notifications (push.py) over the shared base (base.py: credentials,
-campaigns, partner warehouses). Packing, labels, hand-over and returns are not played yet.
+polling with buyers' cancellation requests answered (orders.py), confirming, packing, labels,
+hand-over and cancelling (fulfilment.py), returns (returns.py) and notifications (push.py)
+over the shared base (base.py: credentials, campaigns, partner warehouses).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from marketbridge.channels.yandex_market import endpoints as ep
 from marketbridge.channels.yandex_market import push
 from marketbridge.channels.yandex_market.catalog import YmCatalog
 from marketbridge.channels.yandex_market.fulfilment import YmFulfilment
+from marketbridge.channels.yandex_market.returns import YmReturns
 from marketbridge.channels.yandex_market.writes import YmWrites
 
 
-class YandexMarketChannel(YmCatalog, YmWrites, YmFulfilment):
-    """CatalogSource, CardExporter, StockSink, PriceSink, OrderSource, OrderConfirmer and PushHandler."""
+class YandexMarketChannel(YmCatalog, YmWrites, YmFulfilment, YmReturns):
+    """CatalogSource, CardExporter, StockSink, PriceSink, OrderSource, OrderConfirmer, Fulfilment,
+    ReturnsSource and PushHandler."""
 
     # 50 stock calls a minute (at the sending margin), 2,000 items each
     stock_items_per_second = (

@@ -58,6 +58,7 @@ BUSINESS_ORDERS = _read("/v1/businesses/{businessId}/orders", "business_orders")
 CAMPAIGN_ORDER = _read(f"{_C}/orders/{{orderId}}", "campaign_order", "GET")  # deprecated
 ORDER_STATUS = _write(f"{_C}/orders/{{orderId}}/status", "order_status", "PUT")
 ORDER_STATUSES = Endpoint("POST", f"{_C}/orders/status-update", "order_statuses", idempotent=True)
+ORDER_ITEMS = _write(f"{_C}/orders/{{orderId}}/items", "order_items", "PUT")
 ORDER_BOXES = _write(f"{_C}/orders/{{orderId}}/boxes", "order_boxes", "PUT")
 ORDER_LABELS = _read(f"{_C}/orders/{{orderId}}/delivery/labels", "order_labels", "GET")
 BOX_LABEL = _read(
@@ -68,7 +69,11 @@ SHIPMENTS = _read(_FM, "shipments", "PUT")
 SHIPMENT = _read(f"{_FM}/{{shipmentId}}", "shipment", "GET")
 SHIPMENT_CONFIRM = _write(f"{_FM}/{{shipmentId}}/confirm", "shipment_confirm")
 SHIPMENT_ACT = _read(f"{_FM}/{{shipmentId}}/act", "shipment_act", "GET")
+LABELS_REPORT = _write("/v2/reports/documents/labels/generate", "labels_report")
+REPORT_INFO = _read("/v2/reports/info/{reportId}", "report_info", "GET")
 CANCELLATION_ACCEPT = _write(f"{_C}/orders/{{orderId}}/cancellation/accept", "order_cancellation", "PUT")
+RETURNS = _read(f"{_C}/returns", "returns", "GET")
+RETURN = _read(f"{_C}/orders/{{orderId}}/returns/{{returnId}}", "return", "GET")
 # --- stocks --------------------------------------------------------------------------------
 STOCKS_V3_UPDATE = _write(f"{_B3}/offers/stocks/update", "stocks_v3_update")
 STOCKS_V3 = _read(f"{_B3}/offers/stocks", "stocks_v3")
@@ -105,7 +110,12 @@ LIMITS: dict[str, RateLimit] = {
     "order_status": _per(10_000, HOUR, 1000),
     "order_statuses": _per(10_000, HOUR, 1000),  # counted by the orders answered
     "order_cancellation": _per(500, HOUR, 50),
+    "labels_report": _per(1000, HOUR, 100),
+    "report_info": _per(100, MINUTE, 100),
+    "returns": _per(5000, HOUR, 500),
+    "return": _per(7000, HOUR, 700),
     "order_boxes": _per(10_000, HOUR, 1000),
+    "order_items": _per(10_000, HOUR, 1000),
     "order_labels": _per(10_000, HOUR, 1000),
     "box_label": _per(10_000, HOUR, 1000),
     "shipments": _per(200, HOUR, 20),
@@ -160,6 +170,7 @@ MAX_ITEMS: dict[str, int] = {
 #: The largest page of each listing (`limit`; a larger one is cut down to it, not refused).
 PAGE_LIMITS: dict[str, int] = {
     "business_orders": 50,
+    "returns": 100,
     "campaigns": 100,
     "warehouses_v3": 30,
     "offer_mappings": 100,
@@ -177,8 +188,8 @@ API = ApiDeclaration.of(
         CAMPAIGNS, PARTNER_WAREHOUSES,
         OFFER_MAPPINGS, OFFER_MAPPINGS_UPDATE, OFFER_CARDS, CATEGORIES_TREE, CATEGORY_PARAMETERS,
         STOCKS_V3_UPDATE, BUSINESS_PRICES_UPDATE,
-        BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES, ORDER_BOXES, ORDER_LABELS,
-        SHIPMENTS, SHIPMENT_CONFIRM, SHIPMENT_ACT,
+        BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES, ORDER_BOXES, ORDER_LABELS, CANCELLATION_ACCEPT,
+        RETURNS, SHIPMENTS, SHIPMENT_CONFIRM, SHIPMENT_ACT,
     ),
     LIMITS,
 )  # fmt: skip
@@ -187,7 +198,7 @@ API = ApiDeclaration.of(
 SANDBOX_API = ApiDeclaration.of(
     (
         *API.endpoints,
-        CAMPAIGN, CAMPAIGN_ORDER, CANCELLATION_ACCEPT, BOX_LABEL, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
+        CAMPAIGN, CAMPAIGN_ORDER, ORDER_ITEMS, RETURN, BOX_LABEL, LABELS_REPORT, REPORT_INFO, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
         BUSINESS_PRICES, CAMPAIGN_PRICES_UPDATE,
         BUSINESS_QUARANTINE, BUSINESS_QUARANTINE_CONFIRM, CAMPAIGN_QUARANTINE, CAMPAIGN_QUARANTINE_CONFIRM,
     ),

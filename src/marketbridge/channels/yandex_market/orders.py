@@ -4,16 +4,22 @@
 with `page_token`, 50 a page, over the window of update moments; one order is the same list
 filtered by its id. `raw_status` keeps Market's pair as "STATUS/SUBSTATUS"; `order_status`
 is the table docs/channels/yandex-market.md gives.
+
+A buyer's cancellation request (`cancelRequested`, only ever on an order already in delivery:
+one still in PROCESSING is cancelled by Market itself) is answered as the order is read, by
+the rule of `cancellation_answer`; the order is then read again, so the hub sees what the
+answer made of it (a granted request: CANCELLED/USER_CHANGED_MIND).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Hashable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marketbridge.channels.errors import BadResponse, NotFoundError
+from marketbridge.channels.errors import BadResponse, NotFoundError, RequestRejected
 from marketbridge.channels.paging import Page, paginate, token_page
 from marketbridge.channels.roles import RemoteOrder, RemoteOrderLine
 from marketbridge.channels.yandex_market import endpoints as ep
@@ -50,6 +56,24 @@ def order_status(status: str, substatus: str) -> OrderStatus:
     if status == "PROCESSING":
         return PROCESSING.get(substatus, OrderStatus.NEW)
     return STATUSES.get(status, OrderStatus.NEW)
+
+
+#: Statuses in which a request left on an order needs no answer.
+SETTLED = frozenset({"CANCELLED", "RETURNED", "PARTIALLY_RETURNED"})
+
+
+def cancellation_answer(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer to the buyer's cancellation request on an order (None: there is none to give).
+
+    The hub has no step where a person decides: a request is granted while the order has not
+    reached the buyer (the carrier can still stop it), and refused with ORDER_DELIVERED once it
+    has (the buyer keeps the goods; a return is the way back).
+    """
+    if raw.get("cancelRequested") is not True or raw.get("status") in SETTLED:
+        return None
+    if raw.get("status") == "DELIVERED":
+        return {"accepted": False, "reason": "ORDER_DELIVERED"}
+    return {"accepted": True}
 
 
 def moment_of(value: Any, what: str) -> datetime:
@@ -116,7 +140,8 @@ class YmOrders(YmBase):
         answer = await self.api.call(
             ep.BUSINESS_ORDERS, path={"businessId": self.business_id}, body=body, query=query
         )
-        return token_page([remote_order(o) for o in rows(answer, "orders")], next_token(answer))
+        found = [remote_order(await self._answered(o)) for o in rows(answer, "orders")]
+        return token_page(found, next_token(answer))
 
     def iter_orders(self, since: datetime, until: datetime) -> AsyncIterator[list[RemoteOrder]]:
         # Market takes whole seconds: the window's end is rounded up so nothing of its last second is lost
@@ -143,5 +168,17 @@ class YmOrders(YmBase):
                 return raw
         raise NotFoundError(f"{KIND}: no order {external_id}")
 
+    async def _answered(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The order once the buyer's cancellation request on it, if any, is answered."""
+        answer = cancellation_answer(raw)
+        if answer is None:
+            return raw
+        order_id = str(int_of(field(raw, "orderId"), "order id"))
+        path = {"campaignId": int_of(field(raw, "campaignId"), "campaign id"), "orderId": order_id}
+        # a refusal means it was answered meanwhile (a read racing this one): the order tells
+        with contextlib.suppress(RequestRejected):
+            await self.api.call(ep.CANCELLATION_ACCEPT, path=path, body=answer)
+        return await self.raw_order(order_id)
+
     async def get_order(self, external_id: str) -> RemoteOrder:
-        return remote_order(await self.raw_order(external_id))
+        return remote_order(await self._answered(await self.raw_order(external_id)))

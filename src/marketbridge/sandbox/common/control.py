@@ -207,7 +207,7 @@ def control_router(backend: SandboxBackend) -> APIRouter:
 
     @router.put("/push")
     def set_push(settings: PushSettings) -> dict[str, Any]:
-        backend.pusher.url = settings.url
+        backend.pusher.set_url(settings.url)
         backend.pusher.duplicate_rate = settings.duplicate_rate
         backend.pusher.reorder_rate = settings.reorder_rate
         return settings.model_dump()

@@ -1,7 +1,9 @@
 """Outgoing pushes of a sandbox: the marketplace calling the seller's URL.
 
-Deliveries retry with growing pauses as the real marketplaces do; faults can duplicate a
-push or hold one back so that it arrives after a later one (out of order). Every attempt
+Deliveries retry with growing pauses as the real marketplaces do (`retry_delays`, or a
+marketplace's own schedule in `retry_pause`; answers in `final_statuses` are not repeated);
+faults can duplicate a push or hold one back so that it arrives after a later one (out of
+order). A marketplace that checks a new URL first (`greeting`) sends that when the URL is set. Every attempt
 is recorded for the control API to read back. `emit` may be called from any thread (the
 control API's handlers run in worker threads): it hands the push to the app's event loop.
 """
@@ -13,6 +15,7 @@ import contextlib
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +41,12 @@ class PushSender:
     #: The app's event loop (set when the app starts), for pushes emitted from other threads.
     loop: asyncio.AbstractEventLoop | None = None
     retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
+    #: Where given: the pause after the n-th failed attempt (None: give up), instead of `retry_delays`.
+    retry_pause: Callable[[int], float | None] | None = None
+    #: Answers that end a delivery though they are no success (the marketplace does not repeat them).
+    final_statuses: frozenset[int] = frozenset()
+    #: Where given: the body sent first to a newly set URL (a marketplace's check of the URL).
+    greeting: Callable[[], dict[str, Any]] | None = None
     duplicate_rate: float = 0.0
     reorder_rate: float = 0.0
     reorder_delay: float = 0.5
@@ -48,6 +57,17 @@ class PushSender:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _client: httpx.AsyncClient | None = None
     _rng: random.Random = field(default_factory=random.Random)
+
+    def set_url(self, url: str | None) -> None:
+        """Point the pushes at `url`; a new URL gets the `greeting` first, where there is one."""
+        changed, self.url = url != self.url, url
+        if changed and url and self.greeting is not None:
+            self.emit(self.greeting())
+
+    def _pause(self, failed: int) -> float | None:
+        if self.retry_pause is not None:
+            return self.retry_pause(failed)
+        return self.retry_delays[failed - 1] if failed <= len(self.retry_delays) else None
 
     def emit(self, body: dict[str, Any]) -> None:
         """`send` from the loop's thread or from a worker thread."""
@@ -78,7 +98,8 @@ class PushSender:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self.timeout)
         payload = json.dumps(body, ensure_ascii=False).encode()
-        for pause in (*self.retry_delays, None):
+        failed = 0
+        while True:
             status: int | None = None
             error: str | None = None
             try:
@@ -92,6 +113,8 @@ class PushSender:
             if status is not None and 200 <= status < 300:
                 self.delivered += 1
                 return
+            failed += 1
+            pause = None if status in self.final_statuses else self._pause(failed)
             if pause is None:
                 break
             await asyncio.sleep(pause)

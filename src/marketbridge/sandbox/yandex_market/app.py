@@ -38,8 +38,11 @@ from marketbridge.sandbox.yandex_market import (
     notify,
     routes_catalog,
     routes_fulfilment,
+    routes_items,
     routes_orders,
     routes_prices,
+    routes_reports,
+    routes_returns,
     routes_shipments,
     routes_stocks,
 )
@@ -116,7 +119,7 @@ def gate(
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
-        if path.startswith("/_sandbox") or path in _OPEN_PATHS:
+        if path.startswith(("/_sandbox", routes_reports.FILES)) or path in _OPEN_PATHS:
             return await call_next(request)
         sent = path
         path = _versioned(request.method, path)
@@ -177,8 +180,15 @@ def create_app(
         oauth_token=credentials.get("oauth_token", ""),
         limits=SandboxLimits(enabled=limits, specs=specs),
     )
-    market.pusher.url = push_url
-    market.pusher.suffix = notify.SUFFIX
+    pusher = market.pusher
+    pusher.suffix, pusher.timeout, pusher.greeting = notify.SUFFIX, notify.ANSWER_SECONDS, notify.ping
+    pusher.final_statuses = notify.FINAL_STATUSES
+
+    def retry_pause(failed: int) -> float | None:
+        pause = notify.retry_pause(failed)
+        return None if pause is None else market.timing.of(pause)
+
+    pusher.retry_pause = retry_pause
     backend = YandexMarketBackend(market)
     if demo_data:
         load_demo(backend)
@@ -186,6 +196,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         market.pusher.loop = asyncio.get_running_loop()
+        market.pusher.set_url(push_url)  # the URL given at start is checked with a PING too
         yield
         await market.pusher.aclose()
 
@@ -197,7 +208,10 @@ def create_app(
         routes_prices,
         routes_orders,
         routes_fulfilment,
+        routes_items,
         routes_shipments,
+        routes_returns,
+        routes_reports,
     ):
         app.include_router(module.router(market))
     app.include_router(control_router(backend))

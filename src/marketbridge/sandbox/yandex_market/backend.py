@@ -5,23 +5,28 @@ Seeding makes each warehouse a partner warehouse of the business with its own ca
 offer code (Market's offerId is the seller's SKU), with its card already made. A buyer's
 purchase is one order at one campaign (the warehouse's), for what is in stock there (what the seller last sent: the tests need not wait out the catalog's delay),
 and is notified to the seller's URL (notify.py); the control API moves orders with the canonical targets or Market's own
-"STATUS/SUBSTATUS". Returns are not emulated yet (404 on `/_sandbox/returns`).
+"STATUS/SUBSTATUS". A return is opened for a delivered order (returns.py); another order is a 409.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
 from marketbridge.sandbox.yandex_market import categories, notify
 from marketbridge.sandbox.yandex_market.orders import (
+    BUYER_CANCELLED,
     CANCELLABLE_BY_REQUEST,
+    CANCELLATION_ANSWER_SECONDS,
     CANCELLATION_REQUEST,
+    CANCELLED_AT_ONCE,
     CANONICAL_MOVES,
     FINAL_STATUSES,
     Order,
     OrderItem,
 )
+from marketbridge.sandbox.yandex_market.returns import Return, ReturnItem, created_notification, returnable
 from marketbridge.sandbox.yandex_market.state import Market, Offer, Warehouse
 
 
@@ -102,17 +107,7 @@ class YandexMarketBackend:
         if order is None:
             raise KeyError(order_id)
         if move.status == CANCELLATION_REQUEST:
-            if order.status not in CANCELLABLE_BY_REQUEST:
-                raise ValueError(f"order {order_id} is {order.status}: a buyer cannot ask to cancel it")
-            order.cancel_requested = True
-            order.move(order.status, order.substatus)
-            self.pusher.emit(notify.cancellation_requested(order))
-            return {
-                "id": order.id,
-                "status": order.status,
-                "substatus": order.substatus,
-                "cancelRequested": True,
-            }
+            return self._request_cancellation(order)
         target = CANONICAL_MOVES.get(move.status)
         if target is None:
             status, _, substatus = move.status.partition("/")
@@ -121,13 +116,50 @@ class YandexMarketBackend:
             raise ValueError(f"order {order_id} is {order.status}: it moves no further")
         if order.status == "DELIVERED" and target[0] == "CANCELLED":
             raise ValueError(f"order {order_id} is delivered: it cannot be cancelled")
-        order.move(*target)
-        for body in notify.status_changed(order):
-            self.pusher.emit(body)
+        self.market.moved(order, *target)
         return {"id": order.id, "status": order.status, "substatus": order.substatus}
 
+    def _request_cancellation(self, order: Order) -> dict[str, Any]:
+        """A buyer asks to cancel: granted at once while the order is processed, a request the
+        seller answers once it is in delivery."""
+        if order.status in CANCELLED_AT_ONCE:
+            self.market.moved(order, *BUYER_CANCELLED)
+        elif order.status in CANCELLABLE_BY_REQUEST and not order.cancel_requested:
+            order.cancel_requested = True
+            order.cancel_deadline = time.monotonic() + self.timing.of(CANCELLATION_ANSWER_SECONDS)
+            order.move(order.status, order.substatus)
+            self.pusher.emit(notify.cancellation_requested(order))
+        else:
+            raise ValueError(f"order {order.id} is {order.status}: a buyer cannot ask to cancel it")
+        return {
+            "id": order.id,
+            "status": order.status,
+            "substatus": order.substatus,
+            "cancelRequested": order.cancel_requested,
+        }
+
     def open_return(self, request: OpenReturn) -> str:
-        raise KeyError(request.order_id)
+        market = self.market
+        order = market.orders.get(int(request.order_id)) if request.order_id.isdigit() else None
+        if order is None:
+            raise KeyError(request.order_id)
+        refused = returnable(order)
+        if refused:
+            raise ValueError(refused)
+        items = [
+            ReturnItem(
+                market.next_id(700_000_000),
+                i.offer_id,
+                market.offers[i.offer_id].market_sku if i.offer_id in market.offers else None,
+                i.count,
+                i.price,
+            )
+            for i in order.items
+        ]
+        opened = Return(market.next_id(30_000_000), order.id, order.campaign_id, items, request.reason or "")
+        market.returns[opened.id] = opened
+        self.pusher.emit(created_notification(opened))
+        return str(opened.id)
 
     def stocks(self, offer_code: str | None = None) -> list[dict[str, Any]]:
         out = []
@@ -173,6 +205,7 @@ class YandexMarketBackend:
         return out
 
     def orders(self) -> list[dict[str, Any]]:
+        self.market.grant_unanswered()
         return [
             {
                 "id": str(o.id),

@@ -5,9 +5,12 @@ PROCESSING/READY_TO_SHIP, then PROCESSING/SHIPPED, or cancels it from PROCESSING
 CANCELLED/SHOP_FAILED; any other move is refused with 400. The marketplace (the control API)
 moves it on: handed to delivery (DELIVERY/DELIVERY_SERVICE_RECEIVED), delivered
 (DELIVERED/DELIVERY_SERVICE_DELIVERED), cancelled by the buyer (CANCELLED/USER_CHANGED_MIND),
-or to any status and sub-status of the description; it also plays a buyer asking to cancel
-(`cancellation-requested`), which the seller accepts (CANCELLED/USER_CHANGED_MIND) or refuses
-with a reason (ORDER_DELIVERED, ORDER_IN_DELIVERY).
+or to any status and sub-status of the description. It also plays a buyer asking to cancel
+(`cancellation-requested`), as the description has it: an order still in PROCESSING is
+cancelled at once (CANCELLED/USER_CHANGED_MIND, nothing to answer); one handed to delivery
+(DELIVERY, PICKUP) gets `cancelRequested`, which the seller accepts (CANCELLED/USER_CHANGED_MIND)
+or refuses with a reason (ORDER_DELIVERED, ORDER_IN_DELIVERY) within 48 hours, after which
+the order is cancelled as if accepted.
 """
 
 from __future__ import annotations
@@ -24,12 +27,16 @@ SELLER_MOVES: dict[tuple[str, str], set[tuple[str, str]]] = {
 }
 #: The control API's move that plays a buyer asking to cancel, and where the buyer may.
 CANCELLATION_REQUEST = "cancellation-requested"
-CANCELLABLE_BY_REQUEST = frozenset({"PROCESSING", "DELIVERY", "PICKUP"})
+CANCELLED_AT_ONCE = frozenset({"PROCESSING"})
+CANCELLABLE_BY_REQUEST = frozenset({"DELIVERY", "PICKUP"})
+BUYER_CANCELLED = ("CANCELLED", "USER_CHANGED_MIND")
+#: Real seconds (through `Timing`) a request waits for the seller's answer before it is granted.
+CANCELLATION_ANSWER_SECONDS = 48 * 3600.0
 #: The control API's canonical moves.
 CANONICAL_MOVES: dict[str, tuple[str, str]] = {
     "shipped": ("DELIVERY", "DELIVERY_SERVICE_RECEIVED"),
     "delivered": ("DELIVERED", "DELIVERY_SERVICE_DELIVERED"),
-    "cancelled": ("CANCELLED", "USER_CHANGED_MIND"),
+    "cancelled": BUYER_CANCELLED,
 }
 #: The VAT every sandbox item carries (OrderVatType).
 VAT = "VAT_20"
@@ -75,6 +82,7 @@ class Order:
     status: str = "PROCESSING"
     substatus: str = "STARTED"
     cancel_requested: bool = False  # the buyer asked to cancel; the seller accepts or refuses
+    cancel_deadline: float = 0.0  # monotonic moment an unanswered request is granted
     boxes: list[Box] = field(default_factory=list)
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -184,4 +192,5 @@ def order_json(order: Order) -> dict[str, Any]:
         },
         "buyer": {"type": "PERSON"},
         "taxSystem": "OSN",
+        "cancelRequested": order.cancel_requested,
     }

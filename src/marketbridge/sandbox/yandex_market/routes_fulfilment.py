@@ -3,8 +3,10 @@
 `PUT .../orders/{orderId}/boxes` lays the order out in boxes: every box lists order items by
 their id with a `fullCount` (or a `partialCount` when one unit spans boxes), the counts of an
 item over all boxes must make its count, and `instances` (one per unit, with its `cis`) may
-carry the marking codes (a unit of an item that requires them must have its `cis`). What does not match the order is refused with 400 and nothing is
-kept; an order out of PROCESSING/STARTED or READY_TO_SHIP cannot be laid out. A box's id is
+carry the marking codes (a unit of an item that requires them must have its `cis`). With
+`allowRemove: true` the boxes may hold fewer whole units than ordered, and the order loses the
+rest (item reduction, with its refusals: routes_items.py). What does not match the order is
+refused with 400 and nothing is kept; an order out of PROCESSING/STARTED or READY_TO_SHIP cannot be laid out. A box's id is
 the order id times 1,000 plus its number; its label encodes the box's fulfilment id
 `{orderId}-{number}` as Code 128. `GET .../delivery/labels` gives every box's label in one
 PDF (a page a box, in box order); `GET .../delivery/shipments/{shipmentId}/boxes/{boxId}/label`
@@ -24,6 +26,7 @@ from marketbridge.channels.yandex_market import endpoints as ep
 from marketbridge.sandbox.common.documents import pdf_pages
 from marketbridge.sandbox.yandex_market.errors import YmError, items, json_object, ok
 from marketbridge.sandbox.yandex_market.orders import Box, Order
+from marketbridge.sandbox.yandex_market.routes_items import reduce, reduction_error
 from marketbridge.sandbox.yandex_market.routes_orders import find_order
 from marketbridge.sandbox.yandex_market.routes_shipments import join_shipment
 from marketbridge.sandbox.yandex_market.state import Market
@@ -63,8 +66,9 @@ def _units(entry: dict[str, Any], where: str) -> float:
     return 1 / part["total"]
 
 
-def layout(order: Order, body: dict[str, Any]) -> list[Box]:
-    """The boxes of a SetOrderBoxLayoutRequest, checked against the order; YmError otherwise."""
+def layout(order: Order, body: dict[str, Any]) -> tuple[list[Box], dict[int, int]]:
+    """The boxes of a SetOrderBoxLayoutRequest, checked against the order, and each item's count
+    they hold (fewer than ordered only with `allowRemove`); YmError otherwise."""
     counts = {item.id: item.count for item in order.items}
     marked = {item.id for item in order.items if item.requires_marking}
     laid: dict[int, float] = dict.fromkeys(counts, 0.0)
@@ -83,23 +87,40 @@ def layout(order: Order, body: dict[str, Any]) -> list[Box]:
             ):
                 raise YmError(400, "BAD_REQUEST", f"{where}.instances: item {entry['id']} needs a cis a unit")
         boxes.append(Box(id=order.id * 1000 + n, items=[dict(e) for e in entries]))
-    wrong = [str(i) for i, count in counts.items() if abs(laid[i] - count) > 1e-9]
+    short = body.get("allowRemove") is True  # fewer whole units than ordered: the rest removed
+    wrong = [
+        str(i)
+        for i, count in counts.items()
+        if abs(laid[i] - count) > 1e-9 and not (short and laid[i] < count and laid[i] == int(laid[i]))
+    ]
     if wrong:
         raise YmError(
             400, "BAD_REQUEST", f"items {', '.join(wrong)}: the boxes do not hold the ordered count"
         )
-    return boxes
+    kept = {i: int(laid[i]) for i in counts}
+    refused = reduction_error(order, kept) if kept != counts else None
+    if refused:
+        raise YmError(400, "BAD_REQUEST", refused)
+    return boxes, kept
 
 
-def _pdf(order: Order, boxes: list[tuple[int, Box]], fmt: str | None) -> Response:
+def page_size(fmt: str | None) -> tuple[float, float]:
+    """The page of a label format (A7 when none is given); 400 for a format not listed."""
     size = PAGE_SIZES.get(fmt or "A7")
     if size is None:
         raise YmError(400, "BAD_REQUEST", f"format: one of {', '.join(PAGE_SIZES)}")
-    pages = [
-        [f"Order {order.id}", f"Box {n} of {len(order.boxes)}", fulfilment_id(order, n)] for n, _ in boxes
-    ]
-    codes = [fulfilment_id(order, n) for n, _ in boxes]
-    return Response(pdf_pages(pages, size_mm=size, codes=codes), media_type="application/pdf")
+    return size
+
+
+def labels_pdf(boxes: list[tuple[Order, int]], fmt: str | None) -> bytes:
+    """One label page per (order, box number), each with the Code 128 of its fulfilment id."""
+    size = page_size(fmt)
+    pages = [[f"Order {o.id}", f"Box {n} of {len(o.boxes)}", fulfilment_id(o, n)] for o, n in boxes]
+    return pdf_pages(pages, size_mm=size, codes=[fulfilment_id(o, n) for o, n in boxes])
+
+
+def _pdf(order: Order, boxes: list[tuple[int, Box]], fmt: str | None) -> Response:
+    return Response(labels_pdf([(order, n) for n, _ in boxes], fmt), media_type="application/pdf")
 
 
 def router(market: Market) -> APIRouter:
@@ -116,7 +137,8 @@ def router(market: Market) -> APIRouter:
         order = find(campaignId, orderId)
         if (order.status, order.substatus) not in PACKABLE:
             raise YmError(400, "STATUS_NOT_ALLOWED", f"Order {order.id} is {order.status}/{order.substatus}")
-        order.boxes = layout(order, body)
+        order.boxes, kept = layout(order, body)
+        reduce(order, kept)
         join_shipment(market, order)
         return ok({"boxes": [{"boxId": b.id, "items": b.items} for b in order.boxes]})
 

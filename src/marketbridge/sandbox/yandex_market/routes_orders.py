@@ -5,7 +5,9 @@ limit is cut down), filtered by ids, campaigns, statuses, sub-statuses and dates
 dates as days, update moments as date-times). `GET /v2/campaigns/{c}/orders/{id}` (deprecated)
 reads one order of a campaign. The seller moves orders one at a time (`PUT .../status`,
 400 for a move the order does not allow) or up to 30 at once (`status-update`, a verdict
-per order). A buyer's cancellation request is answered with `PUT .../cancellation/accept`.
+per order). A buyer's cancellation request (an order in delivery) is answered with
+`PUT .../cancellation/accept`; one left unanswered for 48 hours is granted when the orders are
+next read.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from marketbridge.sandbox.yandex_market.errors import (
     page_offset,
     paging,
 )
-from marketbridge.sandbox.yandex_market.notify import status_changed
-from marketbridge.sandbox.yandex_market.orders import Order, business_json, order_json
+from marketbridge.sandbox.yandex_market.orders import BUYER_CANCELLED, Order, business_json, order_json
 from marketbridge.sandbox.yandex_market.state import Market
 
 MAX_ORDER_IDS = 50
 MAX_STATUS_UPDATES = 30
+#: OrderCancellationReasonType: why a seller refuses a buyer's cancellation.
+REFUSALS = ("ORDER_DELIVERED", "ORDER_IN_DELIVERY")
 
 
 def _moment(value: Any, name: str) -> datetime | None:
@@ -93,12 +96,10 @@ def find_order(market: Market, campaign_id: str, order_id: str) -> Order:
 def router(market: Market) -> APIRouter:
     api = APIRouter()
 
-    def moved(order: Order, status: str, substatus: str) -> None:
-        order.move(status, substatus)
-        for body in status_changed(order):
-            market.pusher.emit(body)
+    moved = market.moved
 
     def find(campaign_id: str, order_id: str) -> Order:
+        market.grant_unanswered()
         return find_order(market, campaign_id, order_id)
 
     @api.post(ep.BUSINESS_ORDERS.path)
@@ -107,6 +108,7 @@ def router(market: Market) -> APIRouter:
         for name in ("orderIds", "campaignIds"):
             if body.get(name) is not None:
                 items(body, name, most=MAX_ORDER_IDS)
+        market.grant_unanswered()
         rows = sorted((o for o in market.orders.values() if _matches(o, body)), key=lambda o: o.id)
         limit, start = page_limit(request, 50, ep.PAGE_LIMITS["business_orders"]), page_offset(request)
         page = rows[start : start + limit]
@@ -169,11 +171,13 @@ def router(market: Market) -> APIRouter:
         order = find(campaignId, orderId)
         if not order.cancel_requested:
             raise YmError(400, "BAD_REQUEST", f"Order {order.id} has no cancellation request")
-        if not body["accepted"] and body.get("reason") not in ("ORDER_DELIVERED", "ORDER_IN_DELIVERY"):
+        if not body["accepted"] and body.get("reason") not in REFUSALS:
             raise YmError(400, "BAD_REQUEST", "reason: ORDER_DELIVERED or ORDER_IN_DELIVERY when refusing")
+        if body.get("reason") is not None and body["reason"] not in REFUSALS:
+            raise YmError(400, "BAD_REQUEST", f"reason: not a reason: {body['reason']!r}")
         order.cancel_requested = False
         if body["accepted"]:
-            moved(order, "CANCELLED", "USER_CHANGED_MIND")
+            moved(order, *BUYER_CANCELLED)
         return ok()
 
     return api

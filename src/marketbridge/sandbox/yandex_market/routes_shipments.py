@@ -28,7 +28,6 @@ from marketbridge.sandbox.yandex_market.errors import (
     page_offset,
     paging,
 )
-from marketbridge.sandbox.yandex_market.notify import status_changed
 from marketbridge.sandbox.yandex_market.orders import Order, Shipment
 from marketbridge.sandbox.yandex_market.state import Market
 
@@ -132,9 +131,7 @@ def router(market: Market) -> APIRouter:
             raise YmError(400, "BAD_REQUEST", f"Orders {', '.join(waiting)} are not ready to ship")
         for order in orders:
             if (order.status, order.substatus) == ("PROCESSING", "READY_TO_SHIP"):
-                order.move("PROCESSING", "SHIPPED")
-                for note in status_changed(order):
-                    market.pusher.emit(note)
+                market.moved(order, "PROCESSING", "SHIPPED")
         shipment.status, shipment.updated = "OUTBOUND_CONFIRMED", datetime.now(UTC)
         return ok()
 

@@ -22,7 +22,9 @@ from marketbridge.sandbox.common.faults import Faults
 from marketbridge.sandbox.common.limits import SandboxLimits
 from marketbridge.sandbox.common.push import PushSender
 from marketbridge.sandbox.common.timing import Timing
-from marketbridge.sandbox.yandex_market.orders import Order, Shipment
+from marketbridge.sandbox.yandex_market import notify
+from marketbridge.sandbox.yandex_market.orders import BUYER_CANCELLED, Order, Shipment
+from marketbridge.sandbox.yandex_market.returns import Return
 
 #: Real seconds (through `Timing`) before a stock update shows in the API's reads.
 STOCK_VISIBLE_SECONDS = 60.0
@@ -91,6 +93,7 @@ class Market:
     stocks: dict[tuple[int, str], list[StockUpdate]] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     shipments: dict[int, Shipment] = field(default_factory=dict)
+    returns: dict[int, Return] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self, base: int) -> int:
@@ -98,6 +101,22 @@ class Market:
 
     def campaign(self, campaign_id: int) -> Warehouse | None:
         return next((w for w in self.warehouses.values() if w.campaign_id == campaign_id), None)
+
+    # --- orders --------------------------------------------------------------------------
+
+    def moved(self, order: Order, status: str, substatus: str) -> None:
+        """Moves an order and notifies the seller's URL of the change."""
+        order.move(status, substatus)
+        for body in notify.status_changed(order):
+            self.pusher.emit(body)
+
+    def grant_unanswered(self) -> None:
+        """Cancels the orders whose buyer's request went unanswered past its deadline (48 hours)."""
+        now = time.monotonic()
+        for order in list(self.orders.values()):
+            if order.cancel_requested and order.cancel_deadline <= now:
+                order.cancel_requested = False
+                self.moved(order, *BUYER_CANCELLED)
 
     # --- stocks --------------------------------------------------------------------------
 
@@ -132,5 +151,6 @@ class Market:
         self.stocks.clear()
         self.orders.clear()
         self.shipments.clear()
+        self.returns.clear()
         self.journal.clear()
         self.limits.reset()
