@@ -15,8 +15,8 @@ from marketbridge.channels.endpoints import ApiDeclaration, Endpoint
 from marketbridge.channels.quota import FASTEST_POLL, POLL_SHARE, order_poll_seconds
 from marketbridge.channels.spec import ChannelSpec
 from marketbridge.runtime.ratelimit import RateLimit
-from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync import scheduler as scheduler_module
+from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.scheduler import DEFAULT_SCHEDULE, LONG_AGO, Scheduler, schedule_for
 
 LIST = Endpoint("GET", "/orders", "orders")
