@@ -30,6 +30,7 @@ from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.gauges import GAUGE_SECONDS, refresh_gauges
 from marketbridge.sync.inbox import process_inbox
 from marketbridge.sync.jobs import run_job
+from marketbridge.sync.runs import prune_runs
 from marketbridge.sync.webhook_delivery import deliver_due
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ DEFAULT_SCHEDULE: dict[JobKind, float] = {
 TICK_SECONDS = 0.5
 #: How often the scheduler looks for periodic jobs that are due.
 DUE_CHECK_SECONDS = TICK_SECONDS
+#: How often old runs that went well are deleted (sync/runs.py).
+PRUNE_SECONDS = 60.0
 #: How often the worker beats and reaps the runs of lost workers.
 PERIODIC_CHECK_SECONDS = 2.0
 #: "Never ran": a start long before any interval.
@@ -88,6 +91,7 @@ class Scheduler:
         self._helpers: dict[str, asyncio.Task[int]] = {}
         self._last_periodic = float("-inf")
         self._last_due_check = float("-inf")
+        self._last_prune = float("-inf")
         #: (connection id, job) with its interval and last recorded start, read every PERIODIC_CHECK_SECONDS.
         self._plans: list[tuple[tuple[int, JobKind], float, datetime]] = []
         self._last_gauges = float("-inf")
@@ -165,6 +169,9 @@ class Scheduler:
             self._start_helper("inbox", lambda: process_inbox(self.hub))
         self._start_helper("webhooks", lambda: deliver_due(self.hub))
         loop_now = asyncio.get_running_loop().time()
+        if loop_now - self._last_prune >= PRUNE_SECONDS:
+            self._last_prune = loop_now
+            self._start_helper("prune", lambda: prune_runs(self.hub.db))
         if loop_now - self._last_gauges >= GAUGE_SECONDS:
             self._last_gauges = loop_now
             self._start_helper("gauges", lambda: refresh_gauges(self.hub.db))
@@ -180,25 +187,28 @@ class Scheduler:
         await leases.beat(self.hub.db, self.hub.worker_id)
         await self._reap_lost_runs(now)
         async with self.hub.db.reading() as s:
-            connections = (
-                await s.execute(
+            connections = [
+                (conn_id, schedule_for(conn_kind, settings))
+                for conn_id, conn_kind, settings in await s.execute(
                     select(Connection.id, Connection.kind, Connection.settings)
                     .join(Account, Account.id == Connection.account_id)
                     .where(Connection.enabled.is_(True), Account.disabled_at.is_(None))
                 )
-            ).all()
+            ]
+            # a job last run before the longest interval is due whenever it ran: only newer runs matter
+            horizon = max((sec for _, plan in connections for sec in plan.values()), default=0.0)
             last_runs = {
                 (conn_id, kind): started
                 for conn_id, kind, started in await s.execute(
-                    select(SyncRun.connection_id, SyncRun.kind, func.max(SyncRun.started_at)).group_by(
-                        SyncRun.connection_id, SyncRun.kind
-                    )
+                    select(SyncRun.connection_id, SyncRun.kind, func.max(SyncRun.started_at))
+                    .where(SyncRun.started_at >= now - timedelta(seconds=horizon + DUE_CHECK_SECONDS))
+                    .group_by(SyncRun.connection_id, SyncRun.kind)
                 )
             }
         self._plans = [
             ((conn_id, kind), seconds, _aware(last_runs.get((conn_id, kind.value))) or LONG_AGO)
-            for conn_id, conn_kind, settings in connections
-            for kind, seconds in schedule_for(conn_kind, settings).items()
+            for conn_id, plan in connections
+            for kind, seconds in plan.items()
             if seconds > 0
         ]
 
