@@ -35,10 +35,11 @@ from marketbridge.sync.runs import RunRecorder
 POLL_OVERLAP = timedelta(minutes=10)
 #: How far the first poll of a new connection looks back.
 FIRST_POLL_LOOKBACK = timedelta(days=7)
-#: The orders polls applied, as the marketplace gave them: polling every second over an
-#: overlapping window sees most orders many times, and one seen again unchanged is not
-#: applied again (no write). Per process; keyed by the connection's id and creation moment.
-_POLLED: LruDict[tuple[int, datetime, str], RemoteOrder] = LruDict(100_000)
+#: A fingerprint of each order polls applied, as the marketplace gave it: polling every second
+#: over an overlapping window sees most orders many times, and one seen again unchanged is not
+#: applied again (no read, no write). Per process; keyed by the connection's id and creation
+#: moment (ids are reused by a new database, moments are not).
+_POLLED: LruDict[tuple[int, datetime, str], int] = LruDict(100_000)
 
 
 @dataclass
@@ -209,8 +210,8 @@ async def poll_orders(db: Database, conn: Connection, channel: Channel, recorder
     since = await poll_since(db, conn.id, JobKind.ORDERS, until, POLL_OVERLAP, FIRST_POLL_LOOKBACK)
     async for page in require(channel, OrderSource).iter_orders(since, until):
         for remote in page:
-            key = (conn.id, conn.created_at, remote.external_id)
-            if _POLLED.get(key) == remote:
+            key, fingerprint = (conn.id, conn.created_at, remote.external_id), hash(repr(remote))
+            if _POLLED.get(key) == fingerprint:
                 recorder.count("seen")
                 continue
             try:
@@ -218,7 +219,7 @@ async def poll_orders(db: Database, conn: Connection, channel: Channel, recorder
             except (ValueError, IntegrityError) as exc:
                 recorder.item_error(remote.external_id, str(exc))
                 continue
-            _POLLED[key] = remote
+            _POLLED[key] = fingerprint
             recorder.count("seen")
             if applied.created:
                 recorder.count("created")
