@@ -91,3 +91,24 @@ async def test_a_due_job_starts_again_exactly_one_interval_after_its_tick(
             started.append(now)
         await scheduler.drain()
     assert started == [tick, tick + timedelta(seconds=1)]
+
+
+async def test_a_run_another_worker_started_counts_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def run_job(hub: object, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
+        return True
+
+    monkeypatch.setattr(scheduler_module, "run_job", run_job)
+    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    key = (1, JobKind.ORDERS)
+    tick = datetime(2030, 1, 1, tzinfo=UTC)
+    scheduler._plans = [(key, 1.0, LONG_AGO)]
+    scheduler._start_due(tick)  # ours, at 0 s
+    await scheduler.drain()
+    scheduler._stopping = False
+    elsewhere = tick + timedelta(seconds=0.7)  # another worker's run, recorded later
+    scheduler._plans = [(key, 1.0, elsewhere)]
+    scheduler._start_due(tick + timedelta(seconds=1.5))
+    assert scheduler._last_started[key] == tick, "0.8 s after the other worker's run: not due"
+    scheduler._start_due(tick + timedelta(seconds=2))
+    assert scheduler._last_started[key] == tick + timedelta(seconds=2)
+    await scheduler.drain()

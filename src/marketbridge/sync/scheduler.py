@@ -215,13 +215,19 @@ class Scheduler:
     def _start_due(self, now: datetime) -> None:
         """Start every periodic job whose interval has passed since it last started (here or anywhere).
 
-        A scheduled start counts from its tick's `now`, so an interval of whole ticks is kept
-        exactly; a run recorded by another worker started a moment after its own tick, which
-        the comparison allows for.
+        A start here counts from its tick's `now`, so an interval of whole ticks is kept
+        exactly: the run row of that start, written a moment later, is recognised as ours
+        (recorded within a tick after it). A later recorded start is another worker's.
         """
         late = timedelta(seconds=DUE_CHECK_SECONDS)
-        for key, seconds, last_recorded in self._plans:
-            last = max(last_recorded - late, self._last_started.get(key, LONG_AGO))
+        for key, seconds, recorded in self._plans:
+            ours = self._last_started.get(key)
+            if ours is None:
+                last = recorded
+            elif recorded - ours < late:
+                last = ours
+            else:
+                last = recorded
             if now - last >= timedelta(seconds=seconds) and self.start(*key):
                 self._last_started[key] = now
 
