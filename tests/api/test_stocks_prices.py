@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from tests.api.conftest import ApiEnv
+from tests.web.conftest import post_login
 
 
 async def _catalog(client: httpx.AsyncClient) -> None:
@@ -125,3 +128,24 @@ async def test_offers_say_whether_their_stock_is_known(api: ApiEnv, client_a: ht
     assert await unknown() == []
     known = (await client_a.get("/catalog/offers", params={"stock_known": "true"})).json()["items"]
     assert {o["sku"]: o["stock_known"] for o in known} == {"A": True, "B": True, "KIT": True}
+
+
+async def test_the_dashboard_marks_the_offers_with_no_stock_yet(
+    api: ApiEnv, client_a: httpx.AsyncClient
+) -> None:
+    await _catalog(client_a)
+    await client_a.post("/stocks/bulk", json={"items": [{"offer_sku": "B", "warehouse": "W1", "on_hand": 0}]})
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as person:
+        assert (await post_login(person, api.a.key)).status_code == 303
+        page = await person.get("/dashboard/products")
+        assert page.status_code == 200
+        marked = set(
+            re.findall(
+                r"<code>([^<]+)</code></a>(?:[^<]|<span class=\"badge\">[^<]*</span>)*"
+                r" <span class=\"badge no-stock\"",
+                page.text,
+            )
+        )
+        assert marked == {"A", "KIT"}, marked
+        only = await person.get("/dashboard/products", params={"status": "no_stock"})
+        assert "<code>B</code>" not in only.text and "<code>A</code>" in only.text

@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 
+from prometheus_client import REGISTRY
 from sqlalchemy import update
 
 from marketbridge.model import EventType
@@ -33,6 +34,11 @@ async def _until(hub: Hub, done: object, policy: RetryPolicy = FAST, rounds: int
     raise AssertionError("the condition was not reached")
 
 
+def _counted(result: str) -> float:
+    """This process's mb_webhook_deliveries_total for one result."""
+    return REGISTRY.get_sample_value("mb_webhook_deliveries_total", {"result": result}) or 0.0
+
+
 async def _make_due(db: Database) -> None:
     """Move every pending delivery's next attempt into the past, as if its wait were over."""
     async with db.session() as s:
@@ -47,6 +53,7 @@ async def test_failing_subscriber_gets_the_event_once_signed_across_a_restart(
     api: ApiEnv, db: Database, fernet_key: bytes
 ) -> None:
     subscriber = Subscriber(fail_first=3)
+    counted_before = {result: _counted(result) for result in ("delivered", "failed_will_retry")}
     with serve_app(subscriber.app()) as sink:
         async with api.client(api.a) as client:
             created = await client.post(
@@ -81,6 +88,8 @@ async def test_failing_subscriber_gets_the_event_once_signed_across_a_restart(
 
     assert [r.status for r in subscriber.received] == [503, 503, 503, 200]
     assert len(subscriber.successes) == 1
+    counted = {result: _counted(result) - before for result, before in counted_before.items()}
+    assert counted == {"delivered": 1, "failed_will_retry": 3}, "mb_webhook_deliveries_total by result"
     for request in subscriber.received:
         assert request.headers["webhook-id"] == event.id
         assert verify(

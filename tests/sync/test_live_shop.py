@@ -10,10 +10,11 @@ from marketbridge.channels.roles import StockPush
 from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.world import World, open_world
 from marketbridge.store.db import Database
-from marketbridge.store.tables import Connection, PendingChange, StockLevel, SyncRun
+from marketbridge.store.tables import Connection, PendingChange, StockLevel
 from marketbridge.sync import ledger
 from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.stocks import set_on_hand
+from tests.support.runs import latest_run
 
 
 def _quantity(code: str, codes: list[str], warehouse_index: int) -> int:
@@ -121,15 +122,7 @@ async def test_refused_items_of_a_sync_run_name_the_sku(db: Database) -> None:
                     [(market.connection_id, f"987654321@{wh}", payload)],
                 )
             await world.run(market.connection_id, JobKind.STOCKS)
-            async with world.hub.db.session() as s:
-                run = (
-                    await s.execute(
-                        select(SyncRun)
-                        .where(SyncRun.connection_id == market.connection_id, SyncRun.kind == "stocks")
-                        .order_by(SyncRun.id.desc())
-                        .limit(1)
-                    )
-                ).scalar_one()
+            run = await latest_run(world.hub.db, market.connection_id, "stocks")
             assert run.errors, kind
             assert run.errors[0]["sku"] == "GHOST-1", run.errors
             assert run.errors[0]["message"].startswith("GHOST-1: "), run.errors

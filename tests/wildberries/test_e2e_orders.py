@@ -115,7 +115,13 @@ async def test_pack_labels_and_hand_over_through_a_supply(
 
     pdf = await channel.labels(ids, LabelFormat.PDF)
     assert len(pdf) == 1 and pdf[0].content.startswith(b"%PDF")
-    assert len(PdfReader(io.BytesIO(pdf[0].content)).pages) == 2, "one page per sticker, merged"
+    pages = PdfReader(io.BytesIO(pdf[0].content)).pages
+    assert len(pages) == 2, "one page per sticker, merged"
+    for page in pages:  # the sticker's real size, 58 x 40 mm, its image kept lossless
+        box = page.mediabox
+        assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (58, 40)
+        images = page["/Resources"]["/XObject"].values()
+        assert {str(i.get_object()["/Filter"]) for i in images} == {"/FlateDecode"}
     zpl = await channel.labels(ids, LabelFormat.ZPL)
     assert len(zpl) == 2 and all(label.content.startswith(b"^XA") for label in zpl)
     png = await channel.labels(ids[:1], LabelFormat.PNG)

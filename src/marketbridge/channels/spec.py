@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from marketbridge.channels.endpoints import ApiDeclaration, Endpoint
 from marketbridge.channels.errors import HostNotAllowed
 from marketbridge.channels.roles import Channel, ConnectionConfig, roles_of
 from marketbridge.runtime.ratelimit import Limiter
@@ -25,6 +26,9 @@ class ChannelSpec:
     development (then a loopback URL, e.g. a local sandbox, is accepted too).
     `settings_model` (a pydantic model) types and bounds the connection settings the
     marketplace reads; a setting neither it nor the hub knows is refused.
+    `api` is the marketplace's declared API (methods and published limits) and
+    `order_poll_calls` the calls one poll of orders makes at the least: from them the hub
+    derives how often a connection polls for new orders (channels/quota.py).
     """
 
     kind: str
@@ -33,6 +37,8 @@ class ChannelSpec:
     default_hosts: dict[str, str]
     channel_class: Any  # type[Channel]; Any because role members are checked by name
     settings_model: type[BaseModel] | None = None
+    api: ApiDeclaration | None = None
+    order_poll_calls: tuple[Endpoint, ...] = ()
 
     @property
     def host_aliases(self) -> tuple[str, ...]:

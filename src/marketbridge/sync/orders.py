@@ -10,7 +10,7 @@ or move it backwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.channels.roles import Channel, OrderSource, RemoteOrder, require
 from marketbridge.model import EventType, OrderStatus, can_transition
+from marketbridge.runtime.lru import LruDict
 from marketbridge.store.db import Database
 from marketbridge.store.events import emit
 from marketbridge.store.tables import Connection, Link, Order, OrderLine
@@ -34,6 +35,11 @@ from marketbridge.sync.runs import RunRecorder
 POLL_OVERLAP = timedelta(minutes=10)
 #: How far the first poll of a new connection looks back.
 FIRST_POLL_LOOKBACK = timedelta(days=7)
+#: A fingerprint of each order polls applied, as the marketplace gave it: polling every second
+#: over an overlapping window sees most orders many times, and one seen again unchanged is not
+#: applied again (no read, no write). Per process; keyed by the connection's id and creation
+#: moment (ids are reused by a new database, moments are not).
+_POLLED: LruDict[tuple[int, datetime, str], int] = LruDict(100_000)
 
 
 @dataclass
@@ -204,11 +210,16 @@ async def poll_orders(db: Database, conn: Connection, channel: Channel, recorder
     since = await poll_since(db, conn.id, JobKind.ORDERS, until, POLL_OVERLAP, FIRST_POLL_LOOKBACK)
     async for page in require(channel, OrderSource).iter_orders(since, until):
         for remote in page:
+            key, fingerprint = (conn.id, conn.created_at, remote.external_id), hash(repr(remote))
+            if _POLLED.get(key) == fingerprint:
+                recorder.count("seen")
+                continue
             try:
                 applied = await apply_and_propagate(db, conn, remote)
             except (ValueError, IntegrityError) as exc:
                 recorder.item_error(remote.external_id, str(exc))
                 continue
+            _POLLED[key] = fingerprint
             recorder.count("seen")
             if applied.created:
                 recorder.count("created")

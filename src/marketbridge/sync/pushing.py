@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.channels.errors import BadResponse, ChannelError
 from marketbridge.channels.roles import (
@@ -153,6 +154,12 @@ RETRY_LATER = (
         next_attempt_at=bindparam("next_at"),
     )
 )
+#: A value held back by the marketplace's pacing: only its next try moves (no attempt, no error).
+PACED = (
+    update(PENDING_TABLE)
+    .where(PENDING_TABLE.c.id == bindparam("row_id"), PENDING_TABLE.c.version == bindparam("row_version"))
+    .values(next_attempt_at=bindparam("next_at"))
+)
 SENT = delete(PENDING_TABLE).where(
     PENDING_TABLE.c.id == bindparam("row_id"), PENDING_TABLE.c.version == bindparam("row_version")
 )
@@ -174,8 +181,11 @@ async def _settle(
 ) -> None:
     now = utcnow()
     done = [r for r, res in zip(rows, results, strict=True) if res.ok]
-    failed = [(r, res) for r, res in zip(rows, results, strict=True) if not res.ok]
+    paced = [(r, res.wait) for r, res in zip(rows, results, strict=True) if not res.ok and res.wait]
+    failed = [(r, res) for r, res in zip(rows, results, strict=True) if not res.ok and not res.wait]
     async with db.session() as s:
+        if paced:
+            await s.execute(PACED, await _paced_until(s, conn.id, kind, paced, now))
         if done:
             await s.execute(SENT, [{"row_id": r.id, "row_version": r.version} for r in done])
             stmt = insert_for(s, PushedValue)
@@ -228,6 +238,37 @@ async def _settle(
             )
     recorder.count("pushed", len(done))
     recorder.count("refused", len(failed))
+    if paced:
+        recorder.count("paced", len(paced))
+
+
+async def _paced_until(
+    s: AsyncSession,
+    connection_id: int,
+    kind: ChangeKind,
+    paced: Sequence[tuple[PendingChange, float]],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """PACED parameters: each row waits `wait` seconds after its last accepted value (or from now)."""
+    pushed = dict(
+        (
+            await s.execute(
+                select(PushedValue.key, PushedValue.pushed_at).where(
+                    PushedValue.connection_id == connection_id,
+                    PushedValue.kind == kind,
+                    PushedValue.key.in_([r.key for r, _ in paced]),
+                )
+            )
+        ).all()
+    )
+    return [
+        {
+            "row_id": row.id,
+            "row_version": row.version,
+            "next_at": max(now, pushed.get(row.key, now) + timedelta(seconds=wait)),
+        }
+        for row, wait in paced
+    ]
 
 
 __all__ = ["PARKED", "has_due", "push_pending"]

@@ -1,4 +1,9 @@
-"""Sync runs as rows: status, heartbeat, counts and per-item errors, visible while they run."""
+"""Sync runs as rows: status, heartbeat, counts and per-item errors, visible while they run.
+
+Runs that went well are kept for KEEP_OK_RUNS (`prune_runs`): orders are polled every second
+or so, and a row per poll kept for ever would grow without bound. Failed and partial runs,
+runs asked for by hand, and the newest run of each job of a connection are kept.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import delete, func, select, update
 
 from marketbridge.model import EventType
 from marketbridge.runtime.metrics import SYNC_RUNS
@@ -24,6 +30,10 @@ log = structlog.get_logger(__name__)
 #: Per-item errors kept on the run row; the count goes on beyond it.
 MAX_ERRORS_KEPT = 200
 HEARTBEAT_SECONDS = 2.0
+#: How long a run that went well stays listed.
+KEEP_OK_RUNS = timedelta(days=1)
+#: Runs deleted per transaction when pruning.
+PRUNE_BATCH = 5000
 
 
 @dataclass
@@ -106,3 +116,25 @@ async def recorded_run(
                     {"run_id": run_id, "connection_id": connection_id, "kind": kind, "error": error},
                 )
         SYNC_RUNS.labels(kind, status).inc()
+
+
+async def prune_runs(db: Database) -> int:
+    """Delete runs that ended ok more than KEEP_OK_RUNS ago (not manual ones, not the newest of
+    each job of a connection), a batch per transaction; returns how many were deleted."""
+    before = utcnow() - KEEP_OK_RUNS
+    newest = select(func.max(SyncRun.id)).group_by(SyncRun.connection_id, SyncRun.kind)
+    deleted = 0
+    while True:
+        async with db.session() as s:
+            batch = select(SyncRun.id).where(
+                SyncRun.status == "ok",
+                SyncRun.trigger != "manual",
+                SyncRun.started_at < before,
+                SyncRun.id.not_in(newest),
+            )
+            ids = list((await s.execute(batch.limit(PRUNE_BATCH))).scalars())
+            if ids:
+                await s.execute(delete(SyncRun).where(SyncRun.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < PRUNE_BATCH:
+            return deleted

@@ -5,7 +5,8 @@ pushers of connections that have due pending changes, so a change reaches the ma
 within about a second even if its kick was lost; the processing of received pushes (inbox);
 a round of webhook delivery (outbox); and the periodic jobs whose interval has passed.
 Intervals are configurable per connection (`schedule` in the connection's settings, seconds
-per job kind). Jobs already running in this process are not started twice; across
+per job kind); without one, a connection polls orders as often as its marketplace's declared
+quota allows (channels/quota.py), the other jobs at DEFAULT_SCHEDULE. Jobs already running in this process are not started twice; across
 processes the job lease decides.
 """
 
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy import func, select, update
 
+from marketbridge.channels import registry
+from marketbridge.channels.quota import order_poll_seconds
 from marketbridge.store import leases
 from marketbridge.store.tables import Account, Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
@@ -27,6 +30,7 @@ from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.gauges import GAUGE_SECONDS, refresh_gauges
 from marketbridge.sync.inbox import process_inbox
 from marketbridge.sync.jobs import run_job
+from marketbridge.sync.runs import prune_runs
 from marketbridge.sync.webhook_delivery import deliver_due
 
 if TYPE_CHECKING:
@@ -34,7 +38,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-#: Default seconds between runs of each periodic job (0 switches a job off).
+#: Default seconds between runs of each periodic job (0 switches a job off); for orders, the
+#: slowest a marketplace's quota may make it.
 DEFAULT_SCHEDULE: dict[JobKind, float] = {
     JobKind.ORDERS: 60,
     JobKind.RECONCILE: 15 * 60,
@@ -43,13 +48,29 @@ DEFAULT_SCHEDULE: dict[JobKind, float] = {
     JobKind.MODERATION: 60,
 }
 TICK_SECONDS = 0.5
+#: How often the scheduler looks for periodic jobs that are due.
+DUE_CHECK_SECONDS = TICK_SECONDS
+#: How often old runs that went well are deleted (sync/runs.py).
+PRUNE_SECONDS = 60.0
+#: How often the worker beats and reaps the runs of lost workers.
 PERIODIC_CHECK_SECONDS = 2.0
+#: "Never ran": a start long before any interval.
+LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 #: A run that has not beaten for this long lost its worker.
 LOST_RUN_SECONDS = 300.0
 
 
-def schedule_for(settings: dict[str, object]) -> dict[JobKind, float]:
+def schedule_for(kind: str, settings: dict[str, object]) -> dict[JobKind, float]:
+    """Seconds between runs of each periodic job of a connection to marketplace `kind`.
+
+    Precedence: the connection's `schedule` setting, then (orders) the interval the
+    marketplace's quota allows, then DEFAULT_SCHEDULE.
+    """
     plan = dict(DEFAULT_SCHEDULE)
+    try:
+        plan[JobKind.ORDERS] = order_poll_seconds(registry.get(kind), plan[JobKind.ORDERS])
+    except KeyError:
+        log.warning("unknown_channel_kind", kind=kind)
     overrides = settings.get("schedule")
     if isinstance(overrides, dict):
         for name, seconds in overrides.items():
@@ -68,7 +89,11 @@ class Scheduler:
         self._again: dict[tuple[int, JobKind], str] = {}
         self._wake = asyncio.Event()
         self._helpers: dict[str, asyncio.Task[int]] = {}
-        self._last_periodic = 0.0
+        self._last_periodic = float("-inf")
+        self._last_due_check = float("-inf")
+        self._last_prune = float("-inf")
+        #: (connection id, job) with its interval and last recorded start, read every PERIODIC_CHECK_SECONDS.
+        self._plans: list[tuple[tuple[int, JobKind], float, datetime]] = []
         self._last_gauges = float("-inf")
         self._last_started: dict[tuple[int, JobKind], datetime] = {}
         self._stopping = False
@@ -76,20 +101,21 @@ class Scheduler:
     def wake(self) -> None:
         self._wake.set()
 
-    def start(self, connection_id: int, kind: JobKind, trigger: str = "schedule") -> None:
-        """Start the job now. If it is running, a kick or a due change runs it once more as
-        soon as it ends (the run may have read its work before that change was committed); a
-        periodic start just waits for the next period."""
+    def start(self, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
+        """Start the job now (True). If it is running (False), a kick or a due change runs it
+        once more as soon as it ends (the run may have read its work before that change was
+        committed); a periodic start just waits for the next period."""
         key = (connection_id, kind)
         task = self.running.get(key)
         if task is not None and not task.done():
             if trigger != "schedule":
                 self._again.setdefault(key, trigger)
-            return
+            return False
         self._last_started[key] = utcnow()
         task = asyncio.create_task(self._guarded(connection_id, kind, trigger))
         self.running[key] = task
         task.add_done_callback(lambda _: self._rerun(key))
+        return True
 
     def _rerun(self, key: tuple[int, JobKind]) -> None:
         trigger = self._again.pop(key, None)
@@ -143,45 +169,67 @@ class Scheduler:
             self._start_helper("inbox", lambda: process_inbox(self.hub))
         self._start_helper("webhooks", lambda: deliver_due(self.hub))
         loop_now = asyncio.get_running_loop().time()
+        if loop_now - self._last_prune >= PRUNE_SECONDS:
+            self._last_prune = loop_now
+            self._start_helper("prune", lambda: prune_runs(self.hub.db))
         if loop_now - self._last_gauges >= GAUGE_SECONDS:
             self._last_gauges = loop_now
             self._start_helper("gauges", lambda: refresh_gauges(self.hub.db))
         if loop_now - self._last_periodic >= PERIODIC_CHECK_SECONDS:
             self._last_periodic = loop_now
             await self._periodic(now)
+        if loop_now - self._last_due_check >= DUE_CHECK_SECONDS:
+            self._last_due_check = loop_now
+            self._start_due(now)
 
     async def _periodic(self, now: datetime) -> None:
+        """Beat, reap lost runs, and read which periodic jobs each connection has and when they last ran."""
         await leases.beat(self.hub.db, self.hub.worker_id)
         await self._reap_lost_runs(now)
         async with self.hub.db.reading() as s:
-            connections = list(
-                (
-                    await s.execute(
-                        select(Connection)
-                        .join(Account, Account.id == Connection.account_id)
-                        .where(Connection.enabled.is_(True), Account.disabled_at.is_(None))
-                    )
-                ).scalars()
-            )
+            connections = [
+                (conn_id, schedule_for(conn_kind, settings))
+                for conn_id, conn_kind, settings in await s.execute(
+                    select(Connection.id, Connection.kind, Connection.settings)
+                    .join(Account, Account.id == Connection.account_id)
+                    .where(Connection.enabled.is_(True), Account.disabled_at.is_(None))
+                )
+            ]
+            # a job last run before the longest interval is due whenever it ran: only newer runs matter
+            horizon = max((sec for _, plan in connections for sec in plan.values()), default=0.0)
             last_runs = {
                 (conn_id, kind): started
                 for conn_id, kind, started in await s.execute(
-                    select(SyncRun.connection_id, SyncRun.kind, func.max(SyncRun.started_at)).group_by(
-                        SyncRun.connection_id, SyncRun.kind
-                    )
+                    select(SyncRun.connection_id, SyncRun.kind, func.max(SyncRun.started_at))
+                    .where(SyncRun.started_at >= now - timedelta(seconds=horizon + DUE_CHECK_SECONDS))
+                    .group_by(SyncRun.connection_id, SyncRun.kind)
                 )
             }
-        for conn in connections:
-            for kind, seconds in schedule_for(conn.settings).items():
-                if seconds <= 0:
-                    continue
-                key = (conn.id, kind)
-                last = max(
-                    _aware(last_runs.get((conn.id, kind.value))) or datetime.min.replace(tzinfo=UTC),
-                    self._last_started.get(key, datetime.min.replace(tzinfo=UTC)),
-                )
-                if now - last >= timedelta(seconds=seconds):
-                    self.start(conn.id, kind)
+        self._plans = [
+            ((conn_id, kind), seconds, _aware(last_runs.get((conn_id, kind.value))) or LONG_AGO)
+            for conn_id, plan in connections
+            for kind, seconds in plan.items()
+            if seconds > 0
+        ]
+
+    def _start_due(self, now: datetime) -> None:
+        """Start every periodic job whose interval has passed since it last started (here or anywhere).
+
+        A start here counts from its tick's `now`, so an interval of whole ticks is kept
+        exactly: the run row of that start, written a moment later, is recognised as ours
+        (recorded within a tick after it). A later recorded start is another worker's.
+        """
+        late = timedelta(seconds=DUE_CHECK_SECONDS)
+        for key, seconds, recorded in self._plans:
+            ours = self._last_started.get(key)
+            if ours is None:
+                last = recorded
+            elif recorded - ours < late:
+                last = ours
+            else:
+                last = recorded
+            if now - last >= timedelta(seconds=seconds) and self.start(*key):
+                self._last_started[key] = now
 
     async def _reap_lost_runs(self, now: datetime) -> None:
         """Mark runs whose worker stopped beating (it crashed) as failed, so none shows 'running' forever."""

@@ -36,6 +36,7 @@ import httpx
 import structlog
 from sqlalchemy import Select, select, update
 
+from marketbridge.runtime.metrics import WEBHOOK_DELIVERIES
 from marketbridge.runtime.targets import TargetRefused, check_target, pinned_request
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -298,6 +299,7 @@ async def _record(
                 delivered_at=now if outcome == "delivered" else None,
             )
         )
+    WEBHOOK_DELIVERIES.labels(outcome if outcome != "pending" else "failed_will_retry").inc()
     log.info(
         "webhook_attempt",
         delivery_id=item.delivery_id,

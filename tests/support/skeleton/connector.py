@@ -121,4 +121,7 @@ SPEC = ChannelSpec(
     credential_fields=("api_key",),
     default_hosts={"default": "https://api.skeleton.invalid"},
     channel_class=SkeletonChannel,
+    api=API,
+    # a marketplace playing OrderSource also names the calls of one order poll here
+    # (order_poll_calls=...): its polling interval follows from their limits
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from marketbridge.channels.ozon import endpoints as api
 from marketbridge.channels.ozon.channel import OzonChannel
 from marketbridge.channels.ozon.client import DEFAULT_BASE_URL
 from marketbridge.channels.registry import register
@@ -14,6 +15,9 @@ SPEC = register(
         credential_fields=("client_id", "api_key"),
         default_hosts={"default": DEFAULT_BASE_URL},
         channel_class=OzonChannel,
+        api=api.OZON_API,
+        # one poll: postings created in the window, then postings whose status changed in it
+        order_poll_calls=(api.POSTING_LIST, api.POSTING_LIST),
     )
 )
 

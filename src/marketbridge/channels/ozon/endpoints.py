@@ -145,6 +145,9 @@ SANDBOX_API = ApiDeclaration.of(
     OZON_API.limits,
 )
 
+#: Ozon takes one stock value per product and warehouse in this many seconds (TOO_MANY_REQUESTS).
+STOCK_PAIR_SECONDS = 30.0
+
 # --- the most items one call of a method takes (the sandbox refuses more) -----------------
 MAX_STOCK_BATCH = 100
 MAX_STOCK_READ_SKUS = 500

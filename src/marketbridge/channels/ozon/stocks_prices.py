@@ -22,6 +22,8 @@ from marketbridge.channels.roles import ItemResult, PricePush, RemotePrice, Remo
 
 #: Per-item error codes worth trying again later.
 RETRYABLE_CODES = frozenset({"TOO_MANY_REQUESTS", "PRICE_IS_NOT_SENT", "product_is_not_created"})
+#: The stock answer for a pair updated less than STOCK_PAIR_SECONDS ago.
+PACED_CODE = "TOO_MANY_REQUESTS"
 
 
 def _item_results(
@@ -161,6 +163,8 @@ class OzonStocksPrices(OzonBase):
         for r in results:
             if r.key in unknown:
                 r.code, r.message = "offer_id_not_found", f"Ozon has no product with SKU {r.key}"
+            elif r.code == PACED_CODE:  # one value per pair in 30 s: wait, not a refusal
+                r.wait = api.STOCK_PAIR_SECONDS
         return results
 
     async def push_prices(self, items: Sequence[PricePush]) -> list[ItemResult]:

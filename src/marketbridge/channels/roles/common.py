@@ -43,13 +43,19 @@ class RemoteWarehouse:
 
 @dataclass
 class ItemResult:
-    """The outcome for one item of a batch call; `key` is the item's external id."""
+    """The outcome for one item of a batch call; `key` is the item's external id.
+
+    `wait` (seconds) marks a pacing rule, not a refusal: the marketplace takes one value of
+    this item per `wait` seconds, so the change waits until that long after the item's last
+    accepted value and goes out then (no error is recorded, no attempt counted).
+    """
 
     key: str
     ok: bool
     code: str | None = None
     message: str | None = None
     retryable: bool = False
+    wait: float | None = None
 
 
 class Channel(Protocol):

@@ -22,7 +22,7 @@ from marketbridge.sandbox.ozon.errors import bad_request
 from marketbridge.sandbox.ozon.requests import as_int
 from marketbridge.sandbox.ozon.state import ImportItem, ImportTask, Product, ShopState, iso, now
 
-STOCK_PAIR_INTERVAL = 30.0
+STOCK_PAIR_INTERVAL = api.STOCK_PAIR_SECONDS
 MAX_STOCK = 1_000_000
 MODERATION_SECONDS = 0.3
 #: The refusal the description documents for a price change (fault menu item price_refused):

@@ -1,0 +1,73 @@
+"""Runs that went well are deleted after a day; what a person may need to look at is kept.
+
+Failed and partial runs, runs asked for by hand, and the newest run of each job of a
+connection (the scheduler reads when a job last ran from it) stay however old they are.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from marketbridge.channels import registry
+from marketbridge.store import accounts
+from marketbridge.store.connections import create_connection
+from marketbridge.store.crypto import SecretBox
+from marketbridge.store.db import Database
+from marketbridge.store.tables import SyncRun
+from marketbridge.store.types import utcnow
+from marketbridge.sync import runs
+from marketbridge.sync.runs import KEEP_OK_RUNS, prune_runs
+
+
+async def test_old_runs_that_went_well_are_pruned_the_rest_kept(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = utcnow() - KEEP_OK_RUNS - timedelta(hours=1)
+    recent = utcnow() - timedelta(minutes=5)
+    spec = next(iter(registry.load_all().values()))
+    async with db.session() as s:
+        account, _ = await accounts.create_account(s, "shop")
+        conn = await create_connection(
+            s,
+            SecretBox([Fernet.generate_key()]),
+            account_id=account.id,
+            kind=spec.kind,
+            name="c",
+            credentials={field: "x" for field in spec.credential_fields},
+            base_urls={"default": "http://127.0.0.1:9"},
+        )
+        rows = {
+            name: SyncRun(
+                account_id=account.id,
+                connection_id=conn.id,
+                kind=kind,
+                trigger=trigger,
+                status=status,
+                started_at=started,
+            )
+            for name, kind, trigger, status, started in [
+                ("old ok poll", "orders", "schedule", "ok", old),
+                ("old ok kick", "orders", "kick", "ok", old),
+                ("old failed", "orders", "schedule", "failed", old),
+                ("old partial", "orders", "schedule", "partial", old),
+                ("old manual", "orders", "manual", "ok", old),
+                ("recent ok", "orders", "schedule", "ok", recent),
+                ("newest of its job", "catalog", "schedule", "ok", old),
+            ]
+        }
+        s.add_all(rows.values())
+        await s.flush()
+        ids = {name: row.id for name, row in rows.items()}
+    monkeypatch.setattr(runs, "PRUNE_BATCH", 1)  # several batches
+    assert await prune_runs(db) == 2
+    async with db.session() as s:
+        kept = set((await s.execute(select(SyncRun.id))).scalars())
+    assert {name for name, run_id in ids.items() if run_id in kept} == set(ids) - {
+        "old ok poll",
+        "old ok kick",
+    }
+    assert await prune_runs(db) == 0

@@ -1,0 +1,114 @@
+"""Order polling follows each marketplace's declared quota, and a connection setting overrides it.
+
+A poll may use at most half of every rate-limit group its calls belong to, never more often
+than once a second, never less often than the hub's default interval.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from marketbridge.channels import registry
+from marketbridge.channels.endpoints import ApiDeclaration, Endpoint
+from marketbridge.channels.quota import FASTEST_POLL, POLL_SHARE, order_poll_seconds
+from marketbridge.channels.spec import ChannelSpec
+from marketbridge.runtime.ratelimit import RateLimit
+from marketbridge.sync import scheduler as scheduler_module
+from marketbridge.sync.dispatch import JobKind
+from marketbridge.sync.scheduler import DEFAULT_SCHEDULE, LONG_AGO, Scheduler, schedule_for
+
+LIST = Endpoint("GET", "/orders", "orders")
+STATUS = Endpoint("POST", "/orders/status", "orders")
+SLOW = Endpoint("GET", "/orders/slow", "slow")
+
+
+def _spec(limits: dict[str, RateLimit], calls: tuple[Endpoint, ...]) -> ChannelSpec:
+    api = ApiDeclaration.of((LIST, STATUS, SLOW), limits)
+    return ChannelSpec("test", "Test", (), {}, object, api=api, order_poll_calls=calls)
+
+
+def test_each_call_of_a_poll_counts_against_half_of_its_group() -> None:
+    # 300 a minute: a call every 0.2 s; two calls at half the budget: a poll every 0.8 s -> 1 s floor
+    spec = _spec({"orders": RateLimit(300, 60), "slow": RateLimit(1, 60)}, (LIST, STATUS))
+    assert order_poll_seconds(spec, 60) == FASTEST_POLL
+    # 60 a minute: two calls at half the budget: every 4 s
+    spec = _spec({"orders": RateLimit(60, 60), "slow": RateLimit(1, 60)}, (LIST, STATUS))
+    assert order_poll_seconds(spec, 60) == pytest.approx(2 / POLL_SHARE)
+
+
+def test_the_tightest_group_decides_and_the_default_is_the_slowest() -> None:
+    spec = _spec({"orders": RateLimit(300, 60), "slow": RateLimit(20, 60)}, (LIST, SLOW))
+    assert order_poll_seconds(spec, 60) == pytest.approx(6.0)
+    spec = _spec({"orders": RateLimit(300, 60), "slow": RateLimit(1, 60)}, (LIST, SLOW))
+    assert order_poll_seconds(spec, 60) == 60
+
+
+def test_without_declared_poll_calls_the_default_holds() -> None:
+    spec = ChannelSpec("test", "Test", (), {}, object)
+    assert order_poll_seconds(spec, 60) == 60
+
+
+@pytest.mark.parametrize("kind", sorted(registry.load_all()))
+def test_every_marketplace_polls_orders_as_its_quota_allows(kind: str) -> None:
+    spec = registry.get(kind)
+    assert spec.api is not None and spec.order_poll_calls, f"{kind} declares no order poll calls"
+    assert all(call in spec.api.endpoints for call in spec.order_poll_calls)
+    seconds = schedule_for(kind, {})[JobKind.ORDERS]
+    assert seconds == order_poll_seconds(spec, DEFAULT_SCHEDULE[JobKind.ORDERS])
+    assert FASTEST_POLL <= seconds < DEFAULT_SCHEDULE[JobKind.ORDERS]
+
+
+@pytest.mark.parametrize("kind", sorted(registry.load_all()))
+def test_a_schedule_setting_overrides_the_quota(kind: str) -> None:
+    assert schedule_for(kind, {"schedule": {"orders": 300}})[JobKind.ORDERS] == 300
+    assert schedule_for(kind, {"schedule": {"orders": 0}})[JobKind.ORDERS] == 0
+    assert schedule_for(kind, {"schedule": {"returns": 5}})[JobKind.RETURNS] == 5
+
+
+def test_an_unknown_marketplace_keeps_the_defaults() -> None:
+    assert schedule_for("no-such-market", {}) == DEFAULT_SCHEDULE
+
+
+async def test_a_due_job_starts_again_exactly_one_interval_after_its_tick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[datetime] = []
+
+    async def run_job(hub: object, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
+        return True
+
+    monkeypatch.setattr(scheduler_module, "run_job", run_job)
+    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    key = (1, JobKind.ORDERS)
+    scheduler._plans = [(key, 1.0, LONG_AGO)]
+    tick = datetime(2030, 1, 1, tzinfo=UTC)
+    for n in range(4):  # ticks every half second over 1.5 s: starts at 0 s and at 1 s
+        now = tick + timedelta(seconds=n / 2)
+        scheduler._start_due(now)
+        if scheduler._last_started.get(key) == now:
+            started.append(now)
+        await scheduler.drain()
+    assert started == [tick, tick + timedelta(seconds=1)]
+
+
+async def test_a_run_another_worker_started_counts_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def run_job(hub: object, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
+        return True
+
+    monkeypatch.setattr(scheduler_module, "run_job", run_job)
+    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    key = (1, JobKind.ORDERS)
+    tick = datetime(2030, 1, 1, tzinfo=UTC)
+    scheduler._plans = [(key, 1.0, LONG_AGO)]
+    scheduler._start_due(tick)  # ours, at 0 s
+    await scheduler.drain()
+    scheduler._stopping = False
+    elsewhere = tick + timedelta(seconds=0.7)  # another worker's run, recorded later
+    scheduler._plans = [(key, 1.0, elsewhere)]
+    scheduler._start_due(tick + timedelta(seconds=1.5))
+    assert scheduler._last_started[key] == tick, "0.8 s after the other worker's run: not due"
+    scheduler._start_due(tick + timedelta(seconds=2))
+    assert scheduler._last_started[key] == tick + timedelta(seconds=2)
+    await scheduler.drain()
