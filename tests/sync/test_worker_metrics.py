@@ -59,6 +59,7 @@ async def test_a_worker_process_serves_its_job_metrics(db: Database, tmp_path: P
                         for m in world.markets.values()
                     )
                     and "mb_webhook_backlog " in text
+                    and _value(text, "mb_pending_changes", kind="stock") is not None  # the gauges were read
                 )
 
             await wait_for(worked, timeout=120, every=0.5)

@@ -34,7 +34,7 @@ def _age(now: datetime, since: datetime | None) -> float:
 async def refresh_gauges(db: Database) -> int:
     """Read the backlog into the gauges; returns the number of pending changes."""
     now = utcnow()
-    async with db.session() as s:
+    async with db.reading() as s:
         pending = (
             await s.execute(
                 select(
