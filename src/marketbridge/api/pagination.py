@@ -79,5 +79,5 @@ async def page_rows(
     for column, value in equal.items():
         if value is not None:
             query = query.where(getattr(table, column) == value)
-    async with db.session() as s:
+    async with db.reading() as s:
         return list((await s.execute(query.order_by(table.id).limit(limit))).scalars())

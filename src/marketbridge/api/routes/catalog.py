@@ -122,7 +122,7 @@ async def _offer_outs(hub: HubDep, rows: list[Offer]) -> list[OfferOut]:
     listings: dict[int, list[ListingOut]] = defaultdict(list)
     known: set[int] = set()
     if ids:
-        async with hub.db.session() as s:
+        async with hub.db.reading() as s:
             known = set(
                 (await s.execute(select(Offer.id).where(Offer.id.in_(ids), stock_known_clause()))).scalars()
             )
@@ -189,7 +189,7 @@ def _listing_status(raw: str | None) -> model.ListingStatus:
 async def _product_outs(hub: HubDep, rows: list[Product]) -> list[ProductOut]:
     offers: dict[int, list[int]] = defaultdict(list)
     if rows:
-        async with hub.db.session() as s:
+        async with hub.db.reading() as s:
             for product_id, offer_id in await s.execute(
                 select(Offer.product_id, Offer.id)
                 .where(Offer.product_id.in_([r.id for r in rows]))
