@@ -101,6 +101,20 @@ def _rows(result: dict[str, Any]) -> list[str]:
             f"| api-bulk | — | {result['offers']} offers + stocks | {result['offers_per_second']} offers/s, "
             f"{result['stocks_per_second']} stocks/s; peak RSS {result['peak_rss_mb']} MB | — |"
         )
+    elif name == "api-load":
+        for database, cases in result["results"].items():
+            if "not_run" in cases:
+                rows.append(
+                    f"| api-load | — | {database} | not run: {cases['not_run']} | {result['target']} |"
+                )
+                continue
+            for case, r in cases.items():
+                p = r["latency_seconds"]
+                rows.append(
+                    f"| api-load | — | {database}, {case}, {result['clients']} clients | "
+                    f"{r['requests_per_second']} req/s; p50 {p.get('p50')} s, p95 {p.get('p95')} s, "
+                    f"p99 {p.get('p99')} s; errors {r['errors']} | {result['target']} |"
+                )
     return rows
 
 

@@ -207,7 +207,8 @@ def sync_run(
 @app.command()
 def bench(
     name: str = typer.Argument(
-        ..., help="stock-latency, stock-throughput, order-ingest, catalog-import, api-bulk, oversell"
+        ...,
+        help="stock-latency, stock-throughput, order-ingest, catalog-import, api-bulk, api-load, oversell",
     ),
     as_json: bool = typer.Option(True, "--json/--pretty", help="print one JSON object (the default)"),
     size: int | None = typer.Option(
