@@ -44,6 +44,9 @@ READING = [
     "  gap shown; an oversell is both orders accepted. The baseline is the same hub reading",
     "  orders and sending stocks every 5 minutes, as hosted hubs do. Within 100 ms no hub can",
     "  help: the first order has reached nobody yet.",
+    "- api-load: the 50 clients run in processes of their own but share the machine's cores with",
+    "  the hub, so requests/s is partly the clients' limit; the server's CPU per request is not.",
+    "  PostgreSQL is measured when MB_BENCH_POSTGRES_URL names a server database.",
 ]
 
 
@@ -101,6 +104,21 @@ def _rows(result: dict[str, Any]) -> list[str]:
             f"| api-bulk | — | {result['offers']} offers + stocks | {result['offers_per_second']} offers/s, "
             f"{result['stocks_per_second']} stocks/s; peak RSS {result['peak_rss_mb']} MB | — |"
         )
+    elif name == "api-load":
+        for database, cases in result["results"].items():
+            if "not_run" in cases:
+                rows.append(
+                    f"| api-load | — | {database} | not run: {cases['not_run']} | {result['target']} |"
+                )
+                continue
+            for case, r in cases.items():
+                p = r["latency_seconds"]
+                rows.append(
+                    f"| api-load | — | {database}, {case}, {result['clients']} clients | "
+                    f"{r['requests_per_second']} req/s; p50 {p.get('p50')} s, p95 {p.get('p95')} s, "
+                    f"p99 {p.get('p99')} s; server CPU {r['server_cpu_ms_per_request']} ms a request; "
+                    f"errors {r['errors']} | {result['target']} |"
+                )
     return rows
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import event
 
 from marketbridge.api.app import create_api_app
 from marketbridge.app import create_app
@@ -23,6 +24,29 @@ from marketbridge.store.db import Database
 from marketbridge.wiring import Hub
 from tests.conftest import redis_url
 from tests.support.servers import serve_app
+
+
+async def test_livez_makes_no_database_round_trip(db: Database) -> None:
+    hub = Hub(settings=Settings(), db=db, box=SecretBox([Fernet.generate_key()]))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = db.engine.sync_engine
+    with serve_app(create_app(hub)) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            await client.get("/healthz")  # start-up and the first health check are done
+            event.listen(engine, "before_cursor_execute", seen)
+            try:
+                live = await client.get("/livez")
+            finally:
+                event.remove(engine, "before_cursor_execute", seen)
+            metrics = await client.get("/metrics")
+    assert statements == []
+    assert live.status_code == 200
+    assert live.json() == {"status": "ok"}
+    assert 'mb_http_requests_total{method="GET",route="/livez",status="200"}' in metrics.text
 
 
 async def test_healthz_and_metrics(db: Database) -> None:

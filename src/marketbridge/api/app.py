@@ -4,22 +4,47 @@ The dashboard is mounted beside it by the composition root (`marketbridge.app`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketbridge import __version__
 from marketbridge.api import health, operator, problems
 from marketbridge.api.bodies import BodyGuard
-from marketbridge.api.idempotency import idempotency_middleware
+from marketbridge.api.idempotency import idempotency_applies, idempotency_middleware
 from marketbridge.api.routes import push
-from marketbridge.api.text_guard import nul_guard_middleware
+from marketbridge.api.text_guard import nul_guard_applies, nul_guard_middleware
 from marketbridge.api.v1 import api_router
+from marketbridge.runtime.asgi import Selective
 from marketbridge.runtime.metrics import HTTP_REQUESTS
 from marketbridge.wiring import Hub
+
+
+class RequestCounter:
+    """Counts each answered request by method, route template and status (`mb_http_requests_total`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, sending)
+        path = getattr(scope.get("route"), "path", "unmatched")
+        HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
 
 
 def create_api_app(hub: Hub) -> FastAPI:
@@ -37,23 +62,14 @@ def create_api_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     problems.install(app)
-    app.middleware("http")(idempotency_middleware)
-    app.middleware("http")(nul_guard_middleware)
+    app.add_middleware(Selective, dispatch=idempotency_middleware, applies=idempotency_applies)
+    app.add_middleware(Selective, dispatch=nul_guard_middleware, applies=nul_guard_applies)
+    app.include_router(health.router)  # first: the probes match without walking the other routes
     app.include_router(api_router())
     app.include_router(push.router)
-    app.include_router(health.router)
     app.include_router(operator.router)
 
-    @app.middleware("http")
-    async def count_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        return response
-
+    app.add_middleware(RequestCounter)
     app.add_middleware(BodyGuard, hub=hub)  # added last: the outermost, before anything reads a body
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)

@@ -48,8 +48,7 @@ def too_many_failures(hub: Hub, address: str) -> Problem | None:
 
 
 async def principal_for(hub: Hub, raw_key: str) -> Principal | None:
-    async with hub.db.session() as s:
-        return await accounts.authenticate(s, raw_key)
+    return await accounts.verify(hub.db, raw_key)
 
 
 #: Where the body guard (`api/bodies.py`) leaves the caller it authenticated before reading a body.
@@ -71,7 +70,7 @@ async def authenticate(hub: Hub, raw_key: str | None, address: str, path: str) -
         raise throttled
     found = await principal_for(hub, raw_key)
     if found is None:
-        async with hub.db.session() as s:
+        async with hub.db.reading() as s:
             if await accounts.key_disabled(s, raw_key):
                 raise Problem(403, "account_disabled", "the account of this API key is disabled")
         hub.auth_failures.failed(address)

@@ -1,4 +1,8 @@
-"""Health and readiness of the hub process, for operators and load balancers.
+"""Health, liveness and readiness of the hub process, for operators, supervisors and load balancers.
+
+`/livez` is liveness: the process's event loop takes a request and answers it. It touches no
+database or Redis, so it stays cheap under any load and a supervisor does not restart a hub
+whose database is merely slow or down (that is for `/healthz` to report and `/readyz` to act on).
 
 `/healthz` reports each part: the database (reachable, its dialect and schema revision),
 Redis when one is configured (answers a PING within a second), and the age of the newest
@@ -15,7 +19,7 @@ from datetime import UTC
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from marketbridge.store import leases
 from marketbridge.store.db import head_revision
@@ -73,7 +77,15 @@ async def _worker(hub: Hub) -> dict[str, Any]:
     return {"heartbeat_age_seconds": round(max(age, 0.0), 1)}
 
 
-@router.get("/healthz", summary="Liveness: the database, Redis and the age of the last worker heartbeat")
+_ALIVE = b'{"status":"ok"}'
+
+
+@router.get("/livez", summary="Liveness: the process answers (no database or Redis round trip)")
+async def livez() -> Response:
+    return Response(_ALIVE, media_type="application/json")
+
+
+@router.get("/healthz", summary="Health: the database, Redis and the age of the last worker heartbeat")
 async def healthz(request: Request) -> JSONResponse:
     hub: Hub = request.app.state.hub
     database = await _database(hub)

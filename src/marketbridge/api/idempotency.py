@@ -29,9 +29,11 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from starlette.types import Scope
 
 from marketbridge.api.deps import get_hub, principal_for
 from marketbridge.api.problems import Problem, problem_response
+from marketbridge.runtime.asgi import has_header
 from marketbridge.store.accounts import Principal
 from marketbridge.store.tables import IdempotencyRecord
 from marketbridge.store.types import utcnow
@@ -140,6 +142,15 @@ async def _finish(hub: Hub, record_id: int, status: int | None, body: bytes) -> 
             await s.delete(row)
         else:
             row.status_code, row.body = status, body
+
+
+def idempotency_applies(scope: Scope) -> bool:
+    """A POST to the seller API with an `Idempotency-Key` (`idempotency_middleware` runs for those only)."""
+    return (
+        scope["method"] == "POST"
+        and scope["path"].startswith("/api/")
+        and has_header(scope, HEADER.lower().encode())
+    )
 
 
 async def idempotency_middleware(

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.types import Scope
 
 from marketbridge.api.problems import FieldError, Problem, problem_response
 
@@ -27,6 +28,15 @@ def _refuse(where: str) -> Response:
             errors=[FieldError(field=where, message="contains U+0000")],
         )
     )
+
+
+def nul_guard_applies(scope: Scope) -> bool:
+    """Requests `nul_guard_middleware` has something to check in: a body, or a NUL in the path or query."""
+    if scope["method"] in ("POST", "PUT", "PATCH"):
+        return True
+    path: str = scope["path"]
+    query: bytes = scope["query_string"]
+    return "\x00" in path or "%00" in path or b"%00" in query or b"\x00" in query
 
 
 async def nul_guard_middleware(

@@ -7,6 +7,7 @@ from typing import Any
 
 from marketbridge.benchmarks import (
     api_bulk,
+    api_load,
     catalog_import,
     order_ingest,
     oversell,
@@ -22,5 +23,6 @@ BENCHMARKS: dict[str, Runner] = {
     "order-ingest": order_ingest.run,
     "catalog-import": catalog_import.run,
     "api-bulk": api_bulk.run,
+    "api-load": api_load.run,
     "oversell": oversell.run,
 }

@@ -35,6 +35,8 @@ def serve(
     worker: bool = typer.Option(True, help="run the worker in this process (off when separate workers run)"),
 ) -> None:
     """Run the hub: seller API, push receivers, dashboard, and (by default) the worker."""
+    import gc
+
     import uvicorn
 
     from marketbridge.app import create_app
@@ -51,6 +53,8 @@ def serve(
         server = uvicorn.Server(
             uvicorn.Config(create_app(hub), host=bind_host, port=bind_port, log_level="warning")
         )
+        gc.collect()
+        gc.freeze()  # what start-up built lives as long as the process: no garbage collection walks it again
         serving = asyncio.create_task(server.serve())
         try:
             while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
@@ -207,7 +211,8 @@ def sync_run(
 @app.command()
 def bench(
     name: str = typer.Argument(
-        ..., help="stock-latency, stock-throughput, order-ingest, catalog-import, api-bulk, oversell"
+        ...,
+        help="stock-latency, stock-throughput, order-ingest, catalog-import, api-bulk, api-load, oversell",
     ),
     as_json: bool = typer.Option(True, "--json/--pretty", help="print one JSON object (the default)"),
     size: int | None = typer.Option(

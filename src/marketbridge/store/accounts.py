@@ -1,14 +1,24 @@
-"""Accounts (tenants), their API keys, and disabling an account without deleting anything."""
+"""Accounts (tenants), their API keys, and disabling an account without deleting anything.
+
+A key found valid is remembered for KEY_CACHE_SECONDS (`verify`), so a busy client does not
+cost a database look-up per request. Revoking a key or disabling an account forgets every
+remembered key of this process once the change is committed (and a look-up that was under way
+meanwhile is not remembered), so there it takes effect at once; other processes notice within
+KEY_CACHE_SECONDS.
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from marketbridge.runtime.lru import LruDict
 from marketbridge.store.crypto import hash_api_key, key_prefix, new_api_key
+from marketbridge.store.db import Database
 from marketbridge.store.tables import Account, ApiKey, Connection
 from marketbridge.store.types import utcnow
 
@@ -86,6 +96,56 @@ async def authenticate(session: AsyncSession, raw: str) -> Principal | None:
     return Principal(account_id=row.account_id, key_id=row.id, scope=row.scope)
 
 
+#: Seconds a key found valid is trusted without a database look-up.
+KEY_CACHE_SECONDS = 2.0
+
+
+class _VerifiedKeys:
+    """Principals of recently verified keys, by database and key hash, each with its expiry."""
+
+    def __init__(self, at_most: int = 10_000) -> None:
+        self._found: LruDict[tuple[str, str], tuple[float, Principal]] = LruDict(at_most)
+        #: Bumped by every forgetting: a look-up begun before it is not remembered.
+        self.generation = 0
+
+    def get(self, where: tuple[str, str]) -> Principal | None:
+        hit = self._found.get(where)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def remember(self, where: tuple[str, str], principal: Principal, generation: int) -> None:
+        if generation == self.generation:
+            self._found[where] = (time.monotonic() + KEY_CACHE_SECONDS, principal)
+
+    def forget_all(self, *_: object) -> None:
+        self.generation += 1
+        self._found.clear()
+
+
+_verified = _VerifiedKeys()
+
+
+async def verify(db: Database, raw: str) -> Principal | None:
+    """`authenticate` in a read-only session, remembered for KEY_CACHE_SECONDS when valid."""
+    where = (db.url, hash_api_key(raw))
+    known = _verified.get(where)
+    if known is not None:
+        return known
+    generation = _verified.generation
+    async with db.reading() as s:
+        found = await authenticate(s, raw)
+    if found is not None:
+        _verified.remember(where, found, generation)
+    return found
+
+
+def _forget_keys_on_commit(session: AsyncSession) -> None:
+    """Forget remembered keys now and again once `session` commits (a look-up in between read the old state)."""
+    _verified.forget_all()
+    event.listen(session.sync_session, "after_commit", _verified.forget_all, once=True)
+
+
 async def key_disabled(session: AsyncSession, raw: str) -> bool:
     """True when `raw` is an active key whose account is disabled (the caller gets a distinct answer)."""
     row = await _active_key(session, raw)
@@ -97,6 +157,7 @@ async def revoke_key(session: AsyncSession, account_id: int, key_id: int) -> boo
     if row is None or row.account_id != account_id or row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
+    _forget_keys_on_commit(session)
     return True
 
 
@@ -135,6 +196,7 @@ async def set_disabled(session: AsyncSession, account_id: int, disabled: bool) -
     account = await session.get(Account, account_id)
     if account is None:
         return False
+    _forget_keys_on_commit(session)
     if not disabled:
         account.disabled_at = None
     elif account.disabled_at is None:

@@ -13,6 +13,7 @@ before it returns, so the caller sees the effect of its own commit.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -79,7 +80,9 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str:
+    """The code's migration head (read from the migration scripts once per process)."""
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     head = script.get_current_head()
     assert head is not None
@@ -95,9 +98,8 @@ class Database:
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=self.session_class
         )
-        self._readers = async_sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
-        )
+        self._read_only = self.engine.execution_options(**{READ_ONLY: True})
+        self._readers = async_sessionmaker(self._read_only, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -125,7 +127,7 @@ class Database:
         def read(conn: SyncConnection) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
 
-        async with self.engine.connect() as conn:
+        async with self._read_only.connect() as conn:
             return await conn.run_sync(read)
 
     async def check_migrated(self) -> None:

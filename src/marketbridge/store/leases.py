@@ -63,7 +63,7 @@ async def beat(db: Database, worker_id: str) -> None:
 
 async def last_beat(db: Database) -> datetime | None:
     """When the newest worker heartbeat was recorded; None when no worker ever beat."""
-    async with db.session() as s:
+    async with db.reading() as s:
         query = select(func.max(Lease.expires_at)).where(Lease.name.startswith(HEARTBEAT))
         found: datetime | None = (await s.execute(query)).scalar_one_or_none()
         return found

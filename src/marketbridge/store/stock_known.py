@@ -8,6 +8,7 @@ stock pushed to any marketplace (`sync/ledger.py`).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import and_, exists, not_, or_, select
@@ -20,8 +21,11 @@ def _level_set(offer_id: Any) -> Any:
     return exists().where(StockLevel.offer_id == offer_id, StockLevel.on_hand.is_not(None))
 
 
+@functools.cache
 def stock_known_clause() -> Any:
-    """A boolean SQL condition on `Offer`: true when the hub knows the offer's stock."""
+    """A boolean SQL condition on `Offer`: true when the hub knows the offer's stock.
+
+    Built once: SQL expressions are immutable, so every query shares it."""
     component = aliased(BundleComponent)
     unknown_component = exists(
         select(component.id).where(component.bundle_id == Offer.id, not_(_level_set(component.component_id)))

@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.types import Scope
+
+from marketbridge.runtime.asgi import Applies
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -36,6 +39,16 @@ def same_origin(request: Request) -> bool:
     if source == "null":
         return False
     return urlsplit(source).netloc.lower() == request.headers.get("host", "").lower()
+
+
+def under(base: str) -> Applies:
+    """Whether a request is for a dashboard path (`dashboard_guard` is run for those only)."""
+
+    def applies(scope: Scope) -> bool:
+        path: str = scope["path"]
+        return path == base or path.startswith(base + "/")
+
+    return applies
 
 
 def dashboard_guard(

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from marketbridge.web.guard import dashboard_guard
+from marketbridge.runtime.asgi import Selective
+from marketbridge.web.guard import dashboard_guard, under
 from marketbridge.web.pages import BASE, LoginRequired, htmx_file, login_redirect
 from marketbridge.web.views import routers
 from marketbridge.wiring import Hub
@@ -24,7 +25,7 @@ def mount_dashboard(app: FastAPI, hub: Hub) -> None:
         app.include_router(router, prefix=BASE, include_in_schema=False)
     app.mount(BASE + "/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     app.add_exception_handler(LoginRequired, login_redirect)
-    app.middleware("http")(dashboard_guard(BASE))
+    app.add_middleware(Selective, dispatch=dashboard_guard(BASE), applies=under(BASE))
 
     @app.get(BASE + "/htmx.min.js", include_in_schema=False)
     async def htmx() -> Response:
