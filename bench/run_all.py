@@ -50,6 +50,10 @@ READING = [
 ]
 
 
+#: The line of docs/performance.md after which the text is written by hand and kept as it is.
+KEPT = "<!-- written by hand below this line: make bench keeps it -->"
+
+
 def _of(ceiling: float | None) -> str:
     return f" of a {ceiling} ceiling set by the marketplace's limits" if ceiling else ""
 
@@ -138,8 +142,9 @@ def write_markdown(results: list[dict[str, Any]], path: Path) -> None:
     ]
     for result in results:
         lines += _rows(result)
-    lines += ["", "Raw results: bench/results/*.json (not committed).", "", *READING]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines += ["", "Raw results: bench/results/*.json (not committed).", "", *READING, ""]
+    kept = path.read_text(encoding="utf-8").partition(KEPT)[2] if path.exists() else ""
+    path.write_text("\n".join(lines) + "\n" + KEPT + kept, encoding="utf-8")
 
 
 def run_one(name: str) -> dict[str, Any]:
