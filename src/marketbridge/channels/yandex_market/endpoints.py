@@ -60,6 +60,7 @@ ORDER_STATUS = _write(f"{_C}/orders/{{orderId}}/status", "order_status", "PUT")
 ORDER_STATUSES = Endpoint("POST", f"{_C}/orders/status-update", "order_statuses", idempotent=True)
 ORDER_ITEMS = _write(f"{_C}/orders/{{orderId}}/items", "order_items", "PUT")
 ORDER_BOXES = _write(f"{_C}/orders/{{orderId}}/boxes", "order_boxes", "PUT")
+ORDER_IDENTIFIERS_STATUS = _read(f"{_C}/orders/{{orderId}}/identifiers/status", "identifiers_status")
 ORDER_LABELS = _read(f"{_C}/orders/{{orderId}}/delivery/labels", "order_labels", "GET")
 BOX_LABEL = _read(
     f"{_C}/orders/{{orderId}}/delivery/shipments/{{shipmentId}}/boxes/{{boxId}}/label", "box_label", "GET"
@@ -117,6 +118,7 @@ LIMITS: dict[str, RateLimit] = {
     "order_boxes": _per(10_000, HOUR, 1000),
     "order_items": _per(10_000, HOUR, 1000),
     "order_labels": _per(10_000, HOUR, 1000),
+    "identifiers_status": _per(1000, HOUR, 100),
     "box_label": _per(10_000, HOUR, 1000),
     "shipments": _per(200, HOUR, 20),
     "shipment": _per(200, HOUR, 20),
@@ -188,7 +190,8 @@ API = ApiDeclaration.of(
         CAMPAIGNS, PARTNER_WAREHOUSES,
         OFFER_MAPPINGS, OFFER_MAPPINGS_UPDATE, OFFER_CARDS, CATEGORIES_TREE, CATEGORY_PARAMETERS,
         STOCKS_V3_UPDATE, BUSINESS_PRICES_UPDATE,
-        BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES, ORDER_BOXES, ORDER_LABELS, CANCELLATION_ACCEPT,
+        BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES, ORDER_BOXES, ORDER_IDENTIFIERS_STATUS, ORDER_LABELS,
+        CANCELLATION_ACCEPT,
         RETURNS, SHIPMENTS, SHIPMENT_CONFIRM, SHIPMENT_ACT,
     ),
     LIMITS,
