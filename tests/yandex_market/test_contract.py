@@ -274,6 +274,8 @@ def drive_boxes(market: Market, campaign: int) -> None:
     held = api(market, "PUT", shipments, 200, json=days)["result"]["shipments"][0]
     assert api(market, "GET", f"{shipments}/{held['id']}", 200)["result"]["orderIds"] == [int(placed)]
     api(market, "POST", f"{shipments}/{held['id']}/confirm", 400, json={})  # the order is not ready
+    api(market, "GET", f"{shipments}/{held['id']}/transportation-waybill", 400)  # brought, not collected
+    api(market, "GET", f"{shipments}/{held['id']}/discrepancy-act", 400)  # not accepted yet
     api(market, "GET", f"{shipments}/1", 404)
 
 

@@ -72,6 +72,9 @@ class Shipment:
     day: date
     order_ids: list[int] = field(default_factory=list)
     status: str = "OUTBOUND_CREATED"
+    shipment_type: str = "IMPORT"  # IMPORT: the seller brings it; WITHDRAW: Market collects it
+    missing: list[int] = field(default_factory=list)  # orders not accepted (the discrepancy act)
+    discrepancies: bool = False  # accepted with discrepancies (the act exists from then on)
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
