@@ -31,7 +31,10 @@ WAREHOUSES = ("8101", "8102")
 @pytest.fixture(scope="module")
 def market() -> Iterator[Market]:
     for running in start_market(KIND):
-        running.seed([offer(f"YM-{n}", 700 + n, list(WAREHOUSES)) for n in range(1, 6)], WAREHOUSES)
+        marked = offer("YM-M", 799, list(WAREHOUSES), requires_marking=True)
+        running.seed(
+            [offer(f"YM-{n}", 700 + n, list(WAREHOUSES)) for n in range(1, 6)] + [marked], WAREHOUSES
+        )
         yield running
 
 
@@ -91,6 +94,7 @@ async def drive_connector(market: Market) -> None:
         handed = await channel.hand_over(packed.shipment_ids)
         assert handed.document and page_codes(handed.document) == [[handed.external_id]]
         assert (await channel.get_order(placed[0])).raw_status == "PROCESSING/SHIPPED"
+        await drive_marking(market, channel)
         dropped = market.place([("YM-5", 1)], WAREHOUSES[0])[0]
         await channel.cancel(dropped, "out of stock")
         assert (await channel.get_order(dropped)).raw_status == "CANCELLED/SHOP_FAILED"
@@ -101,6 +105,17 @@ async def drive_connector(market: Market) -> None:
         await drive_returns(market, channel)
     finally:
         await channel.aclose()
+
+
+async def drive_marking(market: Market, channel: YandexMarketChannel) -> None:
+    """An order with a marked item: packing waits for the codes' check, then READY_TO_SHIP."""
+    placed = market.place([("YM-M", 1)], WAREHOUSES[0])[0]
+    order = await channel.get_order(placed)
+    await channel.confirm(order)  # left to packing: the codes are not in yet
+    code = "010460043993125621Mk1\u001d91EE06"
+    packed = await channel.pack(order, [PackBox(1, (PackLine("YM-M", 1, (code,)),))])
+    assert (await channel.get_order(placed)).raw_status == "PROCESSING/READY_TO_SHIP"
+    await channel.hand_over(packed.shipment_ids)
 
 
 async def drive_returns(market: Market, channel: YandexMarketChannel) -> None:
@@ -259,6 +274,8 @@ def drive_boxes(market: Market, campaign: int) -> None:
     held = api(market, "PUT", shipments, 200, json=days)["result"]["shipments"][0]
     assert api(market, "GET", f"{shipments}/{held['id']}", 200)["result"]["orderIds"] == [int(placed)]
     api(market, "POST", f"{shipments}/{held['id']}/confirm", 400, json={})  # the order is not ready
+    api(market, "GET", f"{shipments}/{held['id']}/transportation-waybill", 400)  # brought, not collected
+    api(market, "GET", f"{shipments}/{held['id']}/discrepancy-act", 400)  # not accepted yet
     api(market, "GET", f"{shipments}/1", 404)
 
 

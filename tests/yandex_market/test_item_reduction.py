@@ -6,12 +6,12 @@ nothing).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.support.marketplaces import Market, offer, start_market
+from tests.yandex_market.sandbox_order import Order
 
 WAREHOUSE = "8601"
 
@@ -31,39 +31,8 @@ def market() -> Iterator[Market]:
         yield running
 
 
-class Order:
-    """One order of the sandbox, read and changed through the Partner API."""
-
-    def __init__(self, market: Market, lines: list[tuple[str, int]]) -> None:
-        self.market = market
-        (self.id,) = market.place(lines, WAREHOUSE)
-        raw = self.read()
-        self.base = f"{market.url}/v2/campaigns/{raw['campaignId']}/orders/{self.id}"
-        self.item = {i["offerId"]: i["id"] for i in raw["items"]}
-
-    def read(self) -> dict[str, Any]:
-        business = self.market.credentials["business_id"]
-        reply = httpx.post(
-            f"{self.market.url}/v1/businesses/{business}/orders",
-            headers=self.headers,
-            json={"orderIds": [int(self.id)]},
-        )
-        found: dict[str, Any] = reply.json()["orders"][0]
-        return found
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Api-Key": self.market.credentials["api_key"]}
-
-    def counts(self) -> dict[str, int]:
-        return {i["offerId"]: i["count"] for i in self.read()["items"]}
-
-    def put(self, what: str, body: Any) -> httpx.Response:
-        return httpx.put(f"{self.base}/{what}", headers=self.headers, json=body)
-
-
 def test_fewer_units_and_an_item_removed(market: Market) -> None:
-    order = Order(market, [("R-1", 3), ("R-2", 1), ("R-CHEAP", 1)])
+    order = Order(market, [("R-1", 3), ("R-2", 1), ("R-CHEAP", 1)], WAREHOUSE)
     body = {"items": [{"id": order.item["R-1"], "count": 2}, {"id": order.item["R-2"], "count": 1}],
             "reason": "PARTNER_REQUESTED_REMOVE"}  # fmt: skip
     reply = order.put("items", body)
@@ -84,7 +53,7 @@ def test_fewer_units_and_an_item_removed(market: Market) -> None:
 def test_refusals_change_nothing(
     market: Market, lines: list[tuple[str, int]], change: dict[str, int], says: str
 ) -> None:
-    order = Order(market, lines)
+    order = Order(market, lines, WAREHOUSE)
     before = order.counts()
     reply = order.put("items", {"items": [{"id": order.item[o], "count": c} for o, c in change.items()]})
     assert reply.status_code == 400, reply.text
@@ -93,7 +62,7 @@ def test_refusals_change_nothing(
 
 
 def test_malformed_requests_are_refused(market: Market) -> None:
-    order = Order(market, [("R-1", 2), ("R-2", 1)])
+    order = Order(market, [("R-1", 2), ("R-2", 1)], WAREHOUSE)
     item = order.item["R-1"]
     for wrong in (
         {},
@@ -108,7 +77,7 @@ def test_malformed_requests_are_refused(market: Market) -> None:
 
 
 def test_no_change_once_ready_to_ship(market: Market) -> None:
-    order = Order(market, [("R-1", 2), ("R-2", 1)])
+    order = Order(market, [("R-1", 2), ("R-2", 1)], WAREHOUSE)
     ready = httpx.put(f"{order.base}/status", headers=order.headers,
                       json={"order": {"status": "PROCESSING", "substatus": "READY_TO_SHIP"}})  # fmt: skip
     assert ready.status_code == 200
@@ -120,7 +89,7 @@ def test_no_change_once_ready_to_ship(market: Market) -> None:
 
 
 def test_boxes_hold_fewer_units_only_with_allow_remove(market: Market) -> None:
-    order = Order(market, [("R-1", 3), ("R-2", 1)])
+    order = Order(market, [("R-1", 3), ("R-2", 1)], WAREHOUSE)
     boxes = {
         "boxes": [
             {"items": [{"id": order.item["R-1"], "fullCount": 2}, {"id": order.item["R-2"], "fullCount": 1}]}

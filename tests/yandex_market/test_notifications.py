@@ -27,6 +27,7 @@ DTOS = {
     "ORDER_CANCELLED": "OrderCancelledNotificationDTO",
     "ORDER_CANCELLATION_REQUEST": "OrderCancellationRequestNotificationDTO",
     "ORDER_RETURN_CREATED": "OrderReturnCreatedNotificationDTO",
+    "ORDER_RETURN_STATUS_UPDATED": "OrderReturnStatusUpdatedNotificationDTO",
 }
 
 
@@ -70,16 +71,17 @@ async def test_notifications_match_the_reference(market: Market, caught: tuple[s
     market.move(order_id, "cancelled")
     (kept,) = market.place([("N-1", 1)], "8401")
     market.move(kept, "delivered")
-    market.open_return(kept, "too small")
+    opened = market.open_return(kept, "too small")
+    market.call("POST", f"/yandex-market/returns/{opened}/move", json={"shipment_status": "IN_TRANSIT"})
 
     async def all_sent() -> bool:
-        return len(received) >= 9
+        return len(received) >= 10
 
-    await wait_until(all_sent, what="the URL's PING and the orders' eight notifications")
+    await wait_until(all_sent, what="the URL's PING and the orders' nine notifications")
     sent = sorted(body["notificationType"] for _, body in received)  # deliveries may overtake each other
     assert sent == [
         "ORDER_CANCELLATION_REQUEST", "ORDER_CANCELLED", "ORDER_CREATED", "ORDER_CREATED",
-        "ORDER_RETURN_CREATED", "ORDER_STATUS_UPDATED", "ORDER_STATUS_UPDATED", "ORDER_STATUS_UPDATED",
+        "ORDER_RETURN_CREATED", "ORDER_RETURN_STATUS_UPDATED", "ORDER_STATUS_UPDATED", "ORDER_STATUS_UPDATED", "ORDER_STATUS_UPDATED",
         "PING",
     ]  # fmt: skip
     for path, body in received:
@@ -88,7 +90,7 @@ async def test_notifications_match_the_reference(market: Market, caught: tuple[s
         assert not SPEC.errors_in(body, dto), SPEC.errors_in(body, dto)
         assert not unknown_fields(body, dto), unknown_fields(body, dto)
         assert body["notificationType"] == "PING" or str(body["orderId"]) in (order_id, kept)
-    assert market.call("GET", "/push")["delivered"] >= 9
+    assert market.call("GET", "/push")["delivered"] >= 10
 
 
 @pytest.mark.parametrize(

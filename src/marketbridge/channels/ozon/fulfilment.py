@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from marketbridge.channels.ozon import endpoints as api
 from marketbridge.channels.ozon.client import OzonApi
 from marketbridge.channels.ozon.mapping import delivery_method_id, items, obj
 from marketbridge.channels.roles import HandOverResult, PackBox, PackResult, RemoteOrder
+from marketbridge.channels.waiting import attempts
 from marketbridge.model import Label, LabelFormat
 
 EXEMPLAR_CHECKS = 10
@@ -41,21 +42,6 @@ MAX_PAUSE = 5.0
 SHIP_FAILED = "ship_failed"
 #: The digital act states after which its documents can be fetched.
 ACT_FORMED = frozenset({"FORMED", "CONFIRMED", "CONFIRMED_WITH_MISMATCH"})
-
-
-async def _until(patience: float) -> AsyncIterator[int]:
-    """Attempt numbers, with pauses growing from POLL_SECONDS to MAX_PAUSE, for `patience` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + patience
-    pause, attempt = POLL_SECONDS, 0
-    while True:
-        yield attempt
-        attempt += 1
-        left = deadline - loop.time()
-        if left <= 0:
-            return
-        await asyncio.sleep(min(pause, left))
-        pause = min(pause * 2, MAX_PAUSE)
 
 
 async def set_marking_codes(ozon: OzonApi, posting_number: str, boxes: Sequence[PackBox]) -> None:
@@ -146,7 +132,7 @@ async def confirm_shipped(ozon: OzonApi, numbers: Sequence[str]) -> None:
     """Re-read the postings a ship answered until each has left awaiting_packaging; a posting
     that shows substatus ship_failed was not shipped (RequestRejected)."""
     waiting = list(numbers)
-    async for _ in _until(SHIP_PATIENCE):
+    async for _ in attempts(SHIP_PATIENCE, POLL_SECONDS, MAX_PAUSE):
         still: list[str] = []
         for number in waiting:
             answer = await ozon.call(api.POSTING_GET, {"posting_number": number})
@@ -199,7 +185,7 @@ async def labels(ozon: OzonApi, numbers: Sequence[str]) -> list[Label]:
 
 
 async def _label_url(ozon: OzonApi, task_id: Any) -> str:
-    async for _ in _until(LABEL_PATIENCE):
+    async for _ in attempts(LABEL_PATIENCE, POLL_SECONDS, MAX_PAUSE):
         answer = await ozon.call(api.LABEL_GET, {"task_id": task_id})
         status = answer.get("status")
         code = str(status.get("code") or "") if isinstance(status, Mapping) else str(status or "")
@@ -258,7 +244,7 @@ async def hand_over(ozon: OzonApi, numbers: Sequence[str]) -> HandOverResult:
 
 async def wait_act_formed(ozon: OzonApi, carriage_id: int) -> None:
     """Wait until the carriage's documents are formed; they cannot be fetched before."""
-    async for _ in _until(ACT_PATIENCE):
+    async for _ in attempts(ACT_PATIENCE, POLL_SECONDS, MAX_PAUSE):
         answer = await ozon.call(api.DIGITAL_ACT_STATUS, {"id": carriage_id})
         status = str(answer.get("status") or "")
         if status in ACT_FORMED:

@@ -60,6 +60,7 @@ ORDER_STATUS = _write(f"{_C}/orders/{{orderId}}/status", "order_status", "PUT")
 ORDER_STATUSES = Endpoint("POST", f"{_C}/orders/status-update", "order_statuses", idempotent=True)
 ORDER_ITEMS = _write(f"{_C}/orders/{{orderId}}/items", "order_items", "PUT")
 ORDER_BOXES = _write(f"{_C}/orders/{{orderId}}/boxes", "order_boxes", "PUT")
+ORDER_IDENTIFIERS_STATUS = _read(f"{_C}/orders/{{orderId}}/identifiers/status", "identifiers_status")
 ORDER_LABELS = _read(f"{_C}/orders/{{orderId}}/delivery/labels", "order_labels", "GET")
 BOX_LABEL = _read(
     f"{_C}/orders/{{orderId}}/delivery/shipments/{{shipmentId}}/boxes/{{boxId}}/label", "box_label", "GET"
@@ -69,6 +70,8 @@ SHIPMENTS = _read(_FM, "shipments", "PUT")
 SHIPMENT = _read(f"{_FM}/{{shipmentId}}", "shipment", "GET")
 SHIPMENT_CONFIRM = _write(f"{_FM}/{{shipmentId}}/confirm", "shipment_confirm")
 SHIPMENT_ACT = _read(f"{_FM}/{{shipmentId}}/act", "shipment_act", "GET")
+SHIPMENT_WAYBILL = _read(f"{_FM}/{{shipmentId}}/transportation-waybill", "shipment_waybill", "GET")
+SHIPMENT_DISCREPANCY_ACT = _read(f"{_FM}/{{shipmentId}}/discrepancy-act", "shipment_discrepancy_act", "GET")
 LABELS_REPORT = _write("/v2/reports/documents/labels/generate", "labels_report")
 REPORT_INFO = _read("/v2/reports/info/{reportId}", "report_info", "GET")
 CANCELLATION_ACCEPT = _write(f"{_C}/orders/{{orderId}}/cancellation/accept", "order_cancellation", "PUT")
@@ -117,11 +120,14 @@ LIMITS: dict[str, RateLimit] = {
     "order_boxes": _per(10_000, HOUR, 1000),
     "order_items": _per(10_000, HOUR, 1000),
     "order_labels": _per(10_000, HOUR, 1000),
+    "identifiers_status": _per(1000, HOUR, 100),
     "box_label": _per(10_000, HOUR, 1000),
     "shipments": _per(200, HOUR, 20),
     "shipment": _per(200, HOUR, 20),
     "shipment_confirm": _per(200, HOUR, 20),
     "shipment_act": _per(200, HOUR, 20),
+    "shipment_waybill": _per(200, HOUR, 20),
+    "shipment_discrepancy_act": _per(200, HOUR, 20),
     "stocks_v3_update": _per(50, MINUTE, 50),  # requests of up to 2,000 items
     "stocks_v3": _per(500, MINUTE, 500),
     "stocks_v2_update": _per(100_000, MINUTE, 100_000),  # items: req.skus
@@ -188,7 +194,8 @@ API = ApiDeclaration.of(
         CAMPAIGNS, PARTNER_WAREHOUSES,
         OFFER_MAPPINGS, OFFER_MAPPINGS_UPDATE, OFFER_CARDS, CATEGORIES_TREE, CATEGORY_PARAMETERS,
         STOCKS_V3_UPDATE, BUSINESS_PRICES_UPDATE,
-        BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES, ORDER_BOXES, ORDER_LABELS, CANCELLATION_ACCEPT,
+        BUSINESS_ORDERS, ORDER_STATUS, ORDER_STATUSES, ORDER_BOXES, ORDER_IDENTIFIERS_STATUS, ORDER_LABELS,
+        CANCELLATION_ACCEPT,
         RETURNS, SHIPMENTS, SHIPMENT_CONFIRM, SHIPMENT_ACT,
     ),
     LIMITS,
@@ -198,7 +205,8 @@ API = ApiDeclaration.of(
 SANDBOX_API = ApiDeclaration.of(
     (
         *API.endpoints,
-        CAMPAIGN, CAMPAIGN_ORDER, ORDER_ITEMS, RETURN, BOX_LABEL, LABELS_REPORT, REPORT_INFO, SHIPMENT, OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
+        CAMPAIGN, CAMPAIGN_ORDER, ORDER_ITEMS, RETURN, BOX_LABEL, LABELS_REPORT, REPORT_INFO, SHIPMENT, SHIPMENT_WAYBILL, SHIPMENT_DISCREPANCY_ACT,
+        OFFER_CARDS_UPDATE, STOCKS_V3, STOCKS_V2_UPDATE, STOCKS_V2,
         BUSINESS_PRICES, CAMPAIGN_PRICES_UPDATE,
         BUSINESS_QUARANTINE, BUSINESS_QUARANTINE_CONFIRM, CAMPAIGN_QUARANTINE, CAMPAIGN_QUARANTINE_CONFIRM,
     ),

@@ -8,7 +8,13 @@ the business-level order list (the hub keeps the order, not its shop).
 Packing lays the order out in boxes (`PUT .../orders/{orderId}/boxes`): each line names the
 order item of its offer with its count, and its marking codes as the items' `instances`
 (`cis`). A box's shipment id in the hub is its fulfilment id `{orderId}-{number}`, which its
-label encodes. Packing a new order also moves it to READY_TO_SHIP (packed). Labels are read
+label encodes. Packing a new order also moves it to READY_TO_SHIP (packed). Market checks
+marking codes asynchronously and lets an order with items that require them reach
+READY_TO_SHIP only once every code passed: packing such an order reads the check
+(`POST .../identifiers/status`) until every code is OK (`MARKING_PATIENCE`; a code still
+in the check then is TransientError, and packing again resends the same codes, whose
+check Market keeps), and refuses the codes that did not pass; confirming such an order
+before its codes are in leaves the move to packing. Labels are read
 per order (`GET .../delivery/labels`, format A7: a page a box, in box order) and cut into one
 PDF per box. Hand-over confirms the first-mile shipments that hold the orders (found by
 `PUT .../first-mile/shipments` over the days around today); their acts are the document.
@@ -30,6 +36,7 @@ from marketbridge.channels.roles import (
     PackResult,
     RemoteOrder,
 )
+from marketbridge.channels.waiting import attempts
 from marketbridge.channels.yandex_market import endpoints as ep
 from marketbridge.channels.yandex_market.client import KIND, field, int_of, rows
 from marketbridge.channels.yandex_market.orders import YmOrders
@@ -41,6 +48,15 @@ SHOP_FAILED = {"status": "CANCELLED", "substatus": "SHOP_FAILED"}
 #: Days either side of today searched for the shipments that hold the orders handed over.
 SHIPMENT_DAYS = 7
 LABEL_QUERY = {"format": "A7"}
+#: How long packing waits for Market's check of the marking codes.
+MARKING_PATIENCE = 60.0
+#: Check results after which a code will not pass (CisStatusType).
+CODE_REFUSED = frozenset({"INVALID", "FAILED", "NOT_ON_VALIDATION"})
+
+
+def needs_codes(raw: dict[str, Any]) -> bool:
+    """Whether an order has items that require marking codes (`requiredInstanceTypes`)."""
+    return any(i.get("requiredInstanceTypes") for i in rows(raw, "items"))
 
 
 def order_path(raw: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +107,8 @@ class YmFulfilment(YmOrders):
             raise RequestRejected(
                 f"{KIND}: order {order.external_id} is {pair[0]}/{pair[1]}: it cannot be confirmed"
             )
+        if needs_codes(raw):
+            return  # READY_TO_SHIP needs the checked marking codes: packing makes the move
         await self.api.call(ep.ORDER_STATUS, path=order_path(raw), body={"order": READY_TO_SHIP})
 
     async def pack(self, order: RemoteOrder, boxes: Sequence[PackBox]) -> PackResult:
@@ -103,9 +121,27 @@ class YmFulfilment(YmOrders):
         if len(laid) != len(boxes):
             raise BadResponse(f"{KIND}: {len(laid)} boxes laid out for {len(boxes)} sent")
         if (raw.get("status"), raw.get("substatus")) == ("PROCESSING", "STARTED"):
+            if any(line.marking_codes for box in boxes for line in box.lines):
+                await self.codes_checked(order_path(raw))
             await self.api.call(ep.ORDER_STATUS, path=order_path(raw), body={"order": READY_TO_SHIP})
         ids = {box.number: f"{order.external_id}-{n}" for n, box in enumerate(boxes, start=1)}
         return PackResult(shipment_ids=list(ids.values()), box_shipments=ids)
+
+    async def codes_checked(self, path: dict[str, Any]) -> None:
+        """Wait until Market's check passed every marking code of the order; RequestRejected
+        for a code that did not pass, TransientError when the check takes too long."""
+        async for _ in attempts(MARKING_PATIENCE):
+            answer = await self.api.call(ep.ORDER_IDENTIFIERS_STATUS, path=path)
+            codes = [c for item in rows(answer, "result", "items") for c in item.get("cis") or []]
+            refused = [c for c in codes if c.get("status") in CODE_REFUSED]
+            if refused:
+                said = ", ".join(
+                    f"{c.get('value')!r}: {c.get('status')} {c.get('substatus') or ''}" for c in refused
+                )
+                raise RequestRejected(f"{KIND}: order {path['orderId']}: marking codes refused: {said}")
+            if all(c.get("status") == "OK" for c in codes):
+                return
+        raise TransientError(f"{KIND}: order {path['orderId']}: marking codes are still being checked")
 
     async def labels(self, shipment_ids: Sequence[str], fmt: LabelFormat) -> list[Label]:
         if fmt not in self.label_formats:

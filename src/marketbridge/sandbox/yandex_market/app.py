@@ -47,6 +47,7 @@ from marketbridge.sandbox.yandex_market import (
     routes_stocks,
 )
 from marketbridge.sandbox.yandex_market.backend import YandexMarketBackend
+from marketbridge.sandbox.yandex_market.control import market_control
 from marketbridge.sandbox.yandex_market.demo import load_demo
 from marketbridge.sandbox.yandex_market.errors import YmError, error_body, error_response
 from marketbridge.sandbox.yandex_market.state import Market
@@ -215,6 +216,7 @@ def create_app(
     ):
         app.include_router(module.router(market))
     app.include_router(control_router(backend))
+    app.include_router(market_control(market))
 
     @app.exception_handler(YmError)
     async def on_error(request: Request, exc: YmError) -> Response:

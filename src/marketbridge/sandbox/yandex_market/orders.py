@@ -20,6 +20,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from marketbridge.sandbox.yandex_market.marking import CisCheck, instances_json, not_ready
+
 #: (status, substatus) a seller's update may lead to, from each state.
 SELLER_MOVES: dict[tuple[str, str], set[tuple[str, str]]] = {
     ("PROCESSING", "STARTED"): {("PROCESSING", "READY_TO_SHIP"), ("CANCELLED", "SHOP_FAILED")},
@@ -70,6 +72,9 @@ class Shipment:
     day: date
     order_ids: list[int] = field(default_factory=list)
     status: str = "OUTBOUND_CREATED"
+    shipment_type: str = "IMPORT"  # IMPORT: the seller brings it; WITHDRAW: Market collects it
+    missing: list[int] = field(default_factory=list)  # orders not accepted (the discrepancy act)
+    discrepancies: bool = False  # accepted with discrepancies (the act exists from then on)
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -84,6 +89,7 @@ class Order:
     cancel_requested: bool = False  # the buyer asked to cancel; the seller accepts or refuses
     cancel_deadline: float = 0.0  # monotonic moment an unanswered request is granted
     boxes: list[Box] = field(default_factory=list)
+    codes: dict[int, list[CisCheck]] = field(default_factory=dict)  # item id -> its marking codes
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -92,12 +98,16 @@ class Order:
 
     def seller_move_error(self, status: Any, substatus: Any) -> str | None:
         """Why the seller may not move the order to (status, substatus); None when it may."""
-        if (status, substatus) in SELLER_MOVES.get((self.status, self.substatus), set()):
-            return None
-        return (
-            f"Order {self.id} with status {self.status} and substatus {self.substatus} "
-            f"is not allowed for status {status} and substatus {substatus}"
-        )
+        if (status, substatus) not in SELLER_MOVES.get((self.status, self.substatus), set()):
+            return (
+                f"Order {self.id} with status {self.status} and substatus {self.substatus} "
+                f"is not allowed for status {status} and substatus {substatus}"
+            )
+        if substatus == "READY_TO_SHIP":
+            needed = {i.id: i.count for i in self.items if i.requires_marking}
+            waiting = not_ready(self.codes, needed)
+            return f"Order {self.id} cannot be READY_TO_SHIP: {waiting}" if waiting else None
+        return None
 
 
 def _iso(moment: datetime) -> str:
@@ -123,7 +133,7 @@ def _state(order: Order) -> dict[str, Any]:
     }
 
 
-def _item(item: OrderItem) -> dict[str, Any]:
+def _item(order: Order, item: OrderItem) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": item.id,
         "offerId": item.offer_id,
@@ -132,6 +142,8 @@ def _item(item: OrderItem) -> dict[str, Any]:
     }
     if item.requires_marking:
         body["requiredInstanceTypes"] = ["CIS"]
+    if order.codes.get(item.id):
+        body["instances"] = instances_json(order.codes[item.id])
     return body
 
 
@@ -146,7 +158,9 @@ def business_json(order: Order) -> dict[str, Any]:
         "cancelRequested": order.cancel_requested,
         "creationDate": _iso(order.created),
         "updateDate": _iso(order.updated),
-        "items": [{**_item(i), "prices": {"payment": _money(i.price), "vat": VAT}} for i in order.items],
+        "items": [
+            {**_item(order, i), "prices": {"payment": _money(i.price), "vat": VAT}} for i in order.items
+        ],
         "prices": {"payment": _money(total)},
         "delivery": {
             "type": "DELIVERY",
@@ -175,7 +189,7 @@ def order_json(order: Order) -> dict[str, Any]:
         "buyerItemsTotalBeforeDiscount": float(total),
         "items": [
             {
-                **_item(i),
+                **_item(order, i),
                 "price": float(i.price),
                 "buyerPrice": float(i.price),
                 "buyerPriceBeforeDiscount": float(i.price),

@@ -3,8 +3,11 @@
 A return (ReturnDTO, `returnType: RETURN`) is opened by the control API for a delivered order
 and holds every item of the order with its count; the buyer's reason is the decision's
 `reasonType` (DOES_NOT_FIT unless the text names another) and `comment` (the text). It
-starts as refundStatus STARTED_BY_USER with shipmentStatus CREATED (it does not move on:
-the control API has no return moves). Opening one notifies ORDER_RETURN_CREATED.
+starts as refundStatus STARTED_BY_USER with shipmentStatus CREATED. Opening one notifies
+ORDER_RETURN_CREATED. The control API moves it on (`move`): its refund and its parcel to any
+status the description lists (RefundStatusType, ReturnShipmentStatusType; UNKNOWN is Market's
+"ask support", not a move), except out of a final one, each move notifying
+ORDER_RETURN_STATUS_UPDATED with both statuses.
 """
 
 from __future__ import annotations
@@ -52,6 +55,60 @@ class Return:
         return next((kind for word, kind in REASON_WORDS.items() if word in text), "DOES_NOT_FIT")
 
 
+#: RefundStatusType and ReturnShipmentStatusType values a return can be moved to.
+REFUND_STATUSES = frozenset(
+    {
+        "STARTED_BY_USER", "REFUND_IN_PROGRESS", "REFUNDED", "FAILED", "WAITING_FOR_DECISION",
+        "DECISION_MADE", "REFUNDED_WITH_BONUSES", "REFUNDED_BY_SHOP", "CANCELLED", "REJECTED",
+        "COMPLETE_WITHOUT_REFUND", "PREMODERATION_DISPUTE", "PREMODERATION_DECISION_WAITING",
+        "PREMODERATION_DECISION_MADE", "PREMODERATION_SELECT_DELIVERY",
+    }
+)  # fmt: skip
+SHIPMENT_STATUSES = frozenset(
+    {
+        "CREATED", "RECEIVED", "IN_TRANSIT", "READY_FOR_PICKUP", "PICKED", "LOST", "EXPIRED",
+        "CANCELLED", "FULFILMENT_RECEIVED", "PREPARED_FOR_UTILIZATION", "NOT_IN_DEMAND",
+        "UTILIZED", "READY_FOR_EXPROPRIATION", "RECEIVED_FOR_EXPROPRIATION",
+    }
+)  # fmt: skip
+#: Statuses a return's refund or parcel does not leave (this sandbox's reading of the list).
+REFUND_FINAL = frozenset(
+    {
+        "REFUNDED",
+        "REFUNDED_WITH_BONUSES",
+        "REFUNDED_BY_SHOP",
+        "COMPLETE_WITHOUT_REFUND",
+        "CANCELLED",
+        "REJECTED",
+    }
+)
+SHIPMENT_FINAL = frozenset(
+    {"PICKED", "LOST", "EXPIRED", "CANCELLED", "UTILIZED", "RECEIVED_FOR_EXPROPRIATION"}
+)
+
+
+def move_error(opened: Return, refund: str | None, shipment: str | None) -> str | None:
+    """Why the return cannot move to (refund, shipment) — None keeps a part as it is; None: it can."""
+    if refund is None and shipment is None:
+        return "name a refund_status or a shipment_status"
+    for value, listed, now, final, what in (
+        (refund, REFUND_STATUSES, opened.refund_status, REFUND_FINAL, "refund"),
+        (shipment, SHIPMENT_STATUSES, opened.shipment_status, SHIPMENT_FINAL, "shipment"),
+    ):
+        if value is None or value == now:
+            continue
+        if value not in listed:
+            return f"{what} status {value!r} is not one of the description's"
+        if now in final:
+            return f"return {opened.id}: the {what} is {now}, it moves no further"
+    if (refund or opened.refund_status, shipment or opened.shipment_status) == (
+        opened.refund_status,
+        opened.shipment_status,
+    ):
+        return f"return {opened.id} is {opened.refund_status}/{opened.shipment_status} already"
+    return None
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -87,16 +144,32 @@ def return_json(opened: Return) -> dict[str, Any]:
     }
 
 
-def created_notification(opened: Return) -> dict[str, Any]:
-    """OrderReturnCreatedNotificationDTO."""
+def _about(opened: Return, kind: str) -> dict[str, Any]:
+    """What every return notification says: its type, the campaign, the order and the return."""
     return {
-        "notificationType": "ORDER_RETURN_CREATED",
+        "notificationType": kind,
         "campaignId": opened.campaign_id,
         "orderId": opened.order_id,
         "returnId": opened.id,
+    }
+
+
+def created_notification(opened: Return) -> dict[str, Any]:
+    """OrderReturnCreatedNotificationDTO."""
+    return {
+        **_about(opened, "ORDER_RETURN_CREATED"),
         "returnType": "RETURN",
         "createdAt": _iso(opened.created),
         "items": [{"offerId": i.offer_id, "count": i.count} for i in opened.items],
+    }
+
+
+def status_notification(opened: Return) -> dict[str, Any]:
+    """OrderReturnStatusUpdatedNotificationDTO."""
+    return {
+        **_about(opened, "ORDER_RETURN_STATUS_UPDATED"),
+        "statuses": {"refundStatus": opened.refund_status, "shipmentStatus": opened.shipment_status},
+        "updatedAt": _iso(opened.updated),
     }
 
 

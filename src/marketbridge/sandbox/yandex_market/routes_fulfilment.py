@@ -3,7 +3,8 @@
 `PUT .../orders/{orderId}/boxes` lays the order out in boxes: every box lists order items by
 their id with a `fullCount` (or a `partialCount` when one unit spans boxes), the counts of an
 item over all boxes must make its count, and `instances` (one per unit, with its `cis`) may
-carry the marking codes (a unit of an item that requires them must have its `cis`). With
+carry the marking codes (a unit of an item that requires them must have its `cis`); their
+check runs asynchronously and `POST .../identifiers/status` reads it (marking.py). With
 `allowRemove: true` the boxes may hold fewer whole units than ordered, and the order loses the
 rest (item reduction, with its refusals: routes_items.py). What does not match the order is
 refused with 400 and nothing is kept; an order out of PROCESSING/STARTED or READY_TO_SHIP cannot be laid out. A box's id is
@@ -25,6 +26,7 @@ from starlette.responses import Response
 from marketbridge.channels.yandex_market import endpoints as ep
 from marketbridge.sandbox.common.documents import pdf_pages
 from marketbridge.sandbox.yandex_market.errors import YmError, items, json_object, ok
+from marketbridge.sandbox.yandex_market.marking import CIS_CHECK_SECONDS, checked, sent_codes, status_json
 from marketbridge.sandbox.yandex_market.orders import Box, Order
 from marketbridge.sandbox.yandex_market.routes_items import reduce, reduction_error
 from marketbridge.sandbox.yandex_market.routes_orders import find_order
@@ -138,9 +140,15 @@ def router(market: Market) -> APIRouter:
         if (order.status, order.substatus) not in PACKABLE:
             raise YmError(400, "STATUS_NOT_ALLOWED", f"Order {order.id} is {order.status}/{order.substatus}")
         order.boxes, kept = layout(order, body)
+        sent = sent_codes([entry for box in order.boxes for entry in box.items])
+        order.codes = checked(order.codes, sent, market.timing.of(CIS_CHECK_SECONDS))
         reduce(order, kept)
         join_shipment(market, order)
         return ok({"boxes": [{"boxId": b.id, "items": b.items} for b in order.boxes]})
+
+    @api.post(ep.ORDER_IDENTIFIERS_STATUS.path)
+    def identifiers_status(campaignId: str, orderId: str) -> dict[str, Any]:
+        return ok(status_json(find(campaignId, orderId).codes))
 
     @api.get(ep.ORDER_LABELS.path)
     def order_labels(campaignId: str, orderId: str, format: str | None = None) -> Response:

@@ -6,11 +6,15 @@ them (a range of days, statuses, order ids; `page_token`, at most 30 a page), `G
 .../first-mile/shipments/{id}` reads one, `POST .../confirm` hands it over: every order in
 it must be READY_TO_SHIP (400 otherwise), they become PROCESSING/SHIPPED and the shipment
 OUTBOUND_CONFIRMED; a later order opens a new shipment. `GET .../act` is the transfer act,
-a PDF whose Code 128 is the shipment id.
+a PDF whose Code 128 is the shipment id; `GET .../transportation-waybill` and
+`GET .../discrepancy-act` are spreadsheets, where the shipment has them (shipment_documents.py).
+A shipment is IMPORT unless its campaign is one Market collects from (the control API's
+`shipment_type`), and the control API moves it on after the confirmation (control.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -29,6 +33,14 @@ from marketbridge.sandbox.yandex_market.errors import (
     paging,
 )
 from marketbridge.sandbox.yandex_market.orders import Order, Shipment
+from marketbridge.sandbox.yandex_market.shipment_documents import (
+    MEDIA_TYPE,
+    actions,
+    discrepancy_act,
+    discrepancy_error,
+    waybill,
+    waybill_error,
+)
 from marketbridge.sandbox.yandex_market.state import Market
 
 SHIPMENT_BASE = 900_000
@@ -49,6 +61,8 @@ def join_shipment(market: Market, order: Order) -> Shipment:
             shipment.order_ids.append(order.id)
             return shipment
     shipment = Shipment(market.next_id(SHIPMENT_BASE), order.campaign_id, day, [order.id])
+    if order.campaign_id in market.withdraw_campaigns:
+        shipment.shipment_type = "WITHDRAW"
     market.shipments[shipment.id] = shipment
     return shipment
 
@@ -64,16 +78,15 @@ def shipment_json(shipment: Shipment, full: bool) -> dict[str, Any]:
         "id": shipment.id,
         "planIntervalFrom": _iso(shipment.day, time(9)),
         "planIntervalTo": _iso(shipment.day, time(18)),
-        "shipmentType": "IMPORT",
+        "shipmentType": shipment.shipment_type,
         "orderIds": list(shipment.order_ids),
         "draftCount": 0,
         "plannedCount": count,
-        "factCount": count if shipment.status != "OUTBOUND_CREATED" else 0,
+        "factCount": count - len(shipment.missing) if shipment.status != "OUTBOUND_CREATED" else 0,
         "signature": {"signed": shipment.status != "OUTBOUND_CREATED"},
     }
     if full:
-        open_ = shipment.status == "OUTBOUND_CREATED"
-        return {**body, "availableActions": ["CONFIRM", "DOWNLOAD_ACT"] if open_ else ["DOWNLOAD_ACT"]}
+        return {**body, "availableActions": actions(shipment)}
     return {
         **body,
         "status": shipment.status,
@@ -141,5 +154,25 @@ def router(market: Market) -> APIRouter:
         lines = [f"Shipment {shipment.id}", f"{len(shipment.order_ids)} orders", shipment.day.isoformat()]
         pdf = pdf_pages([lines], size_mm=(210, 297), codes=[str(shipment.id)])
         return Response(pdf, media_type="application/pdf")
+
+    def sheet(
+        campaign_id: str,
+        shipment_id: str,
+        error: Callable[[Shipment], str | None],
+        make: Callable[[Shipment], bytes],
+    ) -> Response:
+        shipment = find(campaign_id, shipment_id)
+        refused = error(shipment)
+        if refused:
+            raise YmError(400, "BAD_REQUEST", refused)
+        return Response(make(shipment), media_type=MEDIA_TYPE)
+
+    @api.get(ep.SHIPMENT_WAYBILL.path)
+    def transportation_waybill(campaignId: str, shipmentId: str) -> Response:
+        return sheet(campaignId, shipmentId, waybill_error, waybill)
+
+    @api.get(ep.SHIPMENT_DISCREPANCY_ACT.path)
+    def discrepancies(campaignId: str, shipmentId: str) -> Response:
+        return sheet(campaignId, shipmentId, discrepancy_error, discrepancy_act)
 
     return api

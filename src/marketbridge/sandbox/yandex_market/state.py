@@ -94,6 +94,8 @@ class Market:
     orders: dict[int, Order] = field(default_factory=dict)
     shipments: dict[int, Shipment] = field(default_factory=dict)
     returns: dict[int, Return] = field(default_factory=dict)
+    #: campaigns whose shipments Market collects from the warehouse (WITHDRAW), not IMPORT
+    withdraw_campaigns: set[int] = field(default_factory=set)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self, base: int) -> int:
@@ -152,5 +154,6 @@ class Market:
         self.orders.clear()
         self.shipments.clear()
         self.returns.clear()
+        self.withdraw_campaigns.clear()
         self.journal.clear()
         self.limits.reset()
