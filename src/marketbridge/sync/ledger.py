@@ -303,6 +303,9 @@ async def queue(
                 "next_attempt_at": now,
             }
         )
+    # rows are taken in (connection, key) order, as pushing._lock_in_key_order takes them
+    stale.sort(key=lambda r: (r["stale_connection"], r["stale_key"]))
+    rows.sort(key=lambda r: (r["connection_id"], r["key"]))
     if stale:  # the marketplace has these values already: drop any older pending value
         await session.execute(DROP_PENDING, stale)
     if rows:

@@ -32,7 +32,7 @@ from marketbridge.store.db import Database
 from marketbridge.store.events import emit
 from marketbridge.store.tables import Connection, PendingChange, PushedValue
 from marketbridge.store.types import utcnow
-from marketbridge.store.upsert import insert_for
+from marketbridge.store.upsert import chunks, insert_for
 from marketbridge.sync.dispatch import ChangeKind
 from marketbridge.sync.ledger import PENDING_TABLE, marketplace_value
 from marketbridge.sync.runs import RunRecorder
@@ -165,9 +165,27 @@ SENT = delete(PENDING_TABLE).where(
 )
 
 
+async def _lock_in_key_order(s: AsyncSession, rows: Sequence[PendingChange]) -> None:
+    """Lock a round's ledger rows (one connection, one kind) in key order, the order in which the
+    ledger's upserts take them (ledger.queue), so that a settle and a concurrent upsert of the
+    same keys never wait for each other in a cycle (a deadlock on PostgreSQL). SQLite has one
+    writer at a time and no row locks: nothing to do there."""
+    if s.bind is None or s.bind.dialect.name != "postgresql":
+        return
+    ids = [r.id for r in sorted(rows, key=lambda r: r.key)]  # code point order: collation "C"
+    for part in chunks(ids):
+        await s.execute(
+            select(PendingChange.id)
+            .where(PendingChange.id.in_(part))
+            .order_by(PendingChange.key.collate("C"))
+            .with_for_update()
+        )
+
+
 async def _record_failure(db: Database, rows: Sequence[PendingChange], exc: ChannelError) -> None:
     now = utcnow()
     async with db.session() as s:
+        await _lock_in_key_order(s, rows)
         await s.execute(RETRY_LATER, [_retry_later(r, str(exc), exc.retryable, now) for r in rows])
 
 
@@ -184,6 +202,7 @@ async def _settle(
     paced = [(r, res.wait) for r, res in zip(rows, results, strict=True) if not res.ok and res.wait]
     failed = [(r, res) for r, res in zip(rows, results, strict=True) if not res.ok and not res.wait]
     async with db.session() as s:
+        await _lock_in_key_order(s, rows)
         if paced:
             await s.execute(PACED, await _paced_until(s, conn.id, kind, paced, now))
         if done:
