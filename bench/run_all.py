@@ -4,7 +4,8 @@ Sizes come from the environment so that a quick run is possible:
 MB_BENCH_SIZE_<NAME> (e.g. MB_BENCH_SIZE_STOCK_THROUGHPUT=20000); the defaults are the
 full sizes. Each benchmark runs in a process of its own (`marketbridge bench NAME`), so
 that what one leaves in memory does not count against the next; its JSON is also written to
-bench/results/<name>.json.
+bench/results/<name>.json, with the time it ended. `--table-only` runs nothing and writes the
+table from the results on disk, so that re-running some benchmarks keeps the others' rows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +102,7 @@ def _rows(result: dict[str, Any]) -> list[str]:
                 r = result["results"][mode][band]
                 cells.append(f"{label} {r['oversold']}/{r['trials']}")
             rows.append(
-                f"| oversell | both | last unit bought on both, {band} apart | oversold: {'; '.join(cells)} | "
+                f"| oversell | any two | last unit bought on two marketplaces, {band} apart | oversold: {'; '.join(cells)} | "
                 f"{result['target']} |"
             )
     elif name == "api-bulk":
@@ -131,7 +133,8 @@ def write_markdown(results: list[dict[str, Any]], path: Path) -> None:
     lines = [
         "# Performance",
         "",
-        "Measured by `make bench` (bench/run_all.py); every figure comes from one run on the machine below.",
+        "Measured by `make bench` (bench/run_all.py) on the machine below; each benchmark's figures come",
+        "from one run of it, ended at the time given under the table.",
         "Sandboxes run in their own processes on loopback with the marketplaces' real rate limits where",
         "the benchmark says so. Regenerate with `make bench`.",
         "",
@@ -142,7 +145,9 @@ def write_markdown(results: list[dict[str, Any]], path: Path) -> None:
     ]
     for result in results:
         lines += _rows(result)
-    lines += ["", "Raw results: bench/results/*.json (not committed).", "", *READING, ""]
+    ended = ", ".join(f"{r['benchmark']} {r.get('ended_at', 'unknown')}" for r in results)
+    lines += ["", f"Runs ended (UTC): {ended}.", "", "Raw results: bench/results/*.json (not committed).", ""]
+    lines += [*READING, ""]
     kept = path.read_text(encoding="utf-8").partition(KEPT)[2] if path.exists() else ""
     path.write_text("\n".join(lines) + "\n" + KEPT + kept, encoding="utf-8")
 
@@ -161,10 +166,21 @@ def run_one(name: str) -> dict[str, Any]:
     else:
         result = json.loads(lines[-1])
     result["wall_seconds"] = round(time.monotonic() - started, 1)
+    result["ended_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     return result
 
 
-def main(names: list[str], write: Path | None) -> None:
+def saved(names: list[str]) -> list[dict[str, Any]]:
+    """The results on disk of the benchmarks named, in their order; missing ones are left out."""
+    found = [RESULTS / f"{name}.json" for name in names]
+    return [json.loads(path.read_text(encoding="utf-8")) for path in found if path.exists()]
+
+
+def main(names: list[str], write: Path | None, table_only: bool) -> None:
+    if table_only:
+        if write:
+            write_markdown(saved(names), write)
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = []
     for name in names:
@@ -180,5 +196,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*", default=list(BENCHMARKS))
     parser.add_argument("--write", type=Path, default=None, help="write the Markdown table here")
+    parser.add_argument("--table-only", action="store_true", help="run nothing: table from bench/results")
     args = parser.parse_args()
-    main(args.names, args.write)
+    main(args.names, args.write, args.table_only)
