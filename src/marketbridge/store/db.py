@@ -23,7 +23,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -122,6 +122,11 @@ class Database:
         lock, so the worker's frequent looks (is anything due?) never queue behind writers."""
         async with self._readers() as session:
             yield session  # closing the session rolls its transaction back
+
+    async def exists(self, query: Select[Any]) -> bool:
+        """Whether `query` finds a row, looked at in a read-only session."""
+        async with self.reading() as s:
+            return (await s.execute(query.limit(1))).first() is not None
 
     async def current_revision(self) -> str | None:
         def read(conn: SyncConnection) -> str | None:

@@ -93,17 +93,13 @@ async def _due(db: Database, connection_id: int, kind: ChangeKind, now: datetime
 
 
 async def has_due(db: Database, connection_id: int, kind: ChangeKind) -> bool:
-    async with db.reading() as s:
-        row = await s.execute(
-            select(PendingChange.id)
-            .where(
-                PendingChange.connection_id == connection_id,
-                PendingChange.kind == kind,
-                PendingChange.next_attempt_at <= utcnow(),
-            )
-            .limit(1)
+    return await db.exists(
+        select(PendingChange.id).where(
+            PendingChange.connection_id == connection_id,
+            PendingChange.kind == kind,
+            PendingChange.next_attempt_at <= utcnow(),
         )
-        return row.first() is not None
+    )
 
 
 async def push_pending(

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 
 from marketbridge.runtime.metrics import WEBHOOK_DELIVERIES
 from marketbridge.runtime.targets import TargetRefused, check_target, pinned_request
@@ -103,7 +103,7 @@ def event_body(event: Event) -> bytes:
 
 async def fan_out(hub: Services, limit: int = 500) -> int:
     """Turn events not yet fanned out into deliveries; returns how many events were handled."""
-    if not await _any(hub, select(Event.seq).where(Event.fanned_out.is_(False))):
+    if not await hub.db.exists(select(Event.seq).where(Event.fanned_out.is_(False))):
         return 0  # the usual case of a tick: looked at without taking the write lock
     async with hub.db.session() as s:
         events = list(
@@ -171,16 +171,10 @@ class _Claimed:
     created_at: datetime
 
 
-async def _any(hub: Services, query: Select[Any]) -> bool:
-    """Whether `query` finds a row, read in a read-only session."""
-    async with hub.db.reading() as s:
-        return (await s.execute(query.limit(1))).first() is not None
-
-
 async def _claim(hub: Services, limit: int, policy: RetryPolicy) -> list[_Claimed]:
     now = utcnow()
     due_now = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-    if not await _any(hub, select(WebhookDelivery.id).where(*due_now)):
+    if not await hub.db.exists(select(WebhookDelivery.id).where(*due_now)):
         return []
     async with hub.db.session() as s:
         due = list(
