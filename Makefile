@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# test processes of `make test` (pytest-xdist, test files spread over them; 0: all in one process)
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint typecheck pytest setup soak bench clean refresh-specs
 
@@ -28,7 +30,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider --durations=30 $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider --durations=30 -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

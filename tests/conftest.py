@@ -10,7 +10,12 @@ import pytest
 
 from marketbridge.runtime.logging import configure as configure_logging
 from marketbridge.store.db import Database
-from tests.support.databases import drop_postgres_database, postgres_database, sqlite_database
+from tests.support.databases import (
+    drop_postgres_database,
+    postgres_database,
+    redis_for_this_worker,
+    sqlite_database,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -32,10 +37,11 @@ def postgres_url() -> str | None:
 
 
 def redis_url() -> str | None:
+    """The test Redis; each parallel test process (pytest -n) gets a database number of its own."""
     url = os.environ.get("MB_TEST_REDIS_URL")
     if not url and IN_CI:
         raise RuntimeError("CI=true but MB_TEST_REDIS_URL is not set: .ci/run must start Redis")
-    return url
+    return redis_for_this_worker(url) if url else None
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 The schema is migrated once per test session into a template (a SQLite file that is copied,
 a PostgreSQL template database that is cloned), so each test starts on its own empty database.
+Tests run in parallel processes (`pytest -n`): each process has its own PostgreSQL template
+and its own Redis database number, so no process drops or flushes another's.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -16,6 +19,19 @@ from marketbridge.store.db import Database
 
 _sqlite_template: Path | None = None
 _pg_template_ready: set[str] = set()
+
+#: pytest-xdist names its worker processes gw0, gw1, ...; empty when the tests run in one process.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def redis_for_this_worker(url: str) -> str:
+    """`url` with the database number of this test process: 0 alone, 1 + the worker's number in parallel."""
+    if not WORKER:
+        return url
+    base, _, number = url.rstrip("/").rpartition("/")
+    if not number.isdigit():  # no database number in the URL
+        base = url.rstrip("/")
+    return f"{base}/{1 + int(WORKER.removeprefix('gw')) % 15}"
 
 
 async def sqlite_database(tmp_dir: Path) -> Database:
@@ -47,7 +63,7 @@ async def _admin(url: str) -> asyncpg.Connection:
 
 async def postgres_database(url: str) -> Database:
     base, name = _split(url)
-    template = f"{name}_template"
+    template = f"{name}_template{WORKER}"
     if url not in _pg_template_ready:
         conn = await _admin(url)
         try:
