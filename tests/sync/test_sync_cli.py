@@ -58,6 +58,20 @@ async def test_sync_run_imports_orders_and_prints_counts(tmp_path: Path) -> None
             subprocess.run, [*args, "--kind", "nonsense"], env=env, capture_output=True, text=True, timeout=60
         )
         assert bad.returncode == 2 and "unknown kind" in bad.stdout + bad.stderr
+        strict = {k: v for k, v in env.items() if k != "MB_ALLOW_LOOPBACK_TARGETS"}
+        refused_url = await asyncio.to_thread(
+            subprocess.run,
+            [*args, "--kind", "orders"],
+            env=strict,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        # a job that cannot start says why and fails; it is not "nothing to do"
+        assert refused_url.returncode == 1, refused_url.stdout + refused_url.stderr
+        assert (
+            "failed: HostNotAllowed" in refused_url.stdout and "allow_loopback_targets" in refused_url.stdout
+        )
         async with db.session() as s:
             orders = (await s.execute(select(Order.external_id))).scalars().all()
             manual = (await s.execute(select(SyncRun).where(SyncRun.trigger == "manual"))).scalars().all()

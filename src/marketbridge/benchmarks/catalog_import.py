@@ -56,6 +56,7 @@ def _import_in_child(database_url: str, key: str, connection_id: int) -> tuple[f
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
     env.update({"MB_DATABASE_URL": database_url, "MB_SECRET_KEY": key, "MB_LOG_LEVEL": "warning"})
+    env["MB_ALLOW_LOOPBACK_TARGETS"] = "true"  # the sandbox is on loopback
     command = [sys.executable, "-m", "marketbridge.cli", "sync", "run"]
     command += ["--connection", str(connection_id), "--kind", "catalog"]
     with tempfile.TemporaryFile() as errors:
@@ -113,6 +114,8 @@ async def _import(kind: str, offers: int) -> dict[str, Any]:
             linked = (
                 await s.execute(select(func.count()).where(Link.connection_id == market.connection_id))
             ).scalar_one()
+        if linked != offers:  # an import that links less than the catalog measured nothing
+            raise RuntimeError(f"{kind}: the import linked {linked} of {offers} offers")
     return {
         "offers": offers,
         "seconds": round(seconds, 1),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
+from marketbridge.runtime.redaction import redact
 from marketbridge.store import accounts
 from marketbridge.store.db import NotMigratedError
 from marketbridge.store.tables import Connection, SyncRun
@@ -45,11 +45,14 @@ async def run_with_progress(hub: Hub, connection_id: int, kind: JobKind) -> str:
                 if row is not None:
                     counts = ", ".join(f"{k} {v}" for k, v in sorted(row.counts.items()))
                     bar.update(task, description=f"{kind.value} on {conn.kind} '{conn.name}': {counts}")
-            with contextlib.suppress(Exception):
+            try:
                 started = job.result()
-                if not started:
-                    console.print("[yellow]another worker is running this job right now[/yellow]")
-                    return "busy"
+            except Exception as exc:  # told to the operator: the run is failed
+                console.print(f"[red]failed: {redact(f'{type(exc).__name__}: {exc}')}[/red]")
+                return "failed"
+            if not started:
+                console.print("[yellow]another worker is running this job right now[/yellow]")
+                return "busy"
         row = await _latest(hub, connection_id, kind, last)
         if row is None:
             console.print("[yellow]nothing to do[/yellow]")
