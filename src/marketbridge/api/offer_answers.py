@@ -1,9 +1,10 @@
 """The offers' answers of the seller API: read in two queries, written straight to JSON bytes.
 
 A page of offers is the most requested read of the API (an ERP paging through the catalog),
-so it skips the ORM and the per-row models. On one read-only connection (no session, no
-identity map) it asks for the offers with whether their stock is known, then for their
-barcodes, bundle components and listings in one `UNION ALL` query. Each offer becomes a dict
+so it skips the ORM and the per-row models. One query on a read-only connection (no session,
+no identity map) reads the page of offers, with whether their stock is known, and their
+barcodes, bundle components and listings (a `UNION ALL` over the page as a common table
+expression); its statements are built once per shape. Each offer becomes a dict
 with `OfferOut`'s fields in their order, and pydantic-core writes the whole answer in one call,
 by the same rules the response model would (datetimes in ISO 8601 with `Z`, enums by value).
 The routes declare `OfferOut` as their response model, so the OpenAPI document is unchanged.
@@ -75,15 +76,15 @@ OFFER_COLUMNS = (
     stock_known_clause().label("stock_known"),
 )
 
-_BARCODE, _COMPONENT, _LISTING = 0, 1, 2
+_OFFER, _BARCODE, _COMPONENT, _LISTING = -1, 0, 1, 2
 
 
 @functools.cache
 def page_statement(filters: tuple[str, ...], stock_known: bool | None) -> Select[Any]:
-    """A page of offers: the account's (bound as `account_id`) after the id `after`, at most
-    `limit`, each column named in `filters` equal to the parameter of its name, and when
-    `stock_known` is not None only those whose stock the hub knows (or does not). Built once
-    per shape: building a statement costs more than running it."""
+    """A page of offers with their details (`with_details`): the account's (bound as
+    `account_id`) after the id `after`, at most `limit`, each column named in `filters` equal to
+    the parameter of its name, and when `stock_known` is not None only those whose stock the
+    hub knows (or does not). Built once per shape: building a statement costs more than running it."""
     known = stock_known_clause()
     query = select(*OFFER_COLUMNS).where(
         Offer.account_id == bindparam("account_id"), Offer.id > bindparam("after")
@@ -92,63 +93,88 @@ def page_statement(filters: tuple[str, ...], stock_known: bool | None) -> Select
         query = query.where(known if stock_known else not_(known))
     for name in filters:
         query = query.where(getattr(Offer, name) == bindparam(name))
-    return query.order_by(Offer.id).limit(bindparam("limit", type_=Integer))
+    return with_details(query.order_by(Offer.id).limit(bindparam("limit", type_=Integer)))
 
 
 @functools.cache
 def one_statement() -> Select[Any]:
-    """The offer `offer_id` of the account `account_id`."""
-    return select(*OFFER_COLUMNS).where(
-        Offer.id == bindparam("offer_id"), Offer.account_id == bindparam("account_id")
+    """The offer `offer_id` of the account `account_id`, with its details (`with_details`)."""
+    return with_details(
+        select(*OFFER_COLUMNS).where(
+            Offer.id == bindparam("offer_id"), Offer.account_id == bindparam("account_id")
+        )
     )
 
 
-@functools.cache
-def _details(with_bundles: bool) -> Select[Any]:
-    """Barcodes, listings and (`with_bundles`) components of the offers `ids` (and bundles
-    `bundles`) of the account `account_id`, in one query: rows of (part, offer id, row id,
-    text, text, text, text, number, number, time), each part in id order."""
-    none_text = cast(null(), Link.external_id.type)
-    none_int = cast(null(), Link.connection_id.type)
-    none_time = cast(null(), Link.updated_at.type)
-    ids: Any = bindparam("ids", expanding=True)
-    listings = select(
-        literal(_LISTING).label("part"),
-        Link.entity_id,
-        Link.id,
-        Link.external_id,
-        Link.external_code,
-        Link.status,
-        Link.status_reason,
-        Link.connection_id,
-        none_int,
-        Link.updated_at,
-    ).where(Link.entity_kind == "offer", Link.entity_id.in_(ids), Link.account_id == bindparam("account_id"))
+def with_details(offers: Select[Any]) -> Select[Any]:
+    """`offers` (of OFFER_COLUMNS) and their barcodes, bundle components and listings on the
+    account's (`account_id`) connections, in one query and one round trip: rows of (part, offer
+    id, row id, five texts, two numbers, two flags, a time), the offers first, then each part in
+    id order. The columns a part does not use are typed NULLs (PostgreSQL types a UNION by them)."""
+    page = offers.cte("page")
+    text, number, flag, time = (
+        cast(null(), t)
+        for t in (Offer.sku.type, Offer.product_id.type, Offer.requires_marking.type, Link.updated_at.type)
+    )
+    rows = select(
+        literal(_OFFER).label("part"),
+        page.c.id.label("offer_id"),
+        page.c.id.label("row_id"),
+        page.c.sku,
+        page.c.kind,
+        page.c.name,
+        page.c.size,
+        page.c.color,
+        page.c.product_id,
+        page.c.weight_g,
+        page.c.requires_marking,
+        page.c.stock_known,
+        page.c.updated_at,
+    )
     barcodes = select(
         literal(_BARCODE),
         Barcode.offer_id,
         Barcode.id,
         Barcode.value,
-        *[none_text] * 3,
-        none_int,
-        none_int,
-        none_time,
-    ).where(Barcode.offer_id.in_(ids))
-    parts = [listings, barcodes]
-    if with_bundles:
-        parts.append(
-            select(
-                literal(_COMPONENT),
-                BundleComponent.bundle_id,
-                BundleComponent.id,
-                *[none_text] * 4,
-                BundleComponent.component_id,
-                BundleComponent.quantity,
-                none_time,
-            ).where(BundleComponent.bundle_id.in_(bindparam("bundles", expanding=True)))
+        *[text] * 4,
+        number,
+        number,
+        flag,
+        flag,
+        time,
+    ).join(page, page.c.id == Barcode.offer_id)
+    components = select(
+        literal(_COMPONENT),
+        BundleComponent.bundle_id,
+        BundleComponent.id,
+        *[text] * 5,
+        BundleComponent.component_id,
+        BundleComponent.quantity,
+        flag,
+        flag,
+        time,
+    ).join(page, page.c.id == BundleComponent.bundle_id)
+    listings = (
+        select(
+            literal(_LISTING),
+            Link.entity_id,
+            Link.id,
+            Link.external_id,
+            Link.external_code,
+            Link.status,
+            Link.status_reason,
+            text,
+            Link.connection_id,
+            number,
+            flag,
+            flag,
+            Link.updated_at,
         )
-    both = union_all(*parts).subquery()
-    return select(both).order_by(both.c[0], both.c[2])
+        .join(page, page.c.id == Link.entity_id)
+        .where(Link.entity_kind == "offer", Link.account_id == bindparam("account_id"))
+    )
+    every = union_all(rows, barcodes, components, listings).subquery()
+    return select(every).order_by(every.c.part, every.c.row_id)
 
 
 def _listing_status(raw: str | None) -> str:
@@ -165,46 +191,40 @@ async def offer_answers(
     (`account_id` added), as `OfferOut` dicts in its order."""
     async with db.reading_connection() as conn:
         rows = (await conn.execute(statement, {**params, "account_id": account_id})).all()
-        if not rows:
-            return []
-        answers: dict[int, dict[str, Any]] = {}
-        for r in rows:
-            answers[r[0]] = {
-                "id": r[0],
-                "sku": r[1],
-                "kind": r[2],
-                "product_id": r[3],
-                "name": r[4],
-                "size": r[5],
-                "color": r[6],
-                "weight_g": r[7],
-                "requires_marking": r[8],
+    answers: dict[int, dict[str, Any]] = {}
+    for part, offer_id, _, text, code, name, size, color, number, quantity, flag, known, at in rows:
+        if part == _OFFER:
+            answers[offer_id] = {
+                "id": offer_id,
+                "sku": text,
+                "kind": code,
+                "product_id": number,
+                "name": name,
+                "size": size,
+                "color": color,
+                "weight_g": quantity,
+                "requires_marking": flag,
                 "barcodes": [],
                 "components": [],
                 "listings": [],
-                "stock_known": bool(r[10]),
-                "updated_at": r[9],
+                "stock_known": bool(known),
+                "updated_at": at,
             }
-        bundles = [r[0] for r in rows if r[2] == "bundle"]
-        found = {"ids": list(answers), "account_id": account_id, "bundles": bundles}
-        details = await conn.execute(_details(bool(bundles)), found)
-        for part, offer_id, _, text, code, status, reason, number, quantity, at in details:
-            answer = answers[offer_id]
-            if part == _BARCODE:
-                answer["barcodes"].append(text)
-            elif part == _COMPONENT:
-                answer["components"].append({"offer_id": number, "quantity": quantity})
-            else:
-                answer["listings"].append(
-                    {
-                        "connection_id": number,
-                        "external_id": text,
-                        "external_code": code,
-                        "status": _listing_status(status),
-                        "status_reason": reason,
-                        "updated_at": at,
-                    }
-                )
+        elif part == _BARCODE:
+            answers[offer_id]["barcodes"].append(text)
+        elif part == _COMPONENT:
+            answers[offer_id]["components"].append({"offer_id": number, "quantity": quantity})
+        else:
+            answers[offer_id]["listings"].append(
+                {
+                    "connection_id": number,
+                    "external_id": text,
+                    "external_code": code,
+                    "status": _listing_status(name),
+                    "status_reason": size,
+                    "updated_at": at,
+                }
+            )
     return list(answers.values())
 
 
