@@ -101,7 +101,7 @@ async def reader(
         get_hub(request),
         credentials.credentials if credentials else None,
         client_address(request.scope),
-        request.url.path,
+        request.scope["path"],
     )
 
 
