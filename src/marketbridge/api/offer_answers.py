@@ -1,4 +1,4 @@
-"""The offers' answers of the seller API: read in two queries, written straight to JSON bytes.
+"""The offers' answers of the seller API: read in one query, written straight to JSON bytes.
 
 A page of offers is the most requested read of the API (an ERP paging through the catalog),
 so it skips the ORM and the per-row models. One query on a read-only connection (no session,
@@ -61,7 +61,7 @@ class OfferOut(BaseModel):
     updated_at: datetime
 
 
-#: An offer's own columns, then whether its stock is known, in `OfferOut`'s order.
+#: An offer's own columns and whether its stock is known (the page's common table expression).
 OFFER_COLUMNS = (
     Offer.id,
     Offer.sku,
