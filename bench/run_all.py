@@ -47,7 +47,8 @@ READING = [
     "  orders and sending stocks every 5 minutes, as hosted hubs do. Within 100 ms no hub can",
     "  help: the first order has reached nobody yet.",
     "- api-load: the 50 clients run in processes of their own but share the machine's cores with",
-    "  the hub, so requests/s is partly the clients' limit; the server's CPU per request is not.",
+    "  the hub, so requests/s is partly the clients' limit; the server's CPU per request is not",
+    "  (given also net of what the server spends idle: the worker's ticks inside it).",
     "  PostgreSQL is measured when MB_BENCH_POSTGRES_URL names a server database.",
 ]
 
@@ -122,7 +123,8 @@ def _rows(result: dict[str, Any]) -> list[str]:
                 rows.append(
                     f"| api-load | — | {database}, {case}, {result['clients']} clients | "
                     f"{r['requests_per_second']} req/s; p50 {p.get('p50')} s, p95 {p.get('p95')} s, "
-                    f"p99 {p.get('p99')} s; server CPU {r['server_cpu_ms_per_request']} ms a request; "
+                    f"p99 {p.get('p99')} s; server CPU {r['server_cpu_ms_per_request']} ms a request "
+                    f"({r.get('server_cpu_ms_per_request_net_of_idle')} ms net of idle); "
                     f"errors {r['errors']} | {result['target']} |"
                 )
     return rows

@@ -29,6 +29,11 @@ def get_hub(request: Request) -> Hub:
     return hub
 
 
+async def hub_dependency(request: Request) -> Hub:
+    """`get_hub` as a dependency: async, since FastAPI runs a plain function dependency in a worker thread."""
+    return get_hub(request)
+
+
 def client_address(scope: Mapping[str, Any]) -> str:
     """The caller's address from an ASGI scope (behind a trusted reverse proxy, the one it forwarded)."""
     client = scope.get("client")
@@ -96,7 +101,7 @@ async def reader(
         get_hub(request),
         credentials.credentials if credentials else None,
         client_address(request.scope),
-        request.url.path,
+        request.scope["path"],
     )
 
 
@@ -107,6 +112,6 @@ async def writer(principal: Annotated[Principal, Depends(reader)]) -> Principal:
     return principal
 
 
-HubDep = Annotated[Hub, Depends(get_hub)]
+HubDep = Annotated[Hub, Depends(hub_dependency)]
 Reader = Annotated[Principal, Depends(reader)]
 Writer = Annotated[Principal, Depends(writer)]

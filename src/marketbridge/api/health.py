@@ -77,12 +77,13 @@ async def _worker(hub: Hub) -> dict[str, Any]:
     return {"heartbeat_age_seconds": round(max(age, 0.0), 1)}
 
 
-_ALIVE = b'{"status":"ok"}'
+#: The liveness answer (`api/app.py` sends it before the routes for GET).
+ALIVE = b'{"status":"ok"}'
 
 
 @router.get("/livez", summary="Liveness: the process answers (no database or Redis round trip)")
 async def livez() -> Response:
-    return Response(_ALIVE, media_type="application/json")
+    return Response(ALIVE, media_type="application/json")
 
 
 @router.get("/healthz", summary="Health: the database, Redis and the age of the last worker heartbeat")

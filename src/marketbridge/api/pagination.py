@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -70,20 +69,15 @@ async def page_rows(
     cursor: str | None,
     limit: int,
     where: Any = None,
-    columns: Sequence[Any] = (),
     **equal: Any,
 ) -> list[Any]:
     """One page of the account's rows of `table` after the cursor, filtered by the non-None
-    `equal` and by the SQL condition `where` when given. With `columns`, plain rows of those
-    columns (read by attribute like the mapped objects, but much cheaper to load)."""
-    query = (select(*columns) if columns else select(table)).where(
-        table.account_id == account_id, table.id > decode_cursor(cursor)
-    )
+    `equal` and by the SQL condition `where` when given."""
+    query = select(table).where(table.account_id == account_id, table.id > decode_cursor(cursor))
     if where is not None:
         query = query.where(where)
     for column, value in equal.items():
         if value is not None:
             query = query.where(getattr(table, column) == value)
     async with db.reading() as s:
-        found = await s.execute(query.order_by(table.id).limit(limit))
-        return list(found.all() if columns else found.scalars())
+        return list((await s.execute(query.order_by(table.id).limit(limit))).scalars())

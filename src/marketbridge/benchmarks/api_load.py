@@ -1,9 +1,11 @@
 """api-load: the seller API under 50 concurrent clients; requests/s and latency per route and database.
 
 The hub runs as `marketbridge serve` does (one process, uvicorn, its worker inside) in a
-process of its own; the clients run in CLIENT_PROCESSES further processes (httpx over
-loopback, keep-alive, CLIENTS in all), so the load generator's CPU is not charged to the
-server's event loop (on a 2-core machine they still share the cores). An account gets a few
+process of its own; the clients run in CLIENT_PROCESSES further processes (CLIENTS keep-alive
+HTTP/1.1 connections over loopback, written on bare asyncio streams on uvloop: a full HTTP
+client library spent more CPU per request than the server, and on a 2-core machine the
+clients share the cores with it). The server's CPU per request is also given net of what it
+spends idle (the worker inside ticks), which otherwise weighs on cheap requests. An account gets a few
 thousand offers through the bulk API, then each case is hammered for a fixed time after a
 short warm-up:
 
@@ -35,13 +37,14 @@ import httpx
 from cryptography.fernet import Fernet
 
 from marketbridge.benchmarks.common import machine, percentiles
-from marketbridge.runtime.serving import free_port
+from marketbridge.runtime.serving import free_port, run_loop
 from marketbridge.store import accounts
 from marketbridge.store.db import Database
 
 CLIENTS = 50
 CLIENT_PROCESSES = 2
 WARMUP_SECONDS = 2.0
+IDLE_SECONDS = 5.0
 POSTGRES_ENV = "MB_BENCH_POSTGRES_URL"
 CASES = {
     "liveness": "/livez",
@@ -60,19 +63,37 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _client(
-    api: httpx.AsyncClient, path: str, start: float, stop: float, out: list[float]
-) -> tuple[int, int]:
-    """Requests until `stop`; latencies of those begun after `start` go to `out`.
-    The errors (not 200) and the requests sent in all."""
+async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    """One request on a kept-alive connection; its status (the body is read and dropped)."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = None
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    if length is None:
+        raise RuntimeError("an answer without Content-Length: this client reads only those")
+    await reader.readexactly(length)
+    return int(head[9:12])
+
+
+async def _client(url: str, request: bytes, start: float, stop: float, out: list[float]) -> tuple[int, int]:
+    """Requests on one keep-alive connection until `stop`; latencies of those begun after
+    `start` go to `out`. The errors (not 200) and the requests sent in all."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
     errors = sent = 0
-    while (began := time.monotonic()) < stop:
-        answer = await api.get(path)
-        sent += 1
-        if answer.status_code != 200:
-            errors += 1
-        elif began >= start:
-            out.append(time.monotonic() - began)
+    try:
+        while (began := time.monotonic()) < stop:
+            status = await _get(reader, writer, request)
+            sent += 1
+            if status != 200:
+                errors += 1
+            elif began >= start:
+                out.append(time.monotonic() - began)
+    finally:
+        writer.close()
     return errors, sent
 
 
@@ -81,27 +102,30 @@ Loaded = tuple[list[float], int, int]
 
 
 async def _load(url: str, key: str, path: str, clients: int, seconds: float) -> Loaded:
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as api:
-        start = time.monotonic() + WARMUP_SECONDS
-        latencies: list[float] = []
-        counts = await asyncio.gather(
-            *(_client(api, path, start, start + seconds, latencies) for _ in range(clients))
-        )
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {url.removeprefix('http://')}\r\n"
+        f"Authorization: Bearer {key}\r\nAccept: application/json\r\n\r\n"
+    ).encode()
+    start = time.monotonic() + WARMUP_SECONDS
+    latencies: list[float] = []
+    counts = await asyncio.gather(
+        *(_client(url, request, start, start + seconds, latencies) for _ in range(clients))
+    )
     return latencies, sum(e for e, _ in counts), sum(s for _, s in counts)
 
 
 def _load_process(url: str, key: str, path: str, clients: int, seconds: float) -> Loaded:
     """One client process: `clients` keep-alive clients for WARMUP_SECONDS + `seconds`."""
-    return asyncio.run(_load(url, key, path, clients, seconds))
+    return run_loop(_load(url, key, path, clients, seconds))
 
 
 def _measure(
-    pool: ProcessPoolExecutor, url: str, key: str, path: str, seconds: float, server: int
+    pool: ProcessPoolExecutor, url: str, key: str, path: str, seconds: float, server: int, idle: float | None
 ) -> dict[str, Any]:
+    """One case; `idle` is the server's CPU seconds per second with no request (its worker's ticks)."""
     share = CLIENTS // CLIENT_PROCESSES
     cpu_before = _cpu_seconds(server)
+    began = time.monotonic()
     parts = [pool.submit(_load_process, url, key, path, share, seconds) for _ in range(CLIENT_PROCESSES)]
     latencies: list[float] = []
     errors = served = 0
@@ -111,15 +135,20 @@ def _measure(
         errors += err
         served += sent
     cpu_after = _cpu_seconds(server)
-    cpu_ms = None
+    cpu_ms = net_ms = None
     if cpu_before is not None and cpu_after is not None and served:
         cpu_ms = round((cpu_after - cpu_before) * 1000 / served, 2)
+        if idle is not None:
+            background = idle * (time.monotonic() - began)
+            net_ms = round(max(cpu_after - cpu_before - background, 0.0) * 1000 / served, 2)
     return {
         "path": path,
         "requests_per_second": round(len(latencies) / seconds, 1),
         "errors": errors,
         "latency_seconds": percentiles(latencies),
         "server_cpu_ms_per_request": cpu_ms,
+        "server_cpu_ms_per_request_net_of_idle": net_ms,
+        "server_idle_cpu_ms_per_second": None if idle is None else round(idle * 1000, 1),
     }
 
 
@@ -190,6 +219,16 @@ def _start_hub(url: str, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 
 
+async def _idle_cpu(pid: int, seconds: float = IDLE_SECONDS) -> float | None:
+    """The server's CPU seconds per second while no request comes (the worker inside ticks)."""
+    before, began = _cpu_seconds(pid), time.monotonic()
+    await asyncio.sleep(seconds)
+    after = _cpu_seconds(pid)
+    if before is None or after is None:
+        return None
+    return (after - before) / (time.monotonic() - began)
+
+
 async def _one_database(url: str, offers: int, seconds: float, pool: ProcessPoolExecutor) -> dict[str, Any]:
     key = await _prepare(url)
     port = free_port()
@@ -198,11 +237,12 @@ async def _one_database(url: str, offers: int, seconds: float, pool: ProcessPool
     try:
         await _wait_up(base, server)
         await _seed(base, key, offers)
+        idle = await _idle_cpu(server.pid)
         loop = asyncio.get_running_loop()
-        cases = {}
+        cases: dict[str, Any] = {}
         for case, path in CASES.items():
             cases[case] = await loop.run_in_executor(
-                None, _measure, pool, base, key, path, seconds, server.pid
+                None, _measure, pool, base, key, path, seconds, server.pid, idle
             )
     finally:
         server.terminate()
@@ -228,10 +268,12 @@ async def run(offers: int = 3000, seconds: float = 10.0) -> dict[str, Any]:
         "clients": CLIENTS,
         "seconds_per_case": seconds,
         "measured": (
-            f"one `marketbridge serve` process (uvicorn, worker inside); {CLIENTS} httpx keep-alive "
-            f"clients in {CLIENT_PROCESSES} other processes on the same machine; {WARMUP_SECONDS:g} s "
-            "warm-up not counted; latency from request sent to answer read; the server's CPU time "
-            "per request from /proc, warm-up included"
+            f"one `marketbridge serve` process (uvicorn, worker inside); {CLIENTS} keep-alive "
+            f"HTTP/1.1 clients (plain asyncio streams on uvloop) in {CLIENT_PROCESSES} other processes "
+            f"on the same machine; {WARMUP_SECONDS:g} s warm-up not counted; latency from request sent "
+            "to answer read; the server's CPU time per request from /proc, warm-up included, and the "
+            f"same net of the server's CPU while idle (measured for {IDLE_SECONDS:g} s before the "
+            "cases: the worker's ticks)"
         ),
         "results": results,
         "target": TARGET,

@@ -70,7 +70,9 @@ def serve(
         finally:
             await hub.aclose()
 
-    asyncio.run(run())
+    from marketbridge.runtime.serving import run_loop
+
+    run_loop(run())
 
 
 @app.command("worker")
@@ -104,7 +106,9 @@ def worker_command(
         await stop.wait()
         await hub.aclose()
 
-    asyncio.run(run())
+    from marketbridge.runtime.serving import run_loop
+
+    run_loop(run())
 
 
 @db_app.command("upgrade")

@@ -3,12 +3,14 @@
 A key found valid is remembered for KEY_CACHE_SECONDS (`verify`), so a busy client does not
 cost a database look-up per request. Revoking a key or disabling an account forgets every
 remembered key of this process once the change is committed (and a look-up that was under way
-meanwhile is not remembered), so there it takes effect at once; other processes notice within
-KEY_CACHE_SECONDS.
+meanwhile is not remembered, nor joined by later requests), so there it takes effect at once;
+other processes notice within KEY_CACHE_SECONDS. Requests that miss the memory at the same
+time (a busy client whose entry just expired) share one look-up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,6 +109,9 @@ class _VerifiedKeys:
         self._found: LruDict[tuple[str, str], tuple[float, Principal]] = LruDict(at_most)
         #: Bumped by every forgetting: a look-up begun before it is not remembered.
         self.generation = 0
+        #: Look-ups under way, by event loop, database and key hash: the requests that find a
+        #: busy client's entry just expired wait for one look-up instead of each making its own.
+        self.under_way: dict[tuple[int, str, str], asyncio.Future[Principal | None]] = {}
 
     def get(self, where: tuple[str, str]) -> Principal | None:
         hit = self._found.get(where)
@@ -121,17 +126,33 @@ class _VerifiedKeys:
     def forget_all(self, *_: object) -> None:
         self.generation += 1
         self._found.clear()
+        self.under_way.clear()  # a request from now on looks again
 
 
 _verified = _VerifiedKeys()
 
 
 async def verify(db: Database, raw: str) -> Principal | None:
-    """`authenticate` in a read-only session, remembered for KEY_CACHE_SECONDS when valid."""
+    """`authenticate` in a read-only session, remembered for KEY_CACHE_SECONDS when valid;
+    concurrent requests with the same key share one look-up."""
     where = (db.url, hash_api_key(raw))
     known = _verified.get(where)
     if known is not None:
         return known
+    flight = (id(asyncio.get_running_loop()), *where)
+    pending = _verified.under_way.get(flight)
+    if pending is None:
+        pending = _verified.under_way[flight] = asyncio.ensure_future(_look_up(db, raw, where))
+
+        def landed(done: asyncio.Future[Principal | None]) -> None:
+            if _verified.under_way.get(flight) is done:
+                del _verified.under_way[flight]
+
+        pending.add_done_callback(landed)
+    return await asyncio.shield(pending)  # one waiter cancelled does not cancel the others' look-up
+
+
+async def _look_up(db: Database, raw: str, where: tuple[str, str]) -> Principal | None:
     generation = _verified.generation
     async with db.reading() as s:
         found = await authenticate(s, raw)

@@ -3,7 +3,8 @@
 `Database` owns one async engine and its session factory. SQLite runs in WAL mode with
 foreign keys on and a busy timeout, so the API and the in-process worker can share the file.
 `upgrade()` applies the Alembic migrations; `check_migrated()` refuses to run on a database
-that is not at the newest revision.
+that is not at the newest revision. On PostgreSQL a pooled connection is pinged before use
+only when it sat idle PING_AFTER_IDLE_SECONDS or more, not on every check-out.
 
 Each `Database` has its own session class (`session_class`), so after-commit hooks can be
 registered for one database (`sync/kicks.py` does). A hook that starts async work puts its
@@ -14,6 +15,7 @@ before it returns, so the caller sees the effect of its own commit.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,7 +27,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Select, event
 from sqlalchemy.engine import Connection as SyncConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -69,8 +78,38 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):  # the caller may still ask for a ping on every check-out
+        event.listen(engine.sync_engine, "connect", _note_use)
+        event.listen(engine.sync_engine, "checkin", _note_use)
+        event.listen(engine.sync_engine, "checkout", _ping_if_idle(engine.dialect))
+    return engine
+
+
+#: A pooled PostgreSQL connection idle this long is pinged before use (one round trip), so one
+#: that the server dropped meanwhile is replaced instead of failing a request. One used more
+#: recently is trusted: under load no request pays for a ping, and a server that goes away
+#: while the pool is busy fails the requests in flight, whose errors invalidate the pool.
+PING_AFTER_IDLE_SECONDS = 2.0
+_LAST_USED = "marketbridge_last_used"
+
+
+def _note_use(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_LAST_USED] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any) -> Any:
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get(_LAST_USED)
+        if last is not None and time.monotonic() - last < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the pool drops this connection and checks out another
+            raise DisconnectionError(f"a pooled connection did not answer a ping: {exc}") from exc
+        record.info[_LAST_USED] = time.monotonic()
+
+    return ping
 
 
 def alembic_config(url: str) -> Config:
@@ -98,7 +137,12 @@ class Database:
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, sync_session_class=self.session_class
         )
-        self._read_only = self.engine.execution_options(**{READ_ONLY: True})
+        read_only: dict[str, Any] = {READ_ONLY: True}
+        if self.dialect != "sqlite":
+            # PostgreSQL's default isolation (read committed) gives each statement its own snapshot
+            # anyway: without BEGIN and ROLLBACK a read saves two round trips.
+            read_only["isolation_level"] = "AUTOCOMMIT"
+        self._read_only = self.engine.execution_options(**read_only)
         self._readers = async_sessionmaker(self._read_only, expire_on_commit=False)
 
     @property
@@ -119,7 +163,9 @@ class Database:
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A session for reads only, rolled back at the end. On SQLite it does not take the write
-        lock, so the worker's frequent looks (is anything due?) never queue behind writers."""
+        lock, so the worker's frequent looks (is anything due?) never queue behind writers; on
+        PostgreSQL it runs in autocommit (each statement its own snapshot, as read committed
+        gives anyway), which saves the BEGIN and ROLLBACK round trips."""
         async with self._readers() as session:
             yield session  # closing the session rolls its transaction back
 
@@ -127,6 +173,13 @@ class Database:
         """Whether `query` finds a row, looked at in a read-only session."""
         async with self.reading() as s:
             return (await s.execute(query.limit(1))).first() is not None
+
+    @asynccontextmanager
+    async def reading_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A bare connection in a read-only transaction, rolled back at the end: for reads that
+        want rows, not mapped objects (no session, no identity map)."""
+        async with self._read_only.connect() as conn:
+            yield conn  # closing the connection rolls its transaction back
 
     async def current_revision(self) -> str | None:
         def read(conn: SyncConnection) -> str | None:

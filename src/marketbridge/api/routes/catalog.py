@@ -8,24 +8,31 @@ upsert each product and each of its nested offers counts as one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import not_, select
+from sqlalchemy import select
 
 from marketbridge import model
 from marketbridge.api.bulk import ItemErrors
 from marketbridge.api.deps import HubDep, Reader, Writer
 from marketbridge.api.fields import IdPath, IdQuery
-from marketbridge.api.pagination import Cursor, Limit, Page, next_cursor, page_rows
-from marketbridge.api.problems import FieldError, Problem
+from marketbridge.api.offer_answers import (
+    OfferOut,
+    json_response,
+    offer_answers,
+    one_statement,
+    page_answer,
+    page_statement,
+)
+from marketbridge.api.pagination import Cursor, Limit, Page, decode_cursor, next_cursor, page_rows
+from marketbridge.api.problems import FieldError, Problem, not_found
 from marketbridge.api.scoped import channel_of, linked_offer_ids, owned
 from marketbridge.store import catalog
-from marketbridge.store.stock_known import stock_known_clause
-from marketbridge.store.tables import Barcode, BundleComponent, Link, Offer, Product
+from marketbridge.store.tables import Offer, Product
 from marketbridge.store.types import utcnow
 from marketbridge.sync import catalog as sync_catalog
 from marketbridge.sync import ledger
@@ -57,39 +64,6 @@ class ProductsBulkResult(BaseModel):
     offers: BulkResult
 
 
-class ListingOut(BaseModel):
-    connection_id: int
-    external_id: str
-    external_code: str | None
-    status: model.ListingStatus
-    status_reason: str | None
-    updated_at: datetime
-
-
-class ComponentOut(BaseModel):
-    offer_id: int
-    quantity: int
-
-
-class OfferOut(BaseModel):
-    id: int
-    sku: str
-    kind: str = Field(description="simple | bundle")
-    product_id: int | None
-    name: str | None
-    size: str | None
-    color: str | None
-    weight_g: int | None
-    requires_marking: bool
-    barcodes: list[str]
-    components: list[ComponentOut]
-    listings: list[ListingOut]
-    stock_known: bool = Field(
-        description="false: the seller never set (or imported) this offer's stock; nothing is pushed for it"
-    )
-    updated_at: datetime
-
-
 class ProductOut(BaseModel):
     id: int
     sku: str
@@ -114,87 +88,6 @@ def invalid(exc: catalog.BulkInvalid) -> Problem:
     return Problem(
         422, "invalid_items", f"{len(errors)} problem(s) in the request; nothing was written", errors=errors
     )
-
-
-#: A page of offers loads their columns as plain rows, much cheaper than mapped objects.
-OFFER_COLUMNS = tuple(Offer.__table__.columns)
-
-
-async def _offer_outs(hub: HubDep, rows: Sequence[Any]) -> list[OfferOut]:
-    """The answers for offers: mapped `Offer` objects or rows of OFFER_COLUMNS."""
-    ids = [r.id for r in rows]
-    barcodes: dict[int, list[str]] = defaultdict(list)
-    components: dict[int, list[ComponentOut]] = defaultdict(list)
-    listings: dict[int, list[ListingOut]] = defaultdict(list)
-    known: set[int] = set()
-    if ids:
-        async with hub.db.reading() as s:
-            known = set(
-                (await s.execute(select(Offer.id).where(Offer.id.in_(ids), stock_known_clause()))).scalars()
-            )
-            for offer_id, value in await s.execute(
-                select(Barcode.offer_id, Barcode.value).where(Barcode.offer_id.in_(ids)).order_by(Barcode.id)
-            ):
-                barcodes[offer_id].append(value)
-            bundles = [r.id for r in rows if r.kind == "bundle"]
-            for bundle_id, comp, qty in (
-                await s.execute(
-                    select(BundleComponent.bundle_id, BundleComponent.component_id, BundleComponent.quantity)
-                    .where(BundleComponent.bundle_id.in_(bundles))
-                    .order_by(BundleComponent.id)
-                )
-                if bundles
-                else ()
-            ):
-                components[bundle_id].append(ComponentOut(offer_id=comp, quantity=qty))
-            links = (
-                await s.execute(
-                    select(Link)
-                    .where(
-                        Link.entity_kind == "offer",
-                        Link.entity_id.in_(ids),
-                        Link.account_id == rows[0].account_id,
-                    )
-                    .order_by(Link.id)
-                )
-            ).scalars()
-            for link in links:
-                listings[link.entity_id].append(
-                    ListingOut(
-                        connection_id=link.connection_id,
-                        external_id=link.external_id,
-                        external_code=link.external_code,
-                        status=_listing_status(link.status),
-                        status_reason=link.status_reason,
-                        updated_at=link.updated_at,
-                    )
-                )
-    return [
-        OfferOut(
-            id=r.id,
-            sku=r.sku,
-            kind=r.kind,
-            product_id=r.product_id,
-            name=r.name,
-            size=r.size,
-            color=r.color,
-            weight_g=r.weight_g,
-            requires_marking=r.requires_marking,
-            barcodes=barcodes[r.id],
-            components=components[r.id],
-            listings=listings[r.id],
-            stock_known=r.id in known,
-            updated_at=r.updated_at,
-        )
-        for r in rows
-    ]
-
-
-def _listing_status(raw: str | None) -> model.ListingStatus:
-    try:
-        return model.ListingStatus(raw or "linked")
-    except ValueError:
-        return model.ListingStatus.LINKED
 
 
 async def _product_outs(hub: HubDep, rows: list[Product]) -> list[ProductOut]:
@@ -295,7 +188,11 @@ async def put_images(product_id: IdPath, body: ImagesIn, hub: HubDep, who: Write
     return (await _product_outs(hub, [row]))[0]
 
 
-@router.get("/offers", summary="List offers and bundles with barcodes and listing status per channel")
+@router.get(
+    "/offers",
+    summary="List offers and bundles with barcodes and listing status per channel",
+    response_model=Page[OfferOut],
+)
 async def list_offers(
     hub: HubDep,
     who: Reader,
@@ -307,20 +204,21 @@ async def list_offers(
     stock_known: Annotated[
         bool | None, Query(description="only offers whose stock the hub knows (true) or does not (false)")
     ] = None,
-) -> Page[OfferOut]:
-    where = None if stock_known is None else stock_known_clause()
-    if stock_known is False:
-        where = not_(stock_known_clause())
+) -> Response:
     equal = {"sku": sku, "kind": kind, "product_id": product_id}
-    rows = await page_rows(hub.db, Offer, who.account_id, cursor, limit, where, OFFER_COLUMNS, **equal)
-    return Page(items=await _offer_outs(hub, rows), next_cursor=next_cursor([r.id for r in rows], limit))
+    filters = {name: value for name, value in equal.items() if value is not None}
+    statement = page_statement(tuple(filters), stock_known)
+    params = {**filters, "after": decode_cursor(cursor), "limit": limit}
+    items = await offer_answers(hub.db, who.account_id, statement, params)
+    return page_answer(items, next_cursor([i["id"] for i in items], limit))
 
 
-@router.get("/offers/{offer_id}", summary="Read an offer or bundle")
-async def read_offer(offer_id: IdPath, hub: HubDep, who: Reader) -> OfferOut:
-    async with hub.db.session() as s:
-        row = await owned(s, Offer, offer_id, who.account_id, "offer")
-    return (await _offer_outs(hub, [row]))[0]
+@router.get("/offers/{offer_id}", summary="Read an offer or bundle", response_model=OfferOut)
+async def read_offer(offer_id: IdPath, hub: HubDep, who: Reader) -> Response:
+    found = await offer_answers(hub.db, who.account_id, one_statement(), {"offer_id": offer_id})
+    if not found:
+        raise not_found("offer")
+    return json_response(found[0])
 
 
 class ListIn(BaseModel):

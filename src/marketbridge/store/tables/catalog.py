@@ -27,6 +27,7 @@ class Link(Base):
     __table_args__ = (
         UniqueConstraint("connection_id", "entity_kind", "external_id"),
         Index("ix_links_entity", "connection_id", "entity_kind", "entity_id"),
+        Index("ix_links_by_entity", "entity_kind", "entity_id"),  # an offer's listings on every connection
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = foreign_key("accounts.id")
