@@ -51,7 +51,7 @@ DEFAULT_SCHEDULE: dict[JobKind, float] = {
 TICK_SECONDS = 0.5
 #: How often the scheduler looks for periodic jobs that are due (and whenever the next one is).
 DUE_CHECK_SECONDS = TICK_SECONDS
-#: The shortest pause between two ticks that are not woken.
+#: The shortest pause before looking for due periodic jobs again.
 MIN_WAIT_SECONDS = 0.005
 #: How often old runs that went well are deleted (sync/runs.py).
 PRUNE_SECONDS = 60.0
@@ -238,7 +238,7 @@ class Scheduler:
 
     def _start_due(self, now: datetime) -> float:
         """Start every periodic job whose interval has passed since it last started (here or anywhere);
-        returns the seconds until the next one is due, so that the run loop ticks right then (an
+        returns the seconds until the next one is due, so that the run loop looks again right then (an
         order poll every 1.2 s starts every 1.2 s, not at the next whole tick).
 
         A start here counts from its tick's `now`, so an interval is kept exactly: the run row
@@ -286,11 +286,23 @@ class Scheduler:
                 await self.tick()
             except Exception as exc:  # a database hiccup must not end the worker
                 log.warning("tick_failed", error=f"{type(exc).__name__}: {exc}")
-            # the next tick comes with the next periodic job due, at the latest after TICK_SECONDS
-            until_due = self._due_at - asyncio.get_running_loop().time()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(TICK_SECONDS, max(until_due, MIN_WAIT_SECONDS)))
+            await self._until_next_tick(stop)
         await self.drain()
+
+    async def _until_next_tick(self, stop: asyncio.Event) -> None:
+        """Wait TICK_SECONDS or for a wake; a periodic job due meanwhile is started when it is due
+        (without the tick's reads), so an interval that is no whole number of ticks is kept."""
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time() + TICK_SECONDS
+        while not stop.is_set():
+            wait = min(next_tick, self._due_at) - loop.time()
+            try:
+                await asyncio.wait_for(self._wake.wait(), max(wait, MIN_WAIT_SECONDS))
+                return
+            except TimeoutError:
+                if loop.time() >= next_tick:
+                    return
+                self._due_at = loop.time() + self._start_due(utcnow())
 
     async def drain(self) -> None:
         self._stopping = True
