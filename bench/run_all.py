@@ -66,11 +66,14 @@ def _rows(result: dict[str, Any]) -> list[str]:
     if "failed" in result:
         return [f"| {name} | — | — | did not finish ({result['failed']}); its output is above | — |"]
     rows = []
-    if name == "stock-latency":
+    if name in ("stock-latency", "price-latency"):
         for kind, p in result["latency_seconds"].items():
+            lost = result["failed_changes"]
+            lost_here = f"lost {lost[kind]}; " if isinstance(lost, dict) else ""
             rows.append(
-                f"| stock-latency | {kind} | {result['offers']} offers, {result['changes']} changes | "
-                f"p50 {p.get('p50')} s, p95 {p.get('p95')} s, p99 {p.get('p99')} s; 429s: {result['rejected_429'][kind]} | {result['target']} |"
+                f"| {name} | {kind} | {result['offers']} offers, {result['changes']} changes | "
+                f"p50 {p.get('p50')} s, p95 {p.get('p95')} s, p99 {p.get('p99')} s; "
+                f"{lost_here}429s: {result['rejected_429'][kind]} | {result['target']} |"
             )
     elif name == "stock-throughput":
         for kind, r in result["results"].items():

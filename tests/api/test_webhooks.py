@@ -9,7 +9,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from prometheus_client import REGISTRY
+from sqlalchemy import event as orm_event
 from sqlalchemy import update
+from sqlalchemy.orm import SessionTransaction
 
 from marketbridge.model import EventType
 from marketbridge.store.db import Database
@@ -117,6 +119,37 @@ async def test_failing_subscriber_gets_the_event_once_signed_across_a_restart(
 
         again = await client.post(f"/webhook-deliveries/{delivery['id']}/redeliver")
         assert again.status_code == 202 and again.json()["status"] == "pending"
+
+
+async def test_a_new_event_goes_out_in_one_round_with_two_writes(
+    api: ApiEnv, db: Database, fernet_key: bytes
+) -> None:
+    """Fan-out and claim share one write transaction; the attempt's record is the other."""
+    subscriber = Subscriber()
+    with serve_app(subscriber.app()) as sink:
+        async with api.client(api.a) as client:
+            created = await client.post(
+                "/webhooks", json={"url": sink.url + "/hook", "event_types": ["order.created"]}
+            )
+            assert created.status_code == 201, created.text
+        async with db.session() as s:
+            sent = await emit(s, api.a.account_id, EventType.ORDER_CREATED, {"order_id": 9})
+        hub = make_hub(db, fernet_key)
+        writes: list[object] = []
+
+        def count(_session: object, transaction: SessionTransaction) -> None:
+            if transaction.parent is None:  # a write transaction ended (not a savepoint)
+                writes.append(transaction)
+
+        orm_event.listen(hub.db.session_class, "after_transaction_end", count)
+        try:
+            assert await deliver_due(hub, policy=FAST) == 1
+            assert len(writes) == 2
+            assert await deliver_due(hub, policy=FAST) == 0  # nothing left: no write at all
+            assert len(writes) == 2
+        finally:
+            await hub.aclose()
+    assert [r.headers["webhook-id"] for r in subscriber.successes] == [sent.id]
 
 
 async def test_redelivery_by_hand_and_dead_after_the_window(

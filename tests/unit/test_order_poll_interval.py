@@ -17,7 +17,7 @@ from marketbridge.channels.spec import ChannelSpec
 from marketbridge.runtime.ratelimit import RateLimit
 from marketbridge.sync import scheduler as scheduler_module
 from marketbridge.sync.dispatch import JobKind
-from marketbridge.sync.scheduler import DEFAULT_SCHEDULE, LONG_AGO, Scheduler, schedule_for
+from marketbridge.sync.scheduler import DEFAULT_SCHEDULE, LONG_AGO, TICK_SECONDS, Scheduler, schedule_for
 
 LIST = Endpoint("GET", "/orders", "orders")
 STATUS = Endpoint("POST", "/orders/status", "orders")
@@ -71,15 +71,20 @@ def test_an_unknown_marketplace_keeps_the_defaults() -> None:
     assert schedule_for("no-such-market", {}) == DEFAULT_SCHEDULE
 
 
-async def test_a_due_job_starts_again_exactly_one_interval_after_its_tick(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    started: list[datetime] = []
+@pytest.fixture
+def instant_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jobs that end at once (only when they start matters here)."""
 
     async def run_job(hub: object, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
         return True
 
     monkeypatch.setattr(scheduler_module, "run_job", run_job)
+
+
+@pytest.mark.usefixtures("instant_jobs")
+async def test_a_due_job_starts_again_exactly_one_interval_after_its_tick() -> None:
+    started: list[datetime] = []
+
     scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
     key = (1, JobKind.ORDERS)
     scheduler._plans = [(key, 1.0, LONG_AGO)]
@@ -93,11 +98,8 @@ async def test_a_due_job_starts_again_exactly_one_interval_after_its_tick(
     assert started == [tick, tick + timedelta(seconds=1)]
 
 
-async def test_a_run_another_worker_started_counts_in_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def run_job(hub: object, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
-        return True
-
-    monkeypatch.setattr(scheduler_module, "run_job", run_job)
+@pytest.mark.usefixtures("instant_jobs")
+async def test_a_run_another_worker_started_counts_in_full() -> None:
     scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
     key = (1, JobKind.ORDERS)
     tick = datetime(2030, 1, 1, tzinfo=UTC)
@@ -111,4 +113,21 @@ async def test_a_run_another_worker_started_counts_in_full(monkeypatch: pytest.M
     assert scheduler._last_started[key] == tick, "0.8 s after the other worker's run: not due"
     scheduler._start_due(tick + timedelta(seconds=2))
     assert scheduler._last_started[key] == tick + timedelta(seconds=2)
+    await scheduler.drain()
+
+
+@pytest.mark.usefixtures("instant_jobs")
+async def test_the_next_tick_comes_when_the_next_job_is_due() -> None:
+    """An interval that is no whole number of ticks is kept: the scheduler is told when to look again."""
+
+    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    key = (1, JobKind.ORDERS)
+    scheduler._plans = [(key, 1.2, LONG_AGO)]
+    tick = datetime(2030, 1, 1, tzinfo=UTC)
+    assert scheduler._start_due(tick) == TICK_SECONDS  # started; due again after more than a tick
+    await scheduler.drain()
+    assert scheduler._start_due(tick + timedelta(seconds=1)) == pytest.approx(0.2)
+    assert scheduler._last_started[key] == tick
+    scheduler._start_due(tick + timedelta(seconds=1.2))
+    assert scheduler._last_started[key] == tick + timedelta(seconds=1.2)
     await scheduler.drain()

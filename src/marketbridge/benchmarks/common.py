@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from marketbridge.channels.roles import CatalogSource, StockSink
 from marketbridge.demo.catalog import DemoCatalog, build_catalog
 from marketbridge.demo.world import World, kinds_playing, open_world
@@ -49,6 +51,21 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def seller_api(world: World) -> httpx.AsyncClient:
+    """A client of the world's seller API (/api/v1), with the account's key."""
+    return httpx.AsyncClient(
+        base_url=f"{world.hub_url}/api/v1", headers={"Authorization": f"Bearer {world.api_key}"}, timeout=30
+    )
+
+
+async def rejected_429(world: World) -> dict[str, int]:
+    """How many calls each marketplace sandbox refused for its rate limits so far."""
+    return {
+        kind: sum((await m.control.get("/limits")).json()["rejected"].values())
+        for kind, m in world.markets.items()
+    }
 
 
 def one_size_catalog(offers: int, seed: int = 5, warehouses: int = 1) -> DemoCatalog:

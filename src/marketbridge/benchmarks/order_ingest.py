@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 
-from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog, percentiles
+from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog, percentiles, seller_api
 from marketbridge.demo.shopping import buy, orderable
 from marketbridge.demo.world import wait_for
 from marketbridge.runtime.serving import serve_in_loop
@@ -46,11 +46,7 @@ async def run(orders: int = 40, per_second: float = 2.0) -> dict[str, Any]:
         bench_world(catalog, limits=False, connection_settings=settings) as world,
     ):
         await wait_for(world.stocks_settled, timeout=300, every=0.5)
-        async with httpx.AsyncClient(
-            base_url=f"{world.hub_url}/api/v1",
-            headers={"Authorization": f"Bearer {world.api_key}"},
-            timeout=30,
-        ) as api:
+        async with seller_api(world) as api:
             (
                 await api.post(
                     "/webhooks", json={"url": f"{hook_url}/hook", "event_types": ["order.created"]}

@@ -11,6 +11,7 @@ from marketbridge.benchmarks import (
     catalog_import,
     order_ingest,
     oversell,
+    price_latency,
     stock_latency,
     stock_throughput,
 )
@@ -20,6 +21,7 @@ Runner = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
 BENCHMARKS: dict[str, Runner] = {
     "stock-latency": stock_latency.run,
     "stock-throughput": stock_throughput.run,
+    "price-latency": price_latency.run,
     "order-ingest": order_ingest.run,
     "catalog-import": catalog_import.run,
     "api-bulk": api_bulk.run,

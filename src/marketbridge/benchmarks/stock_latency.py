@@ -13,9 +13,15 @@ import random
 import time
 from typing import Any
 
-import httpx
-
-from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog, percentiles, stock_kinds
+from marketbridge.benchmarks.common import (
+    bench_world,
+    machine,
+    one_size_catalog,
+    percentiles,
+    rejected_429,
+    seller_api,
+    stock_kinds,
+)
 from marketbridge.demo.world import World, wait_for
 
 
@@ -51,11 +57,7 @@ async def run(
         watchers: list[asyncio.Task[float]] = []
         kinds: list[str] = []
         skus = [o.sku for o in catalog.offers]
-        async with httpx.AsyncClient(
-            base_url=f"{world.hub_url}/api/v1",
-            headers={"Authorization": f"Bearer {world.api_key}"},
-            timeout=30,
-        ) as api:
+        async with seller_api(world) as api:
             for n in range(changes):
                 sku = rng.choice(skus)
                 qty = 1000 + n  # unique, so the watcher cannot see an older value
@@ -77,10 +79,7 @@ async def run(
                 failures += 1
             else:
                 latencies[kind].append(result)
-        rejected = {
-            kind: sum((await m.control.get("/limits")).json()["rejected"].values())
-            for kind, m in world.markets.items()
-        }
+        rejected = await rejected_429(world)
     return {
         "benchmark": "stock-latency",
         "offers": offers,

@@ -216,7 +216,7 @@ def sync_run(
 def bench(
     name: str = typer.Argument(
         ...,
-        help="stock-latency, stock-throughput, order-ingest, catalog-import, api-bulk, api-load, oversell",
+        help="stock-latency, stock-throughput, price-latency, order-ingest, catalog-import, api-bulk, api-load, oversell",
     ),
     as_json: bool = typer.Option(True, "--json/--pretty", help="print one JSON object (the default)"),
     size: int | None = typer.Option(

@@ -7,10 +7,14 @@ stock it moved and the events it wrote kick the worker after commit (`sync/kicks
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.channels.errors import ChannelError
 from marketbridge.channels.roles import OrderSource, PushKind, require
@@ -29,8 +33,12 @@ ORDER_KINDS = frozenset({PushKind.ORDER_CREATED, PushKind.ORDER_STATUS, PushKind
 
 
 async def process_inbox(hub: Services, limit: int = 200) -> int:
-    """Process up to `limit` new inbox items; returns how many were handled (done or failed)."""
-    async with hub.db.session() as s:
+    """Process up to `limit` new inbox items; returns how many were handled (done or failed).
+
+    The connections' items are processed side by side (each connection's in arrival order), so
+    one marketplace's slow answer does not hold up another's orders. An order's push is marked
+    done in the transaction that applies the order: one write per push that went well."""
+    async with hub.db.reading() as s:
         items = list(
             (
                 await s.execute(
@@ -38,34 +46,53 @@ async def process_inbox(hub: Services, limit: int = 200) -> int:
                 )
             ).scalars()
         )
+    by_connection: dict[int, list[InboxItem]] = defaultdict(list)
+    for item in items:
+        by_connection[item.connection_id].append(item)
+    counts = await asyncio.gather(*(_process_connection(hub, group) for group in by_connection.values()))
+    return sum(counts)
+
+
+async def _process_connection(hub: Services, items: list[InboxItem]) -> int:
+    async with hub.db.reading() as s:
+        conn = await s.get(Connection, items[0].connection_id)
     handled = 0
     for item in items:
         error: str | None = None
         try:
-            if item.kind in ORDER_KINDS and item.order_external_id:
-                async with hub.db.session() as s:
-                    conn = await s.get(Connection, item.connection_id)
-                if conn is None:
-                    error = "connection deleted"
-                else:
-                    remote = await require(hub.channels.get(conn), OrderSource).get_order(
-                        item.order_external_id
-                    )
-                    await apply_and_propagate(hub.db, conn, remote)
+            if conn is None:
+                error = "connection deleted"
+            elif item.kind in ORDER_KINDS and item.order_external_id:
+                remote = await require(hub.channels.get(conn), OrderSource).get_order(item.order_external_id)
+                await apply_and_propagate(
+                    hub.db, conn, remote, also=functools.partial(_done, item_id=item.id)
+                )
+                handled += 1
+                continue
         except (ChannelError, ValueError) as exc:
             error = redact(f"{type(exc).__name__}: {exc}")
         async with hub.db.session() as s:
-            row = await s.get(InboxItem, item.id)
-            if row is None:
-                continue
-            row.attempts += 1
-            if error is None:
-                row.status, row.processed_at, row.error = "done", utcnow(), None
-                handled += 1
-            else:
-                row.error = error[:1000]
-                log.warning("inbox_item_failed", item_id=item.id, attempts=row.attempts, error=error)
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = "failed"
-                    handled += 1
+            handled += await _settle(s, item.id, error)
     return handled
+
+
+async def _done(s: AsyncSession, item_id: int) -> None:
+    await _settle(s, item_id, None)
+
+
+async def _settle(s: AsyncSession, item_id: int, error: str | None) -> int:
+    """Record one attempt at an item: done, or its error (failed for good after MAX_ATTEMPTS);
+    returns 1 when the item is handled."""
+    row = await s.get(InboxItem, item_id)
+    if row is None:
+        return 0
+    row.attempts += 1
+    if error is None:
+        row.status, row.processed_at, row.error = "done", utcnow(), None
+        return 1
+    row.error = error[:1000]
+    log.warning("inbox_item_failed", item_id=item_id, attempts=row.attempts, error=error)
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+        return 1
+    return 0

@@ -9,6 +9,7 @@ or move it backwards.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -195,12 +196,20 @@ def _event_data(conn: Connection, order: Order) -> dict[str, object]:
     }
 
 
-async def apply_and_propagate(db: Database, conn: Connection, remote: RemoteOrder) -> Applied:
-    """Apply one order in its own transaction and queue the stock it moved to every connection."""
+async def apply_and_propagate(
+    db: Database,
+    conn: Connection,
+    remote: RemoteOrder,
+    also: Callable[[AsyncSession], Awaitable[object]] | None = None,
+) -> Applied:
+    """Apply one order in its own transaction and queue the stock it moved to every connection;
+    `also` writes what belongs to the same transaction (e.g. the push that brought it, done)."""
     async with db.session() as s:
         applied = await apply_remote_order(s, conn, remote)
         if applied.touched_offers:
             await ledger.stock_changed(s, conn.account_id, applied.touched_offers)
+        if also is not None:
+            await also(s)
     return applied
 
 

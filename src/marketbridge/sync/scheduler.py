@@ -3,7 +3,8 @@
 Every tick (half a second, or at once when woken by `Dispatcher.wake`) it starts the
 pushers of connections that have due pending changes, so a change reaches the marketplace
 within about a second even if its kick was lost; the processing of received pushes (inbox);
-a round of webhook delivery (outbox); and the periodic jobs whose interval has passed.
+a round of webhook delivery (outbox); and the periodic jobs whose interval has passed. A wake
+starts the inbox and webhook rounds itself, without waiting for the tick's reads.
 Intervals are configurable per connection (`schedule` in the connection's settings, seconds
 per job kind); without one, a connection polls orders as often as its marketplace's declared
 quota allows (channels/quota.py), the other jobs at DEFAULT_SCHEDULE. Jobs already running in this process are not started twice; across
@@ -48,8 +49,10 @@ DEFAULT_SCHEDULE: dict[JobKind, float] = {
     JobKind.MODERATION: 60,
 }
 TICK_SECONDS = 0.5
-#: How often the scheduler looks for periodic jobs that are due.
+#: How often the scheduler looks for periodic jobs that are due (and whenever the next one is).
 DUE_CHECK_SECONDS = TICK_SECONDS
+#: The shortest pause before looking for due periodic jobs again.
+MIN_WAIT_SECONDS = 0.005
 #: How often old runs that went well are deleted (sync/runs.py).
 PRUNE_SECONDS = 60.0
 #: How often the worker beats and reaps the runs of lost workers.
@@ -89,8 +92,12 @@ class Scheduler:
         self._again: dict[tuple[int, JobKind], str] = {}
         self._wake = asyncio.Event()
         self._helpers: dict[str, asyncio.Task[int]] = {}
+        #: Background rounds asked for by a wake while they were running: each runs once more after.
+        self._helpers_again: dict[str, Callable[[], Awaitable[int]]] = {}
         self._last_periodic = float("-inf")
         self._last_due_check = float("-inf")
+        #: Loop time at which the next periodic job is due.
+        self._due_at = float("inf")
         self._last_prune = float("-inf")
         #: (connection id, job) with its interval and last recorded start, read every PERIODIC_CHECK_SECONDS.
         self._plans: list[tuple[tuple[int, JobKind], float, datetime]] = []
@@ -99,6 +106,11 @@ class Scheduler:
         self._stopping = False
 
     def wake(self) -> None:
+        """New work was recorded (a push stored, an event written): the inbox and webhook rounds
+        start now, or once more right after the running one, and the next tick comes at once."""
+        if not self._stopping:
+            self._start_helper("inbox", lambda: process_inbox(self.hub), again=True)
+            self._start_helper("webhooks", lambda: deliver_due(self.hub), again=True)
         self._wake.set()
 
     def start(self, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
@@ -134,9 +146,14 @@ class Scheduler:
             )
             return False
 
-    def _start_helper(self, name: str, fn: Callable[[], Awaitable[int]]) -> None:
+    def _start_helper(self, name: str, fn: Callable[[], Awaitable[int]], again: bool = False) -> None:
+        """Start a background round (inbox, webhooks, ...) unless one is running. With `again` (a
+        wake: new work was recorded), a running round is followed by one more right after it,
+        since the work may have been committed after the running round looked."""
         task = self._helpers.get(name)
         if task is not None and not task.done():
+            if again:
+                self._helpers_again[name] = fn
             return
 
         async def guarded() -> int:
@@ -146,7 +163,14 @@ class Scheduler:
                 log.warning("background_failed", name=name, error=f"{type(exc).__name__}: {exc}")
                 return 0
 
-        self._helpers[name] = asyncio.create_task(guarded())
+        task = asyncio.create_task(guarded())
+        self._helpers[name] = task
+        task.add_done_callback(lambda _: self._helper_again(name))
+
+    def _helper_again(self, name: str) -> None:
+        fn = self._helpers_again.pop(name, None)
+        if fn is not None and not self._stopping:
+            self._start_helper(name, fn)
 
     async def tick(self) -> None:
         now = utcnow()
@@ -178,9 +202,9 @@ class Scheduler:
         if loop_now - self._last_periodic >= PERIODIC_CHECK_SECONDS:
             self._last_periodic = loop_now
             await self._periodic(now)
-        if loop_now - self._last_due_check >= DUE_CHECK_SECONDS:
+        if loop_now >= self._due_at or loop_now - self._last_due_check >= DUE_CHECK_SECONDS:
             self._last_due_check = loop_now
-            self._start_due(now)
+            self._due_at = loop_now + self._start_due(now)
 
     async def _periodic(self, now: datetime) -> None:
         """Beat, reap lost runs, and read which periodic jobs each connection has and when they last ran."""
@@ -212,14 +236,18 @@ class Scheduler:
             if seconds > 0
         ]
 
-    def _start_due(self, now: datetime) -> None:
-        """Start every periodic job whose interval has passed since it last started (here or anywhere).
+    def _start_due(self, now: datetime) -> float:
+        """Start every periodic job whose interval has passed since it last started (here or anywhere);
+        returns the seconds until the next one is due, so that the run loop looks again right then (an
+        order poll every 1.2 s starts every 1.2 s, not at the next whole tick).
 
-        A start here counts from its tick's `now`, so an interval of whole ticks is kept
-        exactly: the run row of that start, written a moment later, is recognised as ours
-        (recorded within a tick after it). A later recorded start is another worker's.
+        A start here counts from its tick's `now`, so an interval is kept exactly: the run row
+        of that start, written a moment later, is recognised as ours (recorded within a tick
+        after it). A later recorded start is another worker's. A job due while it still runs
+        starts at a later tick.
         """
         late = timedelta(seconds=DUE_CHECK_SECONDS)
+        next_due = TICK_SECONDS
         for key, seconds, recorded in self._plans:
             ours = self._last_started.get(key)
             if ours is None:
@@ -228,8 +256,14 @@ class Scheduler:
                 last = ours
             else:
                 last = recorded
-            if now - last >= timedelta(seconds=seconds) and self.start(*key):
-                self._last_started[key] = now
+            left = (last + timedelta(seconds=seconds) - now).total_seconds()
+            if left <= 0:
+                if self.start(*key):
+                    self._last_started[key] = now
+                    next_due = min(next_due, seconds)
+            else:
+                next_due = min(next_due, left)
+        return next_due
 
     async def _reap_lost_runs(self, now: datetime) -> None:
         """Mark runs whose worker stopped beating (it crashed) as failed, so none shows 'running' forever."""
@@ -246,18 +280,34 @@ class Scheduler:
     async def run(self, stop: asyncio.Event) -> None:
         log.info("scheduler_started", worker=self.hub.worker_id)
         while not stop.is_set():
+            # cleared before the tick: a wake that comes while the tick runs starts the next one at once
+            self._wake.clear()
             try:
                 await self.tick()
             except Exception as exc:  # a database hiccup must not end the worker
                 log.warning("tick_failed", error=f"{type(exc).__name__}: {exc}")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), TICK_SECONDS)
+            await self._until_next_tick(stop)
         await self.drain()
+
+    async def _until_next_tick(self, stop: asyncio.Event) -> None:
+        """Wait TICK_SECONDS or for a wake; a periodic job due meanwhile is started when it is due
+        (without the tick's reads), so an interval that is no whole number of ticks is kept."""
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time() + TICK_SECONDS
+        while not stop.is_set():
+            wait = min(next_tick, self._due_at) - loop.time()
+            try:
+                await asyncio.wait_for(self._wake.wait(), max(wait, MIN_WAIT_SECONDS))
+                return
+            except TimeoutError:
+                if loop.time() >= next_tick:
+                    return
+                self._due_at = loop.time() + self._start_due(utcnow())
 
     async def drain(self) -> None:
         self._stopping = True
         self._again.clear()
+        self._helpers_again.clear()
         tasks = [t for t in (*self.running.values(), *self._helpers.values()) if not t.done()]
         for task in tasks:
             task.cancel()

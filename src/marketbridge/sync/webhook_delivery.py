@@ -7,8 +7,8 @@ use-case behind "send it again" in the API and the dashboard.
 `deliver_due(hub)` does one round of work and is safe to run from several processes:
 1. fan-out: events not yet fanned out become one `webhook_deliveries` row per matching
    subscription (unique per event and subscription, so a second fan-out adds nothing);
-2. claim: due deliveries are pushed a little into the future in one transaction before
-   anything is sent, so a parallel round does not send them too, and a crash mid-send
+2. claim: due deliveries are pushed a little into the future before anything is sent, in
+   the fan-out's transaction (one write per round, none when nothing is due), so a parallel round does not send them too, and a crash mid-send
    only delays them until the claim expires (at-least-once);
 3. send: each delivery is POSTed with `Webhook-Id` (the event id: receivers deduplicate on
    it), `Webhook-Timestamp` and `Webhook-Signature: v1=<hex HMAC-SHA256(secret, "{ts}.{body}")>`;
@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.runtime.metrics import WEBHOOK_DELIVERIES
 from marketbridge.runtime.targets import TargetRefused, check_target, pinned_request
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 SIGNATURE_VERSION = "v1"
+#: Events fanned out per round.
+FAN_OUT_LIMIT = 500
 USER_AGENT = "marketbridge-webhooks/1"
 
 
@@ -101,50 +104,56 @@ def event_body(event: Event) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-async def fan_out(hub: Services, limit: int = 500) -> int:
+#: Events that were not fanned out to the subscriptions yet.
+NEW_EVENTS = select(Event.seq).where(Event.fanned_out.is_(False))
+
+
+async def fan_out(hub: Services, limit: int = FAN_OUT_LIMIT) -> int:
     """Turn events not yet fanned out into deliveries; returns how many events were handled."""
-    if not await hub.db.exists(select(Event.seq).where(Event.fanned_out.is_(False))):
+    if not await hub.db.exists(NEW_EVENTS):
         return 0  # the usual case of a tick: looked at without taking the write lock
     async with hub.db.session() as s:
-        events = list(
-            (
-                await s.execute(
-                    select(Event).where(Event.fanned_out.is_(False)).order_by(Event.seq).limit(limit)
+        return await _fan_out(s, limit, utcnow())
+
+
+async def _fan_out(s: AsyncSession, limit: int, now: datetime) -> int:
+    """Fan out in the session `s`; the deliveries are due at `now`."""
+    events = list(
+        (
+            await s.execute(select(Event).where(Event.fanned_out.is_(False)).order_by(Event.seq).limit(limit))
+        ).scalars()
+    )
+    if not events:
+        return 0
+    accounts = sorted({e.account_id for e in events})
+    subscriptions: dict[int, list[WebhookSubscription]] = {}
+    for part in chunks(accounts):
+        for sub in (
+            await s.execute(
+                select(WebhookSubscription).where(
+                    WebhookSubscription.account_id.in_(part), WebhookSubscription.enabled.is_(True)
                 )
-            ).scalars()
-        )
-        if not events:
-            return 0
-        accounts = sorted({e.account_id for e in events})
-        subscriptions: dict[int, list[WebhookSubscription]] = {}
-        for part in chunks(accounts):
-            for sub in (
-                await s.execute(
-                    select(WebhookSubscription).where(
-                        WebhookSubscription.account_id.in_(part), WebhookSubscription.enabled.is_(True)
-                    )
-                )
-            ).scalars():
-                subscriptions.setdefault(sub.account_id, []).append(sub)
-        now = utcnow()
-        rows: list[dict[str, Any]] = [
-            {
-                "account_id": e.account_id,
-                "event_id": e.id,
-                "subscription_id": sub.id,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for e in events
-            for sub in subscriptions.get(e.account_id, [])
-            if e.type in sub.event_types
-        ]
-        if rows:
-            stmt = insert_for(s, WebhookDelivery)
-            await s.execute(stmt.on_conflict_do_nothing(index_elements=["event_id", "subscription_id"]), rows)
-        await s.execute(update(Event).where(Event.seq.in_([e.seq for e in events])).values(fanned_out=True))
+            )
+        ).scalars():
+            subscriptions.setdefault(sub.account_id, []).append(sub)
+    rows: list[dict[str, Any]] = [
+        {
+            "account_id": e.account_id,
+            "event_id": e.id,
+            "subscription_id": sub.id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for e in events
+        for sub in subscriptions.get(e.account_id, [])
+        if e.type in sub.event_types
+    ]
+    if rows:
+        stmt = insert_for(s, WebhookDelivery)
+        await s.execute(stmt.on_conflict_do_nothing(index_elements=["event_id", "subscription_id"]), rows)
+    await s.execute(update(Event).where(Event.seq.in_([e.seq for e in events])).values(fanned_out=True))
     return len(events)
 
 
@@ -172,11 +181,16 @@ class _Claimed:
 
 
 async def _claim(hub: Services, limit: int, policy: RetryPolicy) -> list[_Claimed]:
+    """Fan out new events and claim the due deliveries, in one write transaction (none when
+    there is nothing to do)."""
     now = utcnow()
     due_now = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-    if not await hub.db.exists(select(WebhookDelivery.id).where(*due_now)):
+    fresh = await hub.db.exists(NEW_EVENTS)
+    if not fresh and not await hub.db.exists(select(WebhookDelivery.id).where(*due_now)):
         return []
     async with hub.db.session() as s:
+        if fresh:
+            await _fan_out(s, FAN_OUT_LIMIT, now)
         due = list(
             (
                 await s.execute(
@@ -313,7 +327,6 @@ async def deliver_due(
     client: httpx.AsyncClient | None = None,
 ) -> int:
     """One round: fan out new events, then send up to `limit` due deliveries; returns how many were sent."""
-    await fan_out(hub)
     claimed = await _claim(hub, limit, policy)
     if not claimed:
         return 0

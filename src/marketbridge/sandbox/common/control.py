@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from marketbridge.sandbox.common.faults import FaultConfig, Faults
@@ -167,8 +167,11 @@ def control_router(backend: SandboxBackend) -> APIRouter:
         return {"items": backend.stocks(offer_code)}
 
     @router.get("/prices")
-    def prices() -> dict[str, Any]:
-        return {"items": backend.prices()}
+    def prices(offer_code: Annotated[list[str] | None, Query()] = None) -> dict[str, Any]:
+        """Every unit's price, or those of the offer codes named (`?offer_code=A&offer_code=B`)."""
+        wanted = set(offer_code or ())
+        items = backend.prices()
+        return {"items": [i for i in items if i["offer_code"] in wanted] if wanted else items}
 
     @router.get("/cards")
     def cards() -> dict[str, Any]:
