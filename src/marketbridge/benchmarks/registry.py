@@ -11,6 +11,7 @@ from marketbridge.benchmarks import (
     catalog_import,
     order_ingest,
     oversell,
+    scale,
     stock_latency,
     stock_throughput,
 )
@@ -25,4 +26,5 @@ BENCHMARKS: dict[str, Runner] = {
     "api-bulk": api_bulk.run,
     "api-load": api_load.run,
     "oversell": oversell.run,
+    "scale": scale.run,
 }
