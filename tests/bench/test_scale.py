@@ -20,7 +20,7 @@ async def test_a_small_scale_run_loses_nothing_and_meets_no_429(redis_test_url: 
     connections = 2 * len(stock_kinds())
     result = await scale.run(
         connections=connections,
-        seconds=15.0,
+        seconds=10.0,
         big_offers=40,
         small_offers=10,
         idle_seconds=1.0,

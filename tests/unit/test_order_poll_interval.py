@@ -7,6 +7,7 @@ than once a second, never less often than the hub's default interval.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,9 +16,13 @@ from marketbridge.channels.endpoints import ApiDeclaration, Endpoint
 from marketbridge.channels.quota import FASTEST_POLL, POLL_SHARE, order_poll_seconds
 from marketbridge.channels.spec import ChannelSpec
 from marketbridge.runtime.ratelimit import RateLimit
+from marketbridge.runtime.settings import Settings
 from marketbridge.sync import scheduler as scheduler_module
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.scheduler import DEFAULT_SCHEDULE, LONG_AGO, Scheduler, schedule_for
+
+#: The scheduler reads only its settings from the hub in these tests.
+NO_HUB = SimpleNamespace(settings=Settings())
 
 LIST = Endpoint("GET", "/orders", "orders")
 STATUS = Endpoint("POST", "/orders/status", "orders")
@@ -80,7 +85,7 @@ async def test_a_due_job_starts_again_exactly_one_interval_after_its_tick(
         return True
 
     monkeypatch.setattr(scheduler_module, "run_job", run_job)
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     key = (1, JobKind.ORDERS)
     scheduler._plans = [(key, 1.0, LONG_AGO)]
     tick = datetime(2030, 1, 1, tzinfo=UTC)
@@ -98,7 +103,7 @@ async def test_a_run_another_worker_started_counts_in_full(monkeypatch: pytest.M
         return True
 
     monkeypatch.setattr(scheduler_module, "run_job", run_job)
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     key = (1, JobKind.ORDERS)
     tick = datetime(2030, 1, 1, tzinfo=UTC)
     scheduler._plans = [(key, 1.0, LONG_AGO)]

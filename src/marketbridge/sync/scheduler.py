@@ -7,7 +7,8 @@ a round of webhook delivery (outbox); and the periodic jobs whose interval has p
 Intervals are configurable per connection (`schedule` in the connection's settings, seconds
 per job kind); without one, a connection polls orders as often as its marketplace's declared
 quota allows (channels/quota.py), the other jobs at DEFAULT_SCHEDULE. Jobs already running in this process are not started twice; across
-processes the job lease decides.
+processes the job lease decides. A worker runs at most `worker_jobs` jobs at once (MB_WORKER_JOBS);
+the others wait for a turn before they take their lease.
 """
 
 from __future__ import annotations
@@ -97,6 +98,9 @@ class Scheduler:
         self._last_gauges = float("-inf")
         self._last_started: dict[tuple[int, JobKind], datetime] = {}
         self._stopping = False
+        #: At most `worker_jobs` jobs run at once, so they never wait on each other for the
+        #: database pool (which would fail them) but for a turn.
+        self._slots = asyncio.Semaphore(hub.settings.worker_jobs)
 
     def wake(self) -> None:
         self._wake.set()
@@ -124,7 +128,8 @@ class Scheduler:
 
     async def _guarded(self, connection_id: int, kind: JobKind, trigger: str) -> bool:
         try:
-            return await run_job(self.hub, connection_id, kind, trigger)
+            async with self._slots:
+                return await run_job(self.hub, connection_id, kind, trigger)
         except Exception as exc:  # recorded on the run row already; the worker goes on
             log.warning(
                 "job_failed",
