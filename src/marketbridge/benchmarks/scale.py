@@ -55,7 +55,11 @@ TARGET = "0 × 429, 0 lost changes, slowest connection's p99 ≤ 3 × the median
 async def _watch(control: httpx.AsyncClient, seat: Seat, sku: str, qty: int, started: float) -> float | None:
     """Seconds until the seller's stock of `sku` shows `qty` or a later value; None if it never does."""
     while True:
-        items = (await control.get(f"{seat.control}/stocks", params={"offer_code": sku})).json()["items"]
+        try:
+            reply = await control.get(f"{seat.control}/stocks", params={"offer_code": sku})
+            items = reply.json()["items"]
+        except httpx.TransportError:  # the read-back failed, not the change: read again
+            items = []
         if any(str(i["warehouse_id"]) == seat.warehouse and int(i["quantity"]) >= qty for i in items):
             return time.monotonic() - started
         if time.monotonic() - started > LOST_AFTER_SECONDS:

@@ -48,9 +48,9 @@ BIG_EVERY = 10
 START_STOCK = 500
 #: Jobs the benchmark does not measure are switched off; orders poll at the quota's pace.
 SCHEDULE = {"schedule": {"returns": 0, "moderation": 0, "catalog": 0, "reconcile": 0}}
-#: Idle connections are dropped before the servers' own 5 s keep-alive ends, so a request never
-#: goes out on a connection the server is closing at that moment.
-KEEP_ALIVE = httpx.Limits(keepalive_expiry=2.0)
+#: No connection is kept open between requests: on a loaded machine a client's idle clock runs
+#: late, and a request could go out on a connection the server is just closing (a ReadError).
+KEEP_ALIVE = httpx.Limits(max_keepalive_connections=0)
 #: How many connections are set up (sellers seeded, catalogs imported) at once.
 SETUP_WIDTH = 8
 

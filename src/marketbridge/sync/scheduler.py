@@ -7,8 +7,8 @@ a round of webhook delivery (outbox); and the periodic jobs whose interval has p
 Intervals are configurable per connection (`schedule` in the connection's settings, seconds
 per job kind); without one, a connection polls orders as often as its marketplace's declared
 quota allows (channels/quota.py), the other jobs at DEFAULT_SCHEDULE. Jobs already running in this process are not started twice; across
-processes the job lease decides. A worker runs at most `worker_jobs` jobs at once (MB_WORKER_JOBS);
-the others wait for a turn before they take their lease.
+processes the job lease decides. A worker runs at most `worker_jobs` jobs at once (MB_WORKER_JOBS),
+periodic ones at most half of them; the others wait for a turn before they take their lease.
 """
 
 from __future__ import annotations
@@ -99,8 +99,11 @@ class Scheduler:
         self._last_started: dict[tuple[int, JobKind], datetime] = {}
         self._stopping = False
         #: At most `worker_jobs` jobs run at once, so they never wait on each other for the
-        #: database pool (which would fail them) but for a turn.
-        self._slots = asyncio.Semaphore(hub.settings.worker_jobs)
+        #: database pool (which would fail them) but for a turn; periodic runs (polls) take at
+        #: most half of the turns, so a change or a kick never queues behind a hundred polls.
+        jobs = hub.settings.worker_jobs
+        self._slots = asyncio.Semaphore(jobs)
+        self._periodic_slots = asyncio.Semaphore(max(1, jobs // 2))
 
     def wake(self) -> None:
         self._wake.set()
@@ -128,7 +131,10 @@ class Scheduler:
 
     async def _guarded(self, connection_id: int, kind: JobKind, trigger: str) -> bool:
         try:
-            async with self._slots:
+            async with contextlib.AsyncExitStack() as turn:
+                if trigger == "schedule":
+                    await turn.enter_async_context(self._periodic_slots)
+                await turn.enter_async_context(self._slots)
                 return await run_job(self.hub, connection_id, kind, trigger)
         except Exception as exc:  # recorded on the run row already; the worker goes on
             log.warning(
