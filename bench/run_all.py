@@ -50,6 +50,10 @@ READING = [
     "  the hub, so requests/s is partly the clients' limit; the server's CPU per request is not",
     "  (given also net of what the server spends idle: the worker's ticks inside it).",
     "  PostgreSQL is measured when MB_BENCH_POSTGRES_URL names a server database.",
+    "- scale: runs when MB_BENCH_POSTGRES_URL and MB_BENCH_REDIS_URL are set (its Redis database",
+    "  is emptied); MB_BENCH_SIZE_SCALE picks one number of connections, else 10, 100 and 1,000 run",
+    "  one after the other. Worker CPU and transactions are per stock change sent through the API,",
+    "  the orders' and the idle polling's share included (the JSON has the idle figures apart).",
 ]
 
 
@@ -130,6 +134,28 @@ def _rows(result: dict[str, Any]) -> list[str]:
                     f"({r.get('server_cpu_ms_per_request_net_of_idle')} ms net of idle); "
                     f"errors {r['errors']} | {result['target']} |"
                 )
+    elif name == "scale":
+        rows += _scale_rows(result)
+    return rows
+
+
+def _scale_rows(result: dict[str, Any]) -> list[str]:
+    if "not_run" in result["results"]:
+        return [f"| scale | — | — | not run: {result['results']['not_run']} | {result['target']} |"]
+    rows = []
+    for size, r in result["results"].items():
+        stock = "; ".join(
+            f"{kind} p50 {p.get('p50')} s, p99 {p.get('p99')} s"
+            for kind, p in r["stock_latency_seconds"].items()
+        )
+        fairness = max((f["slowest_over_median"] or 0 for f in r["fairness"].values()), default=None)
+        rows.append(
+            f"| scale | all | {size} connections, {r['accounts']} accounts, {r['workers']} worker(s) | "
+            f"stock {stock}; order → webhook p99 {r['order_to_webhook_seconds'].get('p99')} s; "
+            f"429s {r['rejected_429']}; lost {r['lost_changes']}; slowest/median p99 {fairness}; "
+            f"worker CPU {r['worker_cpu_seconds_per_stock_change']} s and "
+            f"{r['database_transactions_per_stock_change']} transactions a change | {result['target']} |"
+        )
     return rows
 
 

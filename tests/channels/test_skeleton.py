@@ -17,7 +17,15 @@ from marketbridge.channels.roles import CatalogSource, roles_of
 from marketbridge.sandbox import registry as sandboxes
 from marketbridge.sandbox.common.faults import PRICE_REFUSED
 from tests.support.contract import smoke_check, smoke_listing
-from tests.support.marketplaces import Market, kinds_with, kinds_with_fault, registered_kinds, start_market
+from tests.support.marketplaces import (
+    Market,
+    kinds_with,
+    kinds_with_fault,
+    registered_kinds,
+    start_market,
+    start_sellers,
+)
+from tests.support.sellers import sellers_kept_apart
 from tests.support.skeleton import connector, sandbox
 
 
@@ -44,6 +52,11 @@ async def test_skeleton_passes_the_smoke_level(skeleton: Market) -> None:
             await channel.check()
     finally:
         await channel.aclose()
+
+
+async def test_skeleton_serves_many_sellers_in_one_process(skeleton: Market) -> None:
+    for first, second in start_sellers(connector.KIND):
+        await sellers_kept_apart(first, second)
 
 
 def test_a_fault_off_the_menu_is_refused_and_changes_nothing(skeleton: Market) -> None:

@@ -24,6 +24,7 @@ from marketbridge.channels.roles import CatalogSource, Channel, ConnectionConfig
 from marketbridge.channels.spec import ChannelSpec
 from marketbridge.runtime.ratelimit import MemoryLimiter
 from marketbridge.sandbox import registry as sandbox_registry
+from marketbridge.sandbox.common.sellers import SellerRouter
 from marketbridge.sandbox.registry import SandboxSpec
 from tests.support.servers import ThreadedServer
 
@@ -259,3 +260,25 @@ async def shop(market: Market) -> Shop:
         )
     found: Shop = market.cache["shop"]
     return found
+
+
+def start_sellers(kind: str) -> Iterator[tuple[Market, Market]]:
+    """`kind`'s sandbox serving two sellers in one process (`SellerRouter`): the one it was
+    started with and one added through POST /_sandbox/sellers, each with its own control API."""
+    sandbox_spec = sandbox_registry.get(kind)
+    channel_spec = channel_registry.get(kind)
+    credentials = sandbox_spec.make_credentials()
+    router = SellerRouter(
+        sandbox_spec.create_app, sandbox_spec.make_credentials, credentials, demo_data=False, limits=False
+    )
+    server = ThreadedServer(router).start()
+    first = Market(kind, channel_spec, sandbox_spec, server, credentials)
+    added = first.call("POST", "/sellers", json={})
+    second = Market(kind, channel_spec, sandbox_spec, server, added["credentials"])
+    second.control = httpx.Client(base_url=f"{server.url}/_sandbox/sellers/{added['seller']}", timeout=30)
+    try:
+        yield first, second
+    finally:
+        first.control.close()
+        second.control.close()
+        server.stop()

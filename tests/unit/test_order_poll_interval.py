@@ -7,6 +7,7 @@ than once a second, never less often than the hub's default interval.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,9 +16,13 @@ from marketbridge.channels.endpoints import ApiDeclaration, Endpoint
 from marketbridge.channels.quota import FASTEST_POLL, POLL_SHARE, order_poll_seconds
 from marketbridge.channels.spec import ChannelSpec
 from marketbridge.runtime.ratelimit import RateLimit
+from marketbridge.runtime.settings import Settings
 from marketbridge.sync import scheduler as scheduler_module
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.scheduler import DEFAULT_SCHEDULE, LONG_AGO, TICK_SECONDS, Scheduler, schedule_for
+
+#: The scheduler reads only its settings from the hub in these tests.
+NO_HUB = SimpleNamespace(settings=Settings())
 
 LIST = Endpoint("GET", "/orders", "orders")
 STATUS = Endpoint("POST", "/orders/status", "orders")
@@ -85,7 +90,7 @@ def instant_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_due_job_starts_again_exactly_one_interval_after_its_tick() -> None:
     started: list[datetime] = []
 
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     key = (1, JobKind.ORDERS)
     scheduler._plans = [(key, 1.0, LONG_AGO)]
     tick = datetime(2030, 1, 1, tzinfo=UTC)
@@ -100,7 +105,7 @@ async def test_a_due_job_starts_again_exactly_one_interval_after_its_tick() -> N
 
 @pytest.mark.usefixtures("instant_jobs")
 async def test_a_run_another_worker_started_counts_in_full() -> None:
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     key = (1, JobKind.ORDERS)
     tick = datetime(2030, 1, 1, tzinfo=UTC)
     scheduler._plans = [(key, 1.0, LONG_AGO)]
@@ -120,7 +125,7 @@ async def test_a_run_another_worker_started_counts_in_full() -> None:
 async def test_the_next_tick_comes_when_the_next_job_is_due() -> None:
     """An interval that is no whole number of ticks is kept: the scheduler is told when to look again."""
 
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     key = (1, JobKind.ORDERS)
     scheduler._plans = [(key, 1.2, LONG_AGO)]
     tick = datetime(2030, 1, 1, tzinfo=UTC)

@@ -8,13 +8,18 @@ run adds nothing (the next period comes anyway).
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from marketbridge.runtime.settings import Settings
 from marketbridge.sync import scheduler as scheduler_module
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.scheduler import Scheduler
+
+#: The scheduler reads only its settings from the hub in these tests.
+NO_HUB = SimpleNamespace(settings=Settings())
 
 
 class GatedJobs:
@@ -45,7 +50,7 @@ def jobs(monkeypatch: pytest.MonkeyPatch) -> GatedJobs:
 
 
 async def test_kicks_during_a_run_give_exactly_one_more_run(jobs: GatedJobs) -> None:
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     scheduler.start(1, JobKind.STOCKS, "kick")
     await asyncio.sleep(0)
     scheduler.start(1, JobKind.STOCKS, "kick")
@@ -59,7 +64,7 @@ async def test_kicks_during_a_run_give_exactly_one_more_run(jobs: GatedJobs) -> 
 
 
 async def test_a_periodic_start_during_a_run_adds_no_run(jobs: GatedJobs) -> None:
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     scheduler.start(2, JobKind.ORDERS)
     await asyncio.sleep(0)
     scheduler.start(2, JobKind.ORDERS)
@@ -69,7 +74,7 @@ async def test_a_periodic_start_during_a_run_adds_no_run(jobs: GatedJobs) -> Non
 
 
 async def test_no_rerun_after_the_scheduler_drained(jobs: GatedJobs) -> None:
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     scheduler.start(3, JobKind.PRICES, "kick")
     await asyncio.sleep(0)
     scheduler.start(3, JobKind.PRICES, "kick")

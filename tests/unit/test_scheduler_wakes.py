@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
+from marketbridge.runtime.settings import Settings
 from marketbridge.sync import scheduler as scheduler_module
 from marketbridge.sync.scheduler import Scheduler
+
+NO_HUB = SimpleNamespace(settings=Settings())
 
 
 class GatedRounds:
@@ -50,7 +53,7 @@ def rounds(monkeypatch: pytest.MonkeyPatch) -> GatedRounds:
 
 
 async def test_a_wake_starts_the_rounds_and_one_more_after_a_running_one(rounds: GatedRounds) -> None:
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     scheduler.wake()
     await asyncio.sleep(0)
     assert sorted(rounds.started) == ["inbox", "webhooks"]  # started by the wake, no tick needed
@@ -65,7 +68,7 @@ async def test_a_wake_starts_the_rounds_and_one_more_after_a_running_one(rounds:
 
 
 async def test_a_round_started_by_the_clock_adds_no_second_round(rounds: GatedRounds) -> None:
-    scheduler = Scheduler(hub=None)  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     webhooks = scheduler_module.deliver_due
     scheduler._start_helper("webhooks", lambda: webhooks(None))
     await asyncio.sleep(0)
@@ -79,7 +82,7 @@ async def test_a_wake_during_a_tick_starts_the_next_tick_at_once(
     rounds: GatedRounds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scheduler_module, "TICK_SECONDS", 3600.0)  # only a wake can start a tick
-    scheduler = Scheduler(hub=SimpleNamespace(worker_id="w1"))  # type: ignore[arg-type]
+    scheduler = Scheduler(hub=SimpleNamespace(worker_id="w1", settings=Settings()))  # type: ignore[arg-type]
     stop = asyncio.Event()
     ticks: list[int] = []
 

@@ -25,18 +25,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from cryptography.fernet import Fernet
 
-from marketbridge.benchmarks.common import machine, percentiles
+from marketbridge.benchmarks.common import cpu_seconds, machine, percentiles, postgres_database, wait_up
 from marketbridge.runtime.serving import free_port, run_loop
 from marketbridge.store import accounts
 from marketbridge.store.db import Database
@@ -52,15 +48,6 @@ CASES = {
     "offers_page_100": "/api/v1/catalog/offers?limit=100",
 }
 TARGET = "offers page ≥ 500 req/s with p99 ≤ 0.15 s on SQLite and PostgreSQL; liveness ≥ 2,000 req/s"
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process so far (Linux); None where /proc is not there."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
@@ -124,7 +111,7 @@ def _measure(
 ) -> dict[str, Any]:
     """One case; `idle` is the server's CPU seconds per second with no request (its worker's ticks)."""
     share = CLIENTS // CLIENT_PROCESSES
-    cpu_before = _cpu_seconds(server)
+    cpu_before = cpu_seconds(server)
     began = time.monotonic()
     parts = [pool.submit(_load_process, url, key, path, share, seconds) for _ in range(CLIENT_PROCESSES)]
     latencies: list[float] = []
@@ -134,7 +121,7 @@ def _measure(
         latencies += lat
         errors += err
         served += sent
-    cpu_after = _cpu_seconds(server)
+    cpu_after = cpu_seconds(server)
     cpu_ms = net_ms = None
     if cpu_before is not None and cpu_after is not None and served:
         cpu_ms = round((cpu_after - cpu_before) * 1000 / served, 2)
@@ -152,22 +139,6 @@ def _measure(
     }
 
 
-@asynccontextmanager
-async def _postgres(server_url: str) -> AsyncIterator[str]:
-    """A fresh database on the server of `server_url`, dropped afterwards."""
-    base = server_url.rpartition("/")[0]
-    name = f"mb_bench_api_load_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{base}/{name}"
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def _prepare(url: str) -> str:
     """Migrate the database and make an account; its API key."""
     db = Database(url)
@@ -178,21 +149,6 @@ async def _prepare(url: str) -> str:
     finally:
         await db.dispose()
     return key
-
-
-async def _wait_up(base: str, server: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=base, timeout=5) as probe:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise RuntimeError(f"the hub exited with status {server.returncode}")
-            try:
-                if (await probe.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the hub did not start in time")
 
 
 async def _seed(base: str, key: str, offers: int) -> None:
@@ -221,9 +177,9 @@ def _start_hub(url: str, port: int) -> subprocess.Popen[bytes]:
 
 async def _idle_cpu(pid: int, seconds: float = IDLE_SECONDS) -> float | None:
     """The server's CPU seconds per second while no request comes (the worker inside ticks)."""
-    before, began = _cpu_seconds(pid), time.monotonic()
+    before, began = cpu_seconds(pid), time.monotonic()
     await asyncio.sleep(seconds)
-    after = _cpu_seconds(pid)
+    after = cpu_seconds(pid)
     if before is None or after is None:
         return None
     return (after - before) / (time.monotonic() - began)
@@ -235,7 +191,7 @@ async def _one_database(url: str, offers: int, seconds: float, pool: ProcessPool
     server = _start_hub(url, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        await _wait_up(base, server)
+        await wait_up(base, server)
         await _seed(base, key, offers)
         idle = await _idle_cpu(server.pid)
         loop = asyncio.get_running_loop()
@@ -258,7 +214,7 @@ async def run(offers: int = 3000, seconds: float = 10.0) -> dict[str, Any]:
             results["sqlite"] = await _one_database(url, offers, seconds, pool)
         server_url = os.environ.get(POSTGRES_ENV)
         if server_url:
-            async with _postgres(server_url) as pg_url:
+            async with postgres_database(server_url, "mb_bench_api_load") as pg_url:
                 results["postgresql"] = await _one_database(pg_url, offers, seconds, pool)
         else:
             results["postgresql"] = {"not_run": f"set {POSTGRES_ENV} to a PostgreSQL server database URL"}

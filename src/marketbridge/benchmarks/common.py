@@ -1,17 +1,23 @@
-"""What the benchmarks share: the machine description, percentiles, peak memory, a quiet world."""
+"""What the benchmarks share: the machine description, percentiles, peak memory and CPU of a
+process, a quiet world, a throw-away PostgreSQL database, waiting for a server to answer."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import resource
 import statistics
+import subprocess
 import tempfile
+import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from marketbridge.channels.roles import CatalogSource, StockSink
@@ -95,3 +101,55 @@ async def bench_world(catalog: DemoCatalog, **kwargs: Any) -> AsyncIterator[Worl
         kwargs.setdefault("sandbox_processes", True)
         async with open_world(catalog, db, **kwargs) as world:
             yield world
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux); None where /proc is not there."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_of(pid: int) -> float | None:
+    """Peak resident memory of another process so far in MB (VmHWM, Linux); None when unknown."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+@asynccontextmanager
+async def postgres_database(server_url: str, prefix: str = "mb_bench") -> AsyncIterator[str]:
+    """A fresh database on the server of `server_url`, dropped afterwards."""
+    base = server_url.rpartition("/")[0]
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"{base}/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def wait_up(base: str, server: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    """Wait until the hub at `base` answers /healthz; RuntimeError if it exits or stays silent."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=base, timeout=5) as probe:
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"the hub exited with status {server.returncode}")
+            try:
+                if (await probe.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the hub did not start in time")

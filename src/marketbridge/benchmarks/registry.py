@@ -12,6 +12,7 @@ from marketbridge.benchmarks import (
     order_ingest,
     oversell,
     price_latency,
+    scale,
     stock_latency,
     stock_throughput,
 )
@@ -27,4 +28,5 @@ BENCHMARKS: dict[str, Runner] = {
     "api-bulk": api_bulk.run,
     "api-load": api_load.run,
     "oversell": oversell.run,
+    "scale": scale.run,
 }

@@ -216,12 +216,13 @@ def sync_run(
 def bench(
     name: str = typer.Argument(
         ...,
-        help="stock-latency, stock-throughput, price-latency, order-ingest, catalog-import, api-bulk, api-load, oversell",
+        help="stock-latency, stock-throughput, price-latency, order-ingest, catalog-import, api-bulk, api-load, oversell, scale",
     ),
     as_json: bool = typer.Option(True, "--json/--pretty", help="print one JSON object (the default)"),
     size: int | None = typer.Option(
-        None, help="offers (or orders for order-ingest) instead of the full size"
+        None, help="offers (orders for order-ingest, connections for scale) instead of the full size"
     ),
+    workers: int | None = typer.Option(None, min=1, help="worker processes (scale only; default 1)"),
 ) -> None:
     """Run one benchmark on loopback and print its figures."""
     import json
@@ -233,7 +234,11 @@ def bench(
         raise typer.BadParameter(f"unknown benchmark {name!r}; one of {', '.join(BENCHMARKS)}")
     kwargs = {}
     if size is not None:
-        kwargs["orders" if name == "order-ingest" else "offers"] = size
+        kwargs[{"order-ingest": "orders", "scale": "connections"}.get(name, "offers")] = size
+    if workers is not None:
+        if name != "scale":
+            raise typer.BadParameter("--workers is an option of the scale benchmark only")
+        kwargs["workers"] = workers
     result = asyncio.run(runner(**kwargs))
     typer.echo(json.dumps(result, indent=None if as_json else 2, ensure_ascii=False))
 

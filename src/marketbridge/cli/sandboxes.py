@@ -25,13 +25,19 @@ def _serve_sandbox(
     given: dict[str, Any],
 ) -> None:
     from marketbridge.sandbox import registry
+    from marketbridge.sandbox.common.sellers import SellerRouter
     from marketbridge.sandbox.common.server import serve as serve_sandbox
 
     spec = registry.get(kind)
     credentials = spec.make_credentials()
     credentials.update({k: str(v) for k, v in given.items() if v and k in spec.credential_options})
-    application = spec.create_app(
-        credentials=credentials, demo_data=demo_data, limits=not no_limits, push_url=push_url
+    application = SellerRouter(
+        spec.create_app,
+        spec.make_credentials,
+        credentials,
+        demo_data=demo_data,
+        limits=not no_limits,
+        push_url=push_url,
     )
     typer.echo(f"{kind} sandbox on http://{host}:{port}")
     typer.echo(spec.describe(credentials))

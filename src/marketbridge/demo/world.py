@@ -154,25 +154,29 @@ async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float = 30.0, 
         await asyncio.sleep(every)
 
 
-async def _connect(hub: Hub, account_id: int, market: Market, settings: dict[str, Any]) -> int:
-    spec = channel_registry.get(market.kind)
+async def connect(
+    hub: Hub, account_id: int, kind: str, url: str, credentials: dict[str, str], settings: dict[str, Any]
+) -> int:
+    """A connection of the account to the sandbox at `url` (every host alias); its id."""
+    spec = channel_registry.get(kind)
     async with hub.db.session() as s:
         row = await create_connection(
             s,
             hub.box,
             account_id=account_id,
-            kind=market.kind,
-            name=market.kind,
-            credentials=market.credentials,
-            base_urls={alias: market.url for alias in spec.host_aliases},
+            kind=kind,
+            name=kind,
+            credentials=credentials,
+            base_urls={alias: url for alias in spec.host_aliases},
             settings=settings,
         )
         return row.id
 
 
-async def _map(hub: Hub, account_id: int, ids: HubIds, market: Market) -> None:
+async def map_warehouses(hub: Hub, account_id: int, ids: HubIds, connection_id: int) -> None:
+    """The account's warehouses onto the marketplace's, in order, and the base and old prices."""
     async with hub.db.session() as s:
-        conn = await s.get(Connection, market.connection_id)
+        conn = await s.get(Connection, connection_id)
         assert conn is not None
     remote = sorted(await hub.channels.get(conn).list_warehouses(), key=lambda w: w.external_id)
     hub_whs = sorted(ids.warehouses.items())
@@ -181,7 +185,7 @@ async def _map(hub: Hub, account_id: int, ids: HubIds, market: Market) -> None:
             s.add(
                 WarehouseMapping(
                     account_id=account_id,
-                    connection_id=market.connection_id,
+                    connection_id=connection_id,
                     warehouse_id=wh_id,
                     external_warehouse_id=ext.external_id,
                 )
@@ -189,7 +193,7 @@ async def _map(hub: Hub, account_id: int, ids: HubIds, market: Market) -> None:
         s.add(
             PriceMapping(
                 account_id=account_id,
-                connection_id=market.connection_id,
+                connection_id=connection_id,
                 price_type_id=ids.price_types["base"],
                 target="price",
             )
@@ -197,7 +201,7 @@ async def _map(hub: Hub, account_id: int, ids: HubIds, market: Market) -> None:
         s.add(
             PriceMapping(
                 account_id=account_id,
-                connection_id=market.connection_id,
+                connection_id=connection_id,
                 price_type_id=ids.price_types["old"],
                 target="old_price",
             )
@@ -288,10 +292,15 @@ async def open_world(
             ids = await seed_hub(s, account_id, catalog)
         schedule = {"schedule": {"orders": 5, "returns": 10, "catalog": 0, "reconcile": 0, "moderation": 2}}
         for market in markets.values():
-            market.connection_id = await _connect(
-                hub, account_id, market, {**schedule, **(connection_settings or {})}
+            market.connection_id = await connect(
+                hub,
+                account_id,
+                market.kind,
+                market.url,
+                market.credentials,
+                {**schedule, **(connection_settings or {})},
             )
-            await _map(hub, account_id, ids, market)
+            await map_warehouses(hub, account_id, ids, market.connection_id)
 
         world = World(
             hub=hub, account_id=account_id, api_key=api_key, catalog=catalog, ids=ids, markets=markets

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     lease_ttl: float = Field(
         default=30.0, gt=0, description="seconds before a dead worker's job is taken over"
     )
+    worker_jobs: int = Field(
+        default=16,
+        ge=1,
+        le=1000,
+        description="jobs one worker process runs at once; the others wait their turn (below the database pool)",
+    )
     log_level: str = "info"
     log_json: bool = True
     allow_loopback_targets: bool = Field(

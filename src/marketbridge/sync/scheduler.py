@@ -8,7 +8,8 @@ starts the inbox and webhook rounds itself, without waiting for the tick's reads
 Intervals are configurable per connection (`schedule` in the connection's settings, seconds
 per job kind); without one, a connection polls orders as often as its marketplace's declared
 quota allows (channels/quota.py), the other jobs at DEFAULT_SCHEDULE. Jobs already running in this process are not started twice; across
-processes the job lease decides.
+processes the job lease decides. A worker runs at most `worker_jobs` jobs at once (MB_WORKER_JOBS),
+periodic ones at most half of them; the others wait for a turn before they take their lease.
 """
 
 from __future__ import annotations
@@ -104,6 +105,12 @@ class Scheduler:
         self._last_gauges = float("-inf")
         self._last_started: dict[tuple[int, JobKind], datetime] = {}
         self._stopping = False
+        #: At most `worker_jobs` jobs run at once, so they never wait on each other for the
+        #: database pool (which would fail them) but for a turn; periodic runs (polls) take at
+        #: most half of the turns, so a change or a kick never queues behind a hundred polls.
+        jobs = hub.settings.worker_jobs
+        self._slots = asyncio.Semaphore(jobs)
+        self._periodic_slots = asyncio.Semaphore(max(1, jobs // 2))
 
     def wake(self) -> None:
         """New work was recorded (a push stored, an event written): the inbox and webhook rounds
@@ -136,7 +143,11 @@ class Scheduler:
 
     async def _guarded(self, connection_id: int, kind: JobKind, trigger: str) -> bool:
         try:
-            return await run_job(self.hub, connection_id, kind, trigger)
+            async with contextlib.AsyncExitStack() as turn:
+                if trigger == "schedule":
+                    await turn.enter_async_context(self._periodic_slots)
+                await turn.enter_async_context(self._slots)
+                return await run_job(self.hub, connection_id, kind, trigger)
         except Exception as exc:  # recorded on the run row already; the worker goes on
             log.warning(
                 "job_failed",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 
-def serve(app: FastAPI, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
