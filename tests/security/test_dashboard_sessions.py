@@ -23,7 +23,7 @@ from tests.web.conftest import login_form_token, post_login
 
 
 async def test_a_session_ends_at_logout_even_for_a_copied_cookie(api: ApiEnv, db: Database) -> None:
-    async with httpx.AsyncClient(base_url=api.url) as person:
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as person:
         assert (await post_login(person, api.a.key)).status_code == 303
         cookie = person.cookies["mb_session"]
         assert api.a.key not in cookie
@@ -35,13 +35,13 @@ async def test_a_session_ends_at_logout_even_for_a_copied_cookie(api: ApiEnv, db
         assert out.status_code == 303
     async with db.session() as s:
         assert (await s.execute(select(func.count()).select_from(DashboardSession))).scalar_one() == 0
-    async with httpx.AsyncClient(base_url=api.url, cookies={"mb_session": cookie}) as thief:
+    async with httpx.AsyncClient(base_url=api.url, cookies={"mb_session": cookie}, timeout=30) as thief:
         again = await thief.get("/dashboard/connections")
     assert again.status_code == 303 and again.headers["location"].startswith("/dashboard/login")
 
 
 async def test_the_login_form_cannot_be_posted_from_another_site(api: ApiEnv) -> None:
-    async with httpx.AsyncClient(base_url=api.url) as visitor:
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as visitor:
         no_token = await visitor.post("/dashboard/login", data={"api_key": api.a.key})
         assert no_token.status_code == 403 and "mb_session" not in no_token.cookies
         token = await login_form_token(visitor)
@@ -58,7 +58,7 @@ async def test_the_login_form_cannot_be_posted_from_another_site(api: ApiEnv) ->
 
 
 async def test_dashboard_pages_forbid_framing_sniffing_and_caching(api: ApiEnv) -> None:
-    async with httpx.AsyncClient(base_url=api.url) as person:
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as person:
         await post_login(person, api.a.key)
         for path in ("/dashboard/login", "/dashboard/orders", "/dashboard/connections"):
             page = await person.get(path)
@@ -80,7 +80,7 @@ def production(db: Database, fernet_key: bytes, api: ApiEnv) -> Iterator[Threade
 async def test_production_cookies_are_host_prefixed_and_secure(
     api: ApiEnv, production: ThreadedServer
 ) -> None:
-    async with httpx.AsyncClient(base_url=production.url) as person:
+    async with httpx.AsyncClient(base_url=production.url, timeout=30) as person:
         form = await person.get("/dashboard/login")
         login_cookie = form.headers["set-cookie"]
         assert login_cookie.startswith("__Host-mb_login=") and "Secure" in login_cookie
@@ -101,7 +101,7 @@ async def test_production_cookies_are_host_prefixed_and_secure(
 async def test_wrong_logins_are_logged_and_slowed_down(
     api: ApiEnv, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async with httpx.AsyncClient(base_url=api.url) as guesser:
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as guesser:
         token = await login_form_token(guesser)
         statuses = [
             (

@@ -21,7 +21,7 @@ async def _expected_everywhere(world: World, offer_code: str, quantities: list[i
             got = await world.sandbox_stocks(kind)
             return [got.get((offer_code, w)) for w in whs] == quantities
 
-        await wait_for(arrived, timeout=20)
+        await wait_for(arrived, timeout=60)
 
 
 async def _set(world: World, sku: str, quantities: list[int]) -> None:
@@ -83,7 +83,7 @@ async def test_an_order_on_one_marketplace_lowers_stock_on_the_others(world: Wor
         async def lowered(kind: str = kind, whs_other: list[str] = whs_other) -> bool:
             return (await world.sandbox_stocks(kind)).get((sku, whs_other[0])) == 1
 
-        await wait_for(lowered, timeout=20)
+        await wait_for(lowered, timeout=60)
 
 
 async def test_price_export_and_import(world: World) -> None:
@@ -108,7 +108,7 @@ async def test_price_export_and_import(world: World) -> None:
             mine = [i for i in items if i["offer_code"] == sku]
             return bool(mine) and Decimal(str(mine[0]["price"])) == Decimal("4321")
 
-        await wait_for(exported, timeout=30)
+        await wait_for(exported, timeout=60)
     # import: the hub forgets its price, then takes the marketplace's back
     market = world.markets[sorted(world.markets)[0]]
     async with world.hub.db.session() as s:
