@@ -15,7 +15,6 @@ says so: at that rate a million cards take 100 minutes to read however fast the 
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog
+from marketbridge.benchmarks.common import bench_world, hub_env, machine, one_size_catalog, peak_rss_of
 from marketbridge.channels import registry as channel_registry
 from marketbridge.channels.roles import CatalogSource, has_role
 from marketbridge.runtime.settings import Settings
@@ -35,18 +34,6 @@ from marketbridge.store.tables import Link
 from marketbridge.wiring import Hub
 
 
-def _high_water_mb(pid: int) -> float | None:
-    """The process's peak resident memory so far (VmHWM: of its own image, since exec)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 def _import_in_child(database_url: str, key: str, connection_id: int) -> tuple[float, float]:
     """Run the catalog job in a child process; its wall seconds and its own peak RSS in MB.
 
@@ -54,9 +41,7 @@ def _import_in_child(database_url: str, key: str, connection_id: int) -> tuple[f
     every half second loses nothing but the last moments): the rusage of a waited child
     would also count the pages it shared with this process between fork and exec.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
-    env.update({"MB_DATABASE_URL": database_url, "MB_SECRET_KEY": key, "MB_LOG_LEVEL": "warning"})
-    env["MB_ALLOW_LOOPBACK_TARGETS"] = "true"  # the sandbox is on loopback
+    env = hub_env(database_url, key)
     command = [sys.executable, "-m", "marketbridge.cli", "sync", "run"]
     command += ["--connection", str(connection_id), "--kind", "catalog"]
     with tempfile.TemporaryFile() as errors:
@@ -64,7 +49,7 @@ def _import_in_child(database_url: str, key: str, connection_id: int) -> tuple[f
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
         peak = 0.0
         while child.poll() is None:
-            peak = max(peak, _high_water_mb(child.pid) or 0.0)
+            peak = max(peak, peak_rss_of(child.pid) or 0.0)
             time.sleep(0.5)
         seconds = time.monotonic() - started
         if child.returncode != 0:

@@ -103,6 +103,21 @@ async def bench_world(catalog: DemoCatalog, **kwargs: Any) -> AsyncIterator[Worl
             yield world
 
 
+def hub_env(database_url: str, secret_key: str, redis_url: str | None = None) -> dict[str, str]:
+    """The environment of a `marketbridge` child process: this one's without its MB_ settings, plus
+    the world's database, secret key (and Redis), quiet logs, and sandboxes on loopback allowed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
+    env.update(
+        MB_DATABASE_URL=database_url,
+        MB_SECRET_KEY=secret_key,
+        MB_LOG_LEVEL="warning",
+        MB_ALLOW_LOOPBACK_TARGETS="true",
+    )
+    if redis_url:
+        env["MB_REDIS_URL"] = redis_url
+    return env
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a process so far (Linux); None where /proc is not there."""
     try:

@@ -40,6 +40,7 @@ from marketbridge.benchmarks.common import (
     stock_kinds,
 )
 from marketbridge.benchmarks.scale_world import KEEP_ALIVE, ScaleWorld, Seat, Shop, plan, scale_world
+from marketbridge.demo.world import wait_for
 from marketbridge.runtime.serving import serve_in_loop
 
 SIZES = (10, 100, 1000)
@@ -167,14 +168,6 @@ async def _settled(world: ScaleWorld) -> bool:
     return True
 
 
-async def _wait(check: Any, timeout: float, every: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not settled within {timeout} s")
-        await asyncio.sleep(every)
-
-
 def _fairness(stream: Stream, latencies: dict[int, list[float]]) -> dict[str, Any]:
     """Per marketplace: each connection's p99, the slowest against the median (marketplaces differ
     in pacing, so connections are compared with their own marketplace's)."""
@@ -232,7 +225,7 @@ async def _one_size(
         for shop in shops:
             hooked = {"url": f"{hook_url}/hook", "event_types": ["order.created"]}
             (await stream.api(shop).post("/webhooks", json=hooked)).raise_for_status()
-        await _wait(lambda: _settled(world), timeout=3600, every=2.0)
+        await wait_for(lambda: _settled(world), timeout=3600, every=2.0)
         setup = time.monotonic() - setup_started
         await asyncio.sleep(settle_seconds)
         idle_cpu = _worker_cpu(world)

@@ -13,7 +13,6 @@ mapped before the API and the workers start, so they begin with every connection
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -26,7 +25,7 @@ import redis.asyncio as redis
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from marketbridge.benchmarks.common import one_size_catalog, postgres_database, wait_up
+from marketbridge.benchmarks.common import hub_env, one_size_catalog, postgres_database, wait_up
 from marketbridge.channels import registry as channel_registry
 from marketbridge.channels.roles import PushHandler, has_role
 from marketbridge.demo.catalog import DemoCatalog, seed_offers
@@ -123,15 +122,8 @@ def plan(connections: int, kinds: Sequence[str], big_offers: int, small_offers: 
 
 def hub_process(args: list[str], database_url: str, redis_url: str, key: str) -> subprocess.Popen[bytes]:
     """`marketbridge ARGS` with the world's database, Redis and secret key, sandboxes on loopback allowed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
-    env.update(
-        MB_DATABASE_URL=database_url,
-        MB_REDIS_URL=redis_url,
-        MB_SECRET_KEY=key,
-        MB_LOG_LEVEL="warning",
-        MB_ALLOW_LOOPBACK_TARGETS="true",
-    )
     command = [sys.executable, "-m", "marketbridge.cli", *args]
+    env = hub_env(database_url, key, redis_url)
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

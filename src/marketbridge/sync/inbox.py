@@ -65,7 +65,7 @@ async def _process_connection(hub: Services, items: list[InboxItem]) -> int:
             elif item.kind in ORDER_KINDS and item.order_external_id:
                 remote = await require(hub.channels.get(conn), OrderSource).get_order(item.order_external_id)
                 await apply_and_propagate(
-                    hub.db, conn, remote, also=functools.partial(_done, item_id=item.id)
+                    hub.db, conn, remote, also=functools.partial(_settle, item_id=item.id, error=None)
                 )
                 handled += 1
                 continue
@@ -74,10 +74,6 @@ async def _process_connection(hub: Services, items: list[InboxItem]) -> int:
         async with hub.db.session() as s:
             handled += await _settle(s, item.id, error)
     return handled
-
-
-async def _done(s: AsyncSession, item_id: int) -> None:
-    await _settle(s, item_id, None)
 
 
 async def _settle(s: AsyncSession, item_id: int, error: str | None) -> int:
