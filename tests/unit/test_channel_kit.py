@@ -32,6 +32,9 @@ class OnlyStocks:
     async def push_stocks(self, items: Sequence[object]) -> list[ItemResult]:
         return []
 
+    async def until_stock_call(self) -> None:
+        return None
+
 
 def test_roles_are_read_off_the_members() -> None:
     assert roles_of(OnlyStocks) == (StockSink,)
@@ -46,6 +49,9 @@ def test_a_role_needs_its_facts_too() -> None:
     class NoRate:
         async def push_stocks(self, items: Sequence[object]) -> list[ItemResult]:
             return []
+
+        async def until_stock_call(self) -> None:
+            return None
 
     assert not has_role(NoRate, StockSink)
 

@@ -8,7 +8,9 @@ from types import SimpleNamespace
 import pytest
 
 from marketbridge.runtime import ratelimit
-from marketbridge.runtime.ratelimit import MemoryLimiter, RateLimit, gcra_step
+from marketbridge.runtime.ratelimit import Limiter, MemoryLimiter, RateLimit, gcra_step
+from marketbridge.runtime.redis_ratelimit import RedisLimiter
+from tests.conftest import redis_url
 
 
 def test_gcra_step_allows_burst_then_spaces_requests() -> None:
@@ -53,3 +55,32 @@ async def test_penalize_pauses_the_key_only(monkeypatch: pytest.MonkeyPatch) -> 
     clock[0] += 0.05  # 50 ms pass before key "a" asks again
     waited = await limiter.acquire("a", limit)
     assert waited == pytest.approx(0.15) and slept == [waited]
+
+
+async def _ready_in_reserves_nothing(limiter: Limiter) -> None:
+    limit = RateLimit(count=10, per_seconds=1, burst=2)  # a slot every 0.1 s, two at once
+    assert await limiter.ready_in("k", limit) == 0
+    await limiter.acquire("k", limit)
+    await limiter.acquire("k", limit)  # the burst is spent
+    first = await limiter.ready_in("k", limit)
+    assert 0.05 < first <= 0.1
+    assert await limiter.ready_in("k", limit) <= first  # asking again took no slot
+    assert await limiter.ready_in("other", limit) == 0
+    await limiter.penalize("k", 5.0)
+    assert await limiter.ready_in("k", limit) > 4.9  # a pause after a 429 counts too
+
+
+async def test_memory_limiter_tells_the_wait_without_taking_a_slot() -> None:
+    await _ready_in_reserves_nothing(MemoryLimiter())
+
+
+async def test_redis_limiter_tells_the_wait_without_taking_a_slot() -> None:
+    url = redis_url()
+    if not url:
+        pytest.skip("MB_TEST_REDIS_URL is not set: the Redis cases need scripts/test-services.sh")
+    limiter = RedisLimiter.from_url(url)
+    limiter.prefix = f"mb:rl:test-ready-{time.time_ns()}:"
+    try:
+        await _ready_in_reserves_nothing(limiter)
+    finally:
+        await limiter.aclose()

@@ -199,6 +199,22 @@ class ApiClient:
         assert last is not None
         raise last
 
+    async def until_free(self, endpoint: Endpoint) -> None:
+        """Return once a call to `endpoint` could go out without waiting for the limiter.
+
+        Nothing is reserved: a caller that waits here before it gathers what to send lets
+        everything that arrived during the wait ride along in that call.
+        """
+        delay = await self.limiter.ready_in(f"{self.key_prefix}:{endpoint.group}", self._limit(endpoint))
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _limit(self, endpoint: Endpoint) -> RateLimit:
+        try:
+            return self.limits[endpoint.group]
+        except KeyError as exc:
+            raise ChannelError(f"{self.channel}: no limit for group {endpoint.group!r}") from exc
+
     async def send(
         self,
         endpoint: Endpoint,
@@ -210,15 +226,11 @@ class ApiClient:
         accept: Collection[int] = (),
     ) -> httpx.Response:
         """`request` for a declared endpoint: its host, group, limit and retry safety."""
-        try:
-            limit = self.limits[endpoint.group]
-        except KeyError as exc:
-            raise ChannelError(f"{self.channel}: no limit for group {endpoint.group!r}") from exc
         return await self.request(
             endpoint.method,
             endpoint.format(**(path_params or {})),
             group=endpoint.group,
-            limit=limit,
+            limit=self._limit(endpoint),
             host=endpoint.host,
             json=json,
             params=params,

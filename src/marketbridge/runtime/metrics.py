@@ -75,6 +75,9 @@ class MeteredLimiter:
         QUOTA_RATE.labels(*labels).set(limit.count / limit.per_seconds)
         return await self.inner.acquire(key, limit, cost)
 
+    async def ready_in(self, key: str, limit: RateLimit, cost: int = 1) -> float:
+        return await self.inner.ready_in(key, limit, cost)
+
     async def penalize(self, key: str, seconds: float) -> None:
         await self.inner.penalize(key, seconds)
 

@@ -37,6 +37,10 @@ class Limiter(Protocol):
         """Wait until `cost` requests may be sent under `limit`; return the seconds waited."""
         ...
 
+    async def ready_in(self, key: str, limit: RateLimit, cost: int = 1) -> float:
+        """Seconds until `cost` requests could go under `limit` without waiting; reserves nothing."""
+        ...
+
     async def penalize(self, key: str, seconds: float) -> None:
         """Hold every request on `key` back for `seconds` (after a 429)."""
         ...
@@ -62,17 +66,26 @@ class MemoryLimiter:
         self._tat: dict[str, float] = {}
         self._paused_until: dict[str, float] = {}
 
-    async def acquire(self, key: str, limit: RateLimit, cost: int = 1) -> float:
-        now = time.monotonic()
+    def _tat_now(self, key: str, limit: RateLimit, now: float) -> float:
         tat = self._tat.get(key, now)
-        pause = self._paused_until.pop(key, None)
+        pause = self._paused_until.get(key)
         if pause is not None and pause > now:
             # Restart after the pause at the sustained rate, without a burst.
             tat = max(tat, pause + (limit.burst - 1) * limit.interval)
+        return tat
+
+    async def acquire(self, key: str, limit: RateLimit, cost: int = 1) -> float:
+        now = time.monotonic()
+        tat = self._tat_now(key, limit, now)
+        self._paused_until.pop(key, None)
         delay, self._tat[key] = gcra_step(tat, now, limit, cost)
         if delay > 0:
             await asyncio.sleep(delay)
         return delay
+
+    async def ready_in(self, key: str, limit: RateLimit, cost: int = 1) -> float:
+        now = time.monotonic()
+        return gcra_step(self._tat_now(key, limit, now), now, limit, cost)[0]
 
     async def penalize(self, key: str, seconds: float) -> None:
         until = time.monotonic() + max(seconds, 0.0)

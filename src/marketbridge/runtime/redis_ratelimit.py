@@ -1,7 +1,8 @@
 """The GCRA limiter kept in Redis, so that every worker on every machine shares one budget.
 
 One Lua script does the arithmetic atomically: it reads the key's theoretical arrival time,
-decides the delay, stores the new time and returns the delay; the caller sleeps it off.
+decides the delay, stores the new time and returns the delay; the caller sleeps it off. The
+same script only reads when asked how long a call would wait (`ready_in`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from redis.asyncio import Redis
 
 from marketbridge.runtime.ratelimit import RateLimit
 
-# KEYS[1] = tat key, KEYS[2] = pause key; ARGV = interval, burst, cost (seconds / counts)
+# KEYS[1] = tat key, KEYS[2] = pause key; ARGV = interval, burst, cost (seconds / counts), and
+# 1 to take the slot or 0 to only tell the delay
 _SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -29,8 +31,10 @@ if tat < now then tat = now end
 local allow_at = tat + cost * interval - burst * interval
 local delay = allow_at - now
 if delay < 0 then delay = 0 end
-local new_tat = tat + cost * interval
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 60000)
+if ARGV[4] == '1' then
+  local new_tat = tat + cost * interval
+  redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 60000)
+end
 return tostring(delay)
 """
 
@@ -46,13 +50,20 @@ class RedisLimiter:
         return cls(Redis.from_url(url))
 
     async def acquire(self, key: str, limit: RateLimit, cost: int = 1) -> float:
-        raw = await self._script(
-            keys=[self.prefix + key, self.prefix + key + ":pause"], args=[limit.interval, limit.burst, cost]
-        )
-        delay = float(raw)
+        delay = await self._delay(key, limit, cost, take=True)
         if delay > 0:
             await asyncio.sleep(delay)
         return delay
+
+    async def ready_in(self, key: str, limit: RateLimit, cost: int = 1) -> float:
+        return await self._delay(key, limit, cost, take=False)
+
+    async def _delay(self, key: str, limit: RateLimit, cost: int, take: bool) -> float:
+        raw = await self._script(
+            keys=[self.prefix + key, self.prefix + key + ":pause"],
+            args=[limit.interval, limit.burst, cost, 1 if take else 0],
+        )
+        return float(raw)
 
     async def penalize(self, key: str, seconds: float) -> None:
         t = await self.redis.time()

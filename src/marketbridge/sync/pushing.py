@@ -105,8 +105,15 @@ async def has_due(db: Database, connection_id: int, kind: ChangeKind) -> bool:
 async def push_pending(
     db: Database, conn: Connection, channel: Channel, kind: ChangeKind, recorder: RunRecorder
 ) -> None:
-    """Send every due pending change of `kind` for the connection, round after round."""
+    """Send every due pending change of `kind` for the connection, round after round.
+
+    Each round first waits until the marketplace's limit lets its call go at once, and only
+    then reads the ledger: a change made while the round waited goes out in it."""
     while True:
+        if kind == ChangeKind.STOCK:
+            await require(channel, StockSink).until_stock_call()
+        else:
+            await require(channel, PriceSink).until_price_call()
         rows = await _due(db, conn.id, kind, utcnow())
         if not rows:
             return

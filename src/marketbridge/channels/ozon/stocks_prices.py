@@ -61,6 +61,12 @@ def _item_results(
 class OzonStocksPrices(OzonBase):
     """StockSink, StockSource, PriceSink and PriceSource."""
 
+    async def until_stock_call(self) -> None:
+        await self.api.http.until_free(api.STOCKS)
+
+    async def until_price_call(self) -> None:
+        await self.api.http.until_free(api.PRICES)
+
     async def iter_stocks(
         self, external_ids: Sequence[str], warehouse_ids: Sequence[str]
     ) -> AsyncIterator[list[RemoteStock]]:

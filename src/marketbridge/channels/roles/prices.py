@@ -35,6 +35,11 @@ class PriceSink(Protocol):
 
     async def push_prices(self, items: Sequence[PricePush]) -> list[ItemResult]: ...
 
+    async def until_price_call(self) -> None:
+        """Return once a price call could go out without waiting on the rate limit (reserving
+        nothing); see StockSink.until_stock_call."""
+        ...
+
 
 class PriceSource(Protocol):
     """Reads the prices the marketplace holds (the price import)."""

@@ -32,6 +32,12 @@ class StockSink(Protocol):
 
     async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]: ...
 
+    async def until_stock_call(self) -> None:
+        """Return once a stock call could go out without waiting on the rate limit (reserving
+        nothing). The pusher reads its batch after this, so changes made during the wait go
+        in that call instead of the next one."""
+        ...
+
 
 @dataclass(frozen=True)
 class RemoteStock:

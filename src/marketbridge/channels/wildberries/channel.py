@@ -19,7 +19,7 @@ from marketbridge.channels.roles import ItemResult, PricePush, RemoteStock, Stoc
 from marketbridge.channels.wildberries import stock_push
 from marketbridge.channels.wildberries.card_export import CARDS_PAGE
 from marketbridge.channels.wildberries.catalog import CatalogRoles
-from marketbridge.channels.wildberries.endpoints import CARDS_LIST, LIMITS, STOCKS_PUT
+from marketbridge.channels.wildberries.endpoints import CARDS_LIST, LIMITS, PRICE_TASK, STOCKS_PUT
 from marketbridge.channels.wildberries.returns import ReturnRoles
 from marketbridge.channels.wildberries.shipping import ShippingRoles
 
@@ -34,6 +34,12 @@ class WildberriesChannel(CatalogRoles, ShippingRoles, ReturnRoles):
 
     async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]:
         return await stock_push.push_stocks(self.api, items)
+
+    async def until_stock_call(self) -> None:
+        await self.api.http.until_free(STOCKS_PUT)
+
+    async def until_price_call(self) -> None:
+        await self.api.http.until_free(PRICE_TASK)
 
     def iter_stocks(
         self, external_ids: Sequence[str], warehouse_ids: Sequence[str]

@@ -62,6 +62,12 @@ class YmWrites(YmBase):
         }
         await self.api.call(ep.STOCKS_V3_UPDATE, path={"businessId": self.business_id}, body=body)
 
+    async def until_stock_call(self) -> None:
+        await self.api.http.until_free(ep.STOCKS_V3_UPDATE)
+
+    async def until_price_call(self) -> None:
+        await self.api.http.until_free(ep.BUSINESS_PRICES_UPDATE)
+
     async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]:
         good = [i for i in items if i.warehouse_id.isdigit()]
         local = {

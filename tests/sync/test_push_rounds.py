@@ -1,0 +1,72 @@
+"""A push round waits for the marketplace's limit before it reads the ledger.
+
+A stock change made while the round waits for a free slot must go out in that round's call,
+not in the next one a whole interval later (at 78 stock calls a minute, that is 0.77 s more
+for every change that arrived during the wait).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from marketbridge.channels.roles import ItemResult, StockPush, StockSink
+from marketbridge.demo.catalog import build_catalog
+from marketbridge.demo.world import kinds_playing, open_world
+from marketbridge.store.db import Database
+from marketbridge.store.tables import Connection, Link
+from marketbridge.sync import pushing, stocks
+from marketbridge.sync.dispatch import ChangeKind
+from marketbridge.sync.runs import RunRecorder
+
+
+class SlowSink:
+    """A StockSink whose first wait for a slot is when the seller changes one more stock."""
+
+    kind = "slow-sink"
+    stock_items_per_second = 1.0
+
+    def __init__(self, db: Database, account_id: int, late: tuple[int, int]) -> None:
+        self.db = db
+        self.account_id = account_id
+        self.late = late
+        self.waits = 0
+        self.calls: list[list[str]] = []
+
+    async def until_stock_call(self) -> None:
+        self.waits += 1
+        if self.waits == 1:
+            async with self.db.session() as s:
+                await stocks.set_on_hand(s, self.account_id, {self.late: 4321})
+
+    async def push_stocks(self, items: Sequence[StockPush]) -> list[ItemResult]:
+        self.calls.append([f"{i.external_id}={i.quantity}" for i in items])
+        return [ItemResult(i.external_id, True) for i in items]
+
+
+async def test_a_change_made_while_the_round_waits_goes_out_in_that_round(db: Database) -> None:
+    catalog = build_catalog(products=6, seed=3, bundles=0)
+    kind = kinds_playing(StockSink)[0]
+    async with open_world(catalog, db, kinds=[kind], serve_api=False, start_worker=False) as world:
+        market = world.markets[kind]
+        sku = catalog.offers[-1].sku
+        offer_id = world.ids.offers[sku]
+        warehouse_id = next(iter(world.ids.warehouses.values()))
+        async with db.reading() as s:
+            conn = (
+                await s.execute(select(Connection).where(Connection.id == market.connection_id))
+            ).scalar_one()
+            external = (
+                await s.execute(
+                    select(Link.external_id).where(
+                        Link.connection_id == conn.id, Link.entity_kind == "offer", Link.entity_id == offer_id
+                    )
+                )
+            ).scalar_one()
+        sink = SlowSink(db, world.account_id, (offer_id, warehouse_id))
+        recorder = RunRecorder(db=db, run_id=0, account_id=world.account_id)
+        await pushing.push_pending(db, conn, sink, ChangeKind.STOCK, recorder)  # type: ignore[arg-type]
+        assert sink.calls, "nothing was pushed"
+        assert f"{external}=4321" in sink.calls[0]
+        assert not await pushing.has_due(db, conn.id, ChangeKind.STOCK)
