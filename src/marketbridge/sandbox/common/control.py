@@ -163,8 +163,11 @@ def control_router(backend: SandboxBackend) -> APIRouter:
             raise HTTPException(409, str(exc)) from exc
 
     @router.get("/stocks")
-    def stocks(offer_code: str | None = None) -> dict[str, Any]:
-        return {"items": backend.stocks(offer_code)}
+    def stocks(offer_code: Annotated[list[str] | None, Query()] = None) -> dict[str, Any]:
+        """Every unit's stock, or those of the offer codes named (`?offer_code=A&offer_code=B`)."""
+        if not offer_code:
+            return {"items": backend.stocks(None)}
+        return {"items": [item for code in dict.fromkeys(offer_code) for item in backend.stocks(code)]}
 
     @router.get("/prices")
     def prices(offer_code: Annotated[list[str] | None, Query()] = None) -> dict[str, Any]:
