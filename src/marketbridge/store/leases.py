@@ -11,31 +11,31 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Lease
 from marketbridge.store.types import utcnow
+from marketbridge.store.upsert import insert_for
 
 
 async def acquire(db: Database, name: str, owner: str, ttl: float) -> bool:
-    """Take the lease `name` for `ttl` seconds, or renew it when `owner` holds it already."""
+    """Take the lease `name` for `ttl` seconds, or renew it when `owner` holds it already.
+
+    One statement: the row is inserted, or taken over where its holder is `owner` or its time
+    ran out; a row held by another owner is left alone and nothing is counted.
+    """
     now = utcnow()
     expires = now + timedelta(seconds=ttl)
     async with db.session() as s:
+        stmt = insert_for(s, Lease).values(name=name, owner=owner, expires_at=expires)
         taken = await s.execute(
-            update(Lease)
-            .where(Lease.name == name, (Lease.owner == owner) | (Lease.expires_at < now))
-            .values(owner=owner, expires_at=expires)
+            stmt.on_conflict_do_update(
+                index_elements=["name"],
+                set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at},
+                where=(Lease.owner == owner) | (Lease.expires_at < now),
+            )
         )
-        if taken.rowcount:  # type: ignore[attr-defined]
-            return True
-    try:
-        async with db.session() as s:
-            s.add(Lease(name=name, owner=owner, expires_at=expires))
-        return True
-    except IntegrityError:
-        return False
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
 async def release(db: Database, name: str, owner: str) -> None:
