@@ -45,7 +45,7 @@ _CURSOR = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_CURSOR}}}")
 
 
 def page_params(query: bytes) -> dict[str, Any] | None:
-    """`limit` and `after` of a plain offers page query (`limit=` and `cursor=`, each at most
+    """`limit` and `cursor` of a plain offers page query (`limit=` and `cursor=`, each at most
     once, in bounds, nothing escaped); None for any other query, which the route reads."""
     limit, cursor = DEFAULT_LIMIT, None
     seen: set[bytes] = set()
