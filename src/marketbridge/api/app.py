@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from marketbridge import __version__
 from marketbridge.api import health, operator, problems
 from marketbridge.api.bodies import BodyGuard
+from marketbridge.api.hot_reads import HotReads
 from marketbridge.api.idempotency import idempotency_applies, idempotency_middleware
 from marketbridge.api.routes import push
 from marketbridge.api.text_guard import nul_guard_applies, nul_guard_middleware
@@ -85,12 +86,14 @@ def create_api_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     problems.install(app)
-    app.add_middleware(Selective, dispatch=idempotency_middleware, applies=idempotency_applies)
-    app.add_middleware(Selective, dispatch=nul_guard_middleware, applies=nul_guard_applies)
     app.include_router(health.router)  # first: the probes match without walking the other routes
     app.include_router(api_router())
     app.include_router(push.router)
     app.include_router(operator.router)
+
+    app.add_middleware(HotReads, hub=hub)  # added first: the innermost, beside the routes
+    app.add_middleware(Selective, dispatch=idempotency_middleware, applies=idempotency_applies)
+    app.add_middleware(Selective, dispatch=nul_guard_middleware, applies=nul_guard_applies)
 
     app.add_middleware(RequestCounter)
     app.add_middleware(BodyGuard, hub=hub)  # the outermost but one, before anything reads a body

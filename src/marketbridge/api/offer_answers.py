@@ -189,8 +189,7 @@ async def offer_answers(
 ) -> list[dict[str, Any]]:
     """The offers `statement` (`page_statement` or `one_statement`) finds with `params`
     (`account_id` added), as `OfferOut` dicts in its order."""
-    async with db.reading_connection() as conn:
-        rows = (await conn.execute(statement, {**params, "account_id": account_id})).all()
+    rows = await db.read_rows(statement, {**params, "account_id": account_id})
     answers: dict[int, dict[str, Any]] = {}
     for part, offer_id, _, text, code, name, size, color, number, quantity, flag, known, at in rows:
         if part == _OFFER:

@@ -10,13 +10,18 @@ Each `Database` has its own session class (`session_class`), so after-commit hoo
 registered for one database (`sync/kicks.py` does). A hook that starts async work puts its
 task under `AFTER_COMMIT_TASKS` in `session.info`; `Database.session()` awaits those tasks
 before it returns, so the caller sees the effect of its own commit.
+
+`read_rows` is the hot reads' way in: on a SQLite file it runs a whole read as one call in a
+thread of its own rather than a hand-off to the async driver's thread per step.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Select, event
+from sqlalchemy import Executable, Select, create_engine, event
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -144,6 +149,10 @@ class Database:
             read_only["isolation_level"] = "AUTOCOMMIT"
         self._read_only = self.engine.execution_options(**read_only)
         self._readers = async_sessionmaker(self._read_only, expire_on_commit=False)
+        where = self.engine.url
+        in_memory = where.database in (None, "", ":memory:") or where.query.get("mode") == "memory"
+        self._sqlite_file = self.dialect == "sqlite" and not in_memory
+        self._sqlite_reads: _SqliteReads | None = None
 
     @property
     def dialect(self) -> str:
@@ -181,6 +190,20 @@ class Database:
         async with self._read_only.connect() as conn:
             yield conn  # closing the connection rolls its transaction back
 
+    async def read_rows(self, statement: Executable, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+        """The rows of a read-only `statement`, read as on `reading_connection`: for hot reads.
+
+        On a SQLite file the whole read (check-out, BEGIN, execute, fetch, rollback) runs as one
+        call in a thread of this database's own (`SQLITE_READ_THREADS`, with SQLAlchemy's
+        synchronous driver on the same file and the same settings): through the async driver
+        each of those steps is a hand-off to its thread and back."""
+        if self._sqlite_file:
+            if self._sqlite_reads is None:
+                self._sqlite_reads = _SqliteReads(self.engine)
+            return await self._sqlite_reads.rows(statement, params)
+        async with self.reading_connection() as conn:
+            return (await conn.execute(statement, params)).all()
+
     async def current_revision(self) -> str | None:
         def read(conn: SyncConnection) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
@@ -207,4 +230,41 @@ class Database:
             await conn.run_sync(run)
 
     async def dispose(self) -> None:
+        if self._sqlite_reads is not None:
+            reads, self._sqlite_reads = self._sqlite_reads, None
+            await reads.close()
         await self.engine.dispose()
+
+
+#: Threads of a SQLite database's one-call reads (`Database.read_rows`): the reads hold the GIL
+#: most of the time anyway; a few let one wait on the disk while another runs.
+SQLITE_READ_THREADS = 4
+
+
+class _SqliteReads:
+    """`Database.read_rows` on a SQLite file: a synchronous engine on the same file, with the
+    same connection settings, used only from its own threads."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        url = engine.url.set(drivername="sqlite")
+        self.engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=SQLITE_READ_THREADS,
+            max_overflow=0,
+        )
+        event.listen(self.engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine, "begin", _sqlite_begin)
+        self.read_only = self.engine.execution_options(**{READ_ONLY: True})
+        self.threads = ThreadPoolExecutor(SQLITE_READ_THREADS, thread_name_prefix="sqlite-read")
+
+    def _rows(self, statement: Executable, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+        with self.read_only.connect() as conn:
+            return conn.execute(statement, params).all()  # closing rolls the transaction back
+
+    async def rows(self, statement: Executable, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+        return await asyncio.get_running_loop().run_in_executor(self.threads, self._rows, statement, params)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.threads, self.engine.dispose)
+        self.threads.shutdown(wait=False)

@@ -61,7 +61,10 @@ class Offer(Base):
     """A sellable unit; a bundle is an offer of kind 'bundle' with components."""
 
     __tablename__ = "offers"
-    __table_args__ = (UniqueConstraint("account_id", "sku"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "sku"),
+        Index("ix_offers_page", "account_id", "id"),  # an account's offers in id order: the API's pages
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = foreign_key("accounts.id")
     product_id: Mapped[int | None] = foreign_key("products.id", nullable=True, ondelete="SET NULL")
