@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Lease
@@ -19,7 +20,8 @@ from marketbridge.store.types import utcnow
 
 
 async def acquire(db: Database, name: str, owner: str, ttl: float) -> bool:
-    """Take the lease `name` for `ttl` seconds, or renew it when `owner` holds it already."""
+    """Take the lease `name` for `ttl` seconds, or renew it when `owner` holds it already; one
+    write transaction whether the row is there (taken over or renewed) or not (created)."""
     now = utcnow()
     expires = now + timedelta(seconds=ttl)
     async with db.session() as s:
@@ -30,17 +32,34 @@ async def acquire(db: Database, name: str, owner: str, ttl: float) -> bool:
         )
         if taken.rowcount:  # type: ignore[attr-defined]
             return True
-    try:
-        async with db.session() as s:
-            s.add(Lease(name=name, owner=owner, expires_at=expires))
-        return True
-    except IntegrityError:
-        return False
+        try:
+            async with s.begin_nested():  # another holder's row, or one created meanwhile: not ours
+                s.add(Lease(name=name, owner=owner, expires_at=expires))
+        except IntegrityError:
+            return False
+    return True
+
+
+async def renew(db: Database, name: str, owner: str, ttl: float) -> bool:
+    """Extend the lease `name` while `owner` holds it; never takes or re-creates it (a renewal
+    that comes after the release changes nothing)."""
+    async with db.session() as s:
+        renewed = await s.execute(
+            update(Lease)
+            .where(Lease.name == name, Lease.owner == owner)
+            .values(expires_at=utcnow() + timedelta(seconds=ttl))
+        )
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
 
 async def release(db: Database, name: str, owner: str) -> None:
     async with db.session() as s:
-        await s.execute(delete(Lease).where(Lease.name == name, Lease.owner == owner))
+        await drop(s, name, owner)
+
+
+async def drop(s: AsyncSession, name: str, owner: str) -> None:
+    """Release the lease `name` of `owner` in the caller's transaction (e.g. with the run's end)."""
+    await s.execute(delete(Lease).where(Lease.name == name, Lease.owner == owner))
 
 
 HEARTBEAT = "heartbeat:"
