@@ -1,5 +1,6 @@
 """A wake is never lost: it starts the inbox and webhook rounds at once (or once more right after
-a running one), and a wake that comes during a tick starts the next tick without waiting.
+a running one; webhook rounds also beside a running one, up to WEBHOOK_ROUNDS), and a wake
+that comes during a tick starts the next tick without waiting.
 
 Otherwise a push stored, or an event written, while the worker is busy would wait for the
 clock's next tick instead of being handled at once.
@@ -52,18 +53,25 @@ def rounds(monkeypatch: pytest.MonkeyPatch) -> GatedRounds:
     return fake
 
 
-async def test_a_wake_starts_the_rounds_and_one_more_after_a_running_one(rounds: GatedRounds) -> None:
+async def test_a_wake_starts_the_rounds_and_one_more_after_a_running_one(
+    rounds: GatedRounds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scheduler_module, "WEBHOOK_ROUNDS", 2)
     scheduler = Scheduler(hub=NO_HUB)  # type: ignore[arg-type]
     scheduler.wake()
     await asyncio.sleep(0)
     assert sorted(rounds.started) == ["inbox", "webhooks"]  # started by the wake, no tick needed
-    scheduler.wake()  # more work recorded while both run
+    scheduler.wake()  # more work recorded while both run: a second webhook round starts beside the first
+    await asyncio.sleep(0)
+    assert sorted(rounds.started) == ["inbox", "webhooks", "webhooks"]
+    scheduler.wake()  # every webhook round is taken now: these only ask for one more after
     scheduler.wake()
-    assert len(rounds.started) == 2
+    await asyncio.sleep(0)
+    assert len(rounds.started) == 3
     await rounds.finish_all()
-    assert sorted(rounds.started) == ["inbox", "inbox", "webhooks", "webhooks"]  # exactly one more each
+    assert sorted(rounds.started) == ["inbox", "inbox", "webhooks", "webhooks", "webhooks"]  # one more each
     await rounds.finish_all()
-    assert len(rounds.started) == 4
+    assert len(rounds.started) == 5
     await scheduler.drain()
 
 

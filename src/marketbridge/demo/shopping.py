@@ -18,7 +18,6 @@ def orderable(world: World, count: int, min_stock: int = 2, skip: int = 0) -> li
 
 async def buy(world: World, kind: str, lines: list[tuple[str, int]]) -> list[str]:
     """Place one purchase on a marketplace once it shows the stock; returns the marketplace's order ids."""
-    market = world.markets[kind]
     whs = await world.warehouse_ids(kind)
 
     async def visible() -> bool:
@@ -26,9 +25,14 @@ async def buy(world: World, kind: str, lines: list[tuple[str, int]]) -> list[str
         return all(stocks.get((code, whs[0]), 0) >= qty for code, qty in lines)
 
     await wait_for(visible, timeout=60, every=0.2)
-    placed = await market.control.post(
+    return await place(world, kind, lines, whs[0])
+
+
+async def place(world: World, kind: str, lines: list[tuple[str, int]], warehouse: str) -> list[str]:
+    """Place one purchase at once (the caller knows the stock is shown); the marketplace's order ids."""
+    placed = await world.markets[kind].control.post(
         "/orders",
-        json={"lines": [{"offer_code": c, "quantity": q} for c, q in lines], "warehouse_id": whs[0]},
+        json={"lines": [{"offer_code": c, "quantity": q} for c, q in lines], "warehouse_id": warehouse},
     )
     if placed.status_code != 200:
         raise RuntimeError(f"{kind}: the buyer could not order: {placed.status_code} {placed.text}")

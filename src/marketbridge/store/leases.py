@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Lease
@@ -38,9 +39,26 @@ async def acquire(db: Database, name: str, owner: str, ttl: float) -> bool:
         return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
+async def renew(db: Database, name: str, owner: str, ttl: float) -> bool:
+    """Extend the lease `name` while `owner` holds it; never takes or re-creates it (a renewal
+    that comes after the release changes nothing)."""
+    async with db.session() as s:
+        renewed = await s.execute(
+            update(Lease)
+            .where(Lease.name == name, Lease.owner == owner)
+            .values(expires_at=utcnow() + timedelta(seconds=ttl))
+        )
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+
 async def release(db: Database, name: str, owner: str) -> None:
     async with db.session() as s:
-        await s.execute(delete(Lease).where(Lease.name == name, Lease.owner == owner))
+        await drop(s, name, owner)
+
+
+async def drop(s: AsyncSession, name: str, owner: str) -> None:
+    """Release the lease `name` of `owner` in the caller's transaction (e.g. with the run's end)."""
+    await s.execute(delete(Lease).where(Lease.name == name, Lease.owner == owner))
 
 
 HEARTBEAT = "heartbeat:"

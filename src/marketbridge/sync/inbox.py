@@ -37,7 +37,8 @@ async def process_inbox(hub: Services, limit: int = 200) -> int:
 
     The connections' items are processed side by side (each connection's in arrival order), so
     one marketplace's slow answer does not hold up another's orders. An order's push is marked
-    done in the transaction that applies the order: one write per push that went well."""
+    done in the transaction that applies the order: one write per push that went well; the
+    items and their connections are read in one read-only transaction."""
     async with hub.db.reading() as s:
         items = list(
             (
@@ -46,16 +47,20 @@ async def process_inbox(hub: Services, limit: int = 200) -> int:
                 )
             ).scalars()
         )
-    by_connection: dict[int, list[InboxItem]] = defaultdict(list)
-    for item in items:
-        by_connection[item.connection_id].append(item)
-    counts = await asyncio.gather(*(_process_connection(hub, group) for group in by_connection.values()))
+        if not items:
+            return 0
+        by_connection: dict[int, list[InboxItem]] = defaultdict(list)
+        for item in items:
+            by_connection[item.connection_id].append(item)
+        found = await s.execute(select(Connection).where(Connection.id.in_(list(by_connection))))
+        connections = {c.id: c for c in found.scalars()}
+    counts = await asyncio.gather(
+        *(_process_connection(hub, connections.get(cid), group) for cid, group in by_connection.items())
+    )
     return sum(counts)
 
 
-async def _process_connection(hub: Services, items: list[InboxItem]) -> int:
-    async with hub.db.reading() as s:
-        conn = await s.get(Connection, items[0].connection_id)
+async def _process_connection(hub: Services, conn: Connection | None, items: list[InboxItem]) -> int:
     handled = 0
     for item in items:
         error: str | None = None

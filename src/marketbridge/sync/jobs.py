@@ -2,16 +2,20 @@
 
 The lease makes sure that each (connection, kind) runs in at most one worker at a time on
 any number of machines; a run renews it while it works, and a crashed holder's lease
-expires so another worker takes over.
+expires so another worker takes over. A run writes three times: the lease taken, the run
+row, and the run's outcome with the lease released in one transaction (if that commit
+fails, the lease runs out after its time to live, as a crashed holder's does).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.channels.roles import (
     CardExporter,
@@ -55,7 +59,7 @@ async def _renew(hub: Services, name: str) -> None:
     ttl = hub.settings.lease_ttl
     while True:
         await asyncio.sleep(ttl / 3)
-        await leases.acquire(hub.db, name, hub.worker_id, ttl)
+        await leases.renew(hub.db, name, hub.worker_id, ttl)
 
 
 async def run_job(hub: Services, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
@@ -64,6 +68,13 @@ async def run_job(hub: Services, connection_id: int, kind: JobKind, trigger: str
     if not await leases.acquire(hub.db, name, hub.worker_id, hub.settings.lease_ttl):
         return False
     renewer = asyncio.create_task(_renew(hub, name))
+    released = False
+
+    async def release_with_run(s: AsyncSession) -> None:
+        nonlocal released
+        await leases.drop(s, name, hub.worker_id)
+        released = True
+
     try:
         async with hub.db.reading() as s:
             conn = await s.get(Connection, connection_id)
@@ -73,22 +84,30 @@ async def run_job(hub: Services, connection_id: int, kind: JobKind, trigger: str
         change_kind = ChangeKind.pushed_by(kind)
         if change_kind is not None and not await pushing.has_due(hub.db, conn.id, change_kind):
             return True
-        await _execute(hub, conn, kind, trigger)
+        await _execute(hub, conn, kind, trigger, also=release_with_run)
     finally:
         renewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewer
-        await leases.release(hub.db, name, hub.worker_id)
+        if not released:  # no run was recorded (nothing to do)
+            await leases.release(hub.db, name, hub.worker_id)
     return True
 
 
-async def _execute(hub: Services, conn: Connection, kind: JobKind, trigger: str) -> None:
-    """One run; the changes and events it records kick the worker after their commits."""
+async def _execute(
+    hub: Services,
+    conn: Connection,
+    kind: JobKind,
+    trigger: str,
+    also: Callable[[AsyncSession], Awaitable[object]] | None = None,
+) -> None:
+    """One run; the changes and events it records kick the worker after their commits. `also`
+    goes into the transaction that records the run's end."""
     channel = hub.channels.get(conn)
     role = JOB_ROLES.get(kind)
     if role is not None and not has_role(channel, role):
         return  # the marketplace has no such role: nothing to run, no run recorded
-    async with recorded_run(hub.db, conn.account_id, conn.id, kind.value, trigger) as rec:
+    async with recorded_run(hub.db, conn.account_id, conn.id, kind.value, trigger, also=also) as rec:
         if kind == JobKind.STOCKS:
             await pushing.push_pending(hub.db, conn, channel, ChangeKind.STOCK, rec)
         elif kind == JobKind.PRICES:

@@ -8,7 +8,7 @@ runs asked for by hand, and the newest run of each job of a connection are kept.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.model import EventType
 from marketbridge.runtime.metrics import SYNC_RUNS
@@ -75,8 +76,15 @@ class RunRecorder:
 
 @asynccontextmanager
 async def recorded_run(
-    db: Database, account_id: int, connection_id: int, kind: str, trigger: str = "schedule"
+    db: Database,
+    account_id: int,
+    connection_id: int,
+    kind: str,
+    trigger: str = "schedule",
+    also: Callable[[AsyncSession], Awaitable[object]] | None = None,
 ) -> AsyncIterator[RunRecorder]:
+    """Record the run: a row when it starts, its outcome when it ends; `also` writes what belongs
+    to the end's transaction (the job's lease released), whether the run went well or not."""
     async with db.session() as s:
         row = SyncRun(
             account_id=account_id, connection_id=connection_id, kind=kind, trigger=trigger, status="running"
@@ -115,6 +123,8 @@ async def recorded_run(
                     EventType.SYNC_FAILED,
                     {"run_id": run_id, "connection_id": connection_id, "kind": kind, "error": error},
                 )
+            if also is not None:
+                await also(s)
         SYNC_RUNS.labels(kind, status).inc()
 
 

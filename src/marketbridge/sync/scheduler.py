@@ -4,7 +4,10 @@ Every tick (half a second, or at once when woken by `Dispatcher.wake`) it starts
 pushers of connections that have due pending changes, so a change reaches the marketplace
 within about a second even if its kick was lost; the processing of received pushes (inbox);
 a round of webhook delivery (outbox); and the periodic jobs whose interval has passed. A wake
-starts the inbox and webhook rounds itself, without waiting for the tick's reads.
+starts the inbox and webhook rounds itself, without waiting for the tick's reads. Webhook
+rounds started by wakes overlap (up to WEBHOOK_ROUNDS): a round ends only when every attempt
+it sent is recorded, a write that can wait for the database's write lock, and the next order's
+webhook need not wait for that (each round claims its deliveries, so none is sent twice).
 Intervals are configurable per connection (`schedule` in the connection's settings, seconds
 per job kind); without one, a connection polls orders as often as its marketplace's declared
 quota allows (channels/quota.py), the other jobs at DEFAULT_SCHEDULE. Jobs already running in this process are not started twice; across
@@ -50,6 +53,8 @@ DEFAULT_SCHEDULE: dict[JobKind, float] = {
     JobKind.MODERATION: 60,
 }
 TICK_SECONDS = 0.5
+#: Webhook rounds that may run at once when wakes come while one is recording its attempts.
+WEBHOOK_ROUNDS = 3
 #: How often the scheduler looks for periodic jobs that are due (and whenever the next one is).
 DUE_CHECK_SECONDS = TICK_SECONDS
 #: The shortest pause before looking for due periodic jobs again.
@@ -95,6 +100,8 @@ class Scheduler:
         self._helpers: dict[str, asyncio.Task[int]] = {}
         #: Background rounds asked for by a wake while they were running: each runs once more after.
         self._helpers_again: dict[str, Callable[[], Awaitable[int]]] = {}
+        #: How many rounds of each kind wakes may run at once (webhooks: WEBHOOK_ROUNDS).
+        self._parallel: dict[str, int] = {}
         self._last_periodic = float("-inf")
         self._last_due_check = float("-inf")
         #: Loop time at which the next periodic job is due.
@@ -117,7 +124,7 @@ class Scheduler:
         start now, or once more right after the running one, and the next tick comes at once."""
         if not self._stopping:
             self._start_helper("inbox", lambda: process_inbox(self.hub), again=True)
-            self._start_helper("webhooks", lambda: deliver_due(self.hub), again=True)
+            self._start_helper("webhooks", lambda: deliver_due(self.hub), again=True, parallel=WEBHOOK_ROUNDS)
         self._wake.set()
 
     def start(self, connection_id: int, kind: JobKind, trigger: str = "schedule") -> bool:
@@ -157,15 +164,20 @@ class Scheduler:
             )
             return False
 
-    def _start_helper(self, name: str, fn: Callable[[], Awaitable[int]], again: bool = False) -> None:
-        """Start a background round (inbox, webhooks, ...) unless one is running. With `again` (a
-        wake: new work was recorded), a running round is followed by one more right after it,
-        since the work may have been committed after the running round looked."""
-        task = self._helpers.get(name)
-        if task is not None and not task.done():
+    def _start_helper(
+        self, name: str, fn: Callable[[], Awaitable[int]], again: bool = False, parallel: int = 1
+    ) -> None:
+        """Start a background round (inbox, webhooks, ...) unless one is running (`parallel`: unless
+        that many are). With `again` (a wake: new work was recorded), a running round is followed
+        by one more right after it, since the work may have been committed after it looked."""
+        self._parallel[name] = max(parallel, self._parallel.get(name, 1))
+        slots = [name] + [f"{name}:{n}" for n in range(1, parallel)]
+        free = [slot for slot in slots if (t := self._helpers.get(slot)) is None or t.done()]
+        if not free:
             if again:
                 self._helpers_again[name] = fn
             return
+        slot = free[0]
 
         async def guarded() -> int:
             try:
@@ -175,13 +187,13 @@ class Scheduler:
                 return 0
 
         task = asyncio.create_task(guarded())
-        self._helpers[name] = task
+        self._helpers[slot] = task
         task.add_done_callback(lambda _: self._helper_again(name))
 
     def _helper_again(self, name: str) -> None:
         fn = self._helpers_again.pop(name, None)
         if fn is not None and not self._stopping:
-            self._start_helper(name, fn)
+            self._start_helper(name, fn, again=True, parallel=self._parallel.get(name, 1))
 
     async def tick(self) -> None:
         now = utcnow()
