@@ -13,19 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from marketbridge.channels import registry
 from marketbridge.channels.roles import ItemResult, StockPush
-from marketbridge.store import accounts
-from marketbridge.store.connections import create_connection
-from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Connection, PendingChange, PushedValue
 from marketbridge.sync import ledger, pushing
 from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.runs import recorded_run
+from tests.support.runs import shop_with_connection
 
 REFUSED = "E-3"
 
@@ -60,18 +56,8 @@ class ChangingSink:
 
 async def test_rounds_overlap_and_lose_no_change(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pushing, "ROUND_SIZE", 3)
-    spec = next(iter(registry.load_all().values()))
     async with db.session() as s:
-        account, _ = await accounts.create_account(s, "shop")
-        conn = await create_connection(
-            s,
-            SecretBox([Fernet.generate_key()]),
-            account_id=account.id,
-            kind=spec.kind,
-            name="c",
-            credentials={field: "x" for field in spec.credential_fields},
-            base_urls={"default": "http://127.0.0.1:9"},
-        )
+        account, conn = await shop_with_connection(s)
         await ledger.queue(s, account.id, ChangeKind.STOCK, [_target(conn.id, n, n) for n in range(10)])
     async with db.reading() as s:
         loaded = await s.get(Connection, conn.id)
