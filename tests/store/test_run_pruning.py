@@ -9,18 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from marketbridge.channels import registry
-from marketbridge.store import accounts
-from marketbridge.store.connections import create_connection
-from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
 from marketbridge.store.tables import SyncRun
 from marketbridge.store.types import utcnow
 from marketbridge.sync import runs
 from marketbridge.sync.runs import KEEP_OK_RUNS, prune_runs
+from tests.support.runs import shop_with_connection
 
 
 async def test_old_runs_that_went_well_are_pruned_the_rest_kept(
@@ -28,18 +24,8 @@ async def test_old_runs_that_went_well_are_pruned_the_rest_kept(
 ) -> None:
     old = utcnow() - KEEP_OK_RUNS - timedelta(hours=1)
     recent = utcnow() - timedelta(minutes=5)
-    spec = next(iter(registry.load_all().values()))
     async with db.session() as s:
-        account, _ = await accounts.create_account(s, "shop")
-        conn = await create_connection(
-            s,
-            SecretBox([Fernet.generate_key()]),
-            account_id=account.id,
-            kind=spec.kind,
-            name="c",
-            credentials={field: "x" for field in spec.credential_fields},
-            base_urls={"default": "http://127.0.0.1:9"},
-        )
+        account, conn = await shop_with_connection(s)
         rows = {
             name: SyncRun(
                 account_id=account.id,

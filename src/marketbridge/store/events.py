@@ -1,14 +1,17 @@
 """The outbox of events told to the seller: written in the same transaction as the change.
 
-`emit` also notes on the session that the outbox grew (`OUTBOX_WRITTEN`), so the after-commit
-hook (`sync/kicks.py`) wakes the worker to deliver the webhooks at once.
+`emit` (one event) and `emit_all` (many of one type in one statement) also note on the
+session that the outbox grew (`OUTBOX_WRITTEN`), so the after-commit hook
+(`sync/kicks.py`) wakes the worker to deliver the webhooks at once.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.model import EventType
@@ -28,3 +31,26 @@ async def emit(session: AsyncSession, account_id: int, type_: EventType, data: d
     await session.flush()
     session.info[OUTBOX_WRITTEN] = True
     return event
+
+
+async def emit_all(
+    session: AsyncSession, account_id: int, type_: EventType, datas: Sequence[dict[str, Any]]
+) -> None:
+    """Record one event per item of `datas`, in that order, in one statement (none for none)."""
+    if not datas:
+        return
+    now = utcnow()
+    await session.execute(
+        insert(Event),
+        [
+            {
+                "id": str(uuid.uuid4()),
+                "account_id": account_id,
+                "type": type_.value,
+                "occurred_at": now,
+                "data": d,
+            }
+            for d in datas
+        ],
+    )
+    session.info[OUTBOX_WRITTEN] = True

@@ -8,12 +8,13 @@ so nothing is retried forever.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Row, Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marketbridge.channels.errors import BadResponse, ChannelError
@@ -29,7 +30,7 @@ from marketbridge.channels.roles import (
 from marketbridge.model import EventType
 from marketbridge.runtime.redaction import redact
 from marketbridge.store.db import Database
-from marketbridge.store.events import emit
+from marketbridge.store.events import emit_all
 from marketbridge.store.tables import Connection, PendingChange, PushedValue
 from marketbridge.store.types import utcnow
 from marketbridge.store.upsert import chunks, insert_for
@@ -77,19 +78,35 @@ def _price_item(payload: dict[str, Any]) -> PricePush:
     )
 
 
-async def _due(db: Database, connection_id: int, kind: ChangeKind, now: datetime) -> list[PendingChange]:
-    async with db.reading() as s:
-        rows = await s.execute(
-            select(PendingChange)
+#: A ledger row as a round reads it (id, key, version, attempts, payload): a plain row, no mapped object.
+Due = Row[int, str, int, int, dict[str, Any]]
+#: What a round needs of each ledger row.
+DUE_COLUMNS = (
+    PENDING_TABLE.c.id,
+    PENDING_TABLE.c.key,
+    PENDING_TABLE.c.version,
+    PENDING_TABLE.c.attempts,
+    PENDING_TABLE.c.payload,
+)
+
+
+async def _due(
+    db: Database, connection_id: int, kind: ChangeKind, now: datetime, after: int
+) -> Sequence[Due]:
+    """The next round: due rows with an id above `after`, in id order."""
+    async with db.reading_connection() as c:
+        rows = await c.execute(
+            select(*DUE_COLUMNS)
             .where(
-                PendingChange.connection_id == connection_id,
-                PendingChange.kind == kind,
-                PendingChange.next_attempt_at <= now,
+                PENDING_TABLE.c.connection_id == connection_id,
+                PENDING_TABLE.c.kind == kind,
+                PENDING_TABLE.c.next_attempt_at <= now,
+                PENDING_TABLE.c.id > after,
             )
-            .order_by(PendingChange.id)
+            .order_by(PENDING_TABLE.c.id)
             .limit(ROUND_SIZE)
         )
-        return list(rows.scalars())
+        return rows.all()
 
 
 async def has_due(db: Database, connection_id: int, kind: ChangeKind) -> bool:
@@ -107,37 +124,75 @@ async def push_pending(
 ) -> None:
     """Send every due pending change of `kind` for the connection, round after round.
 
-    Each round first waits until the marketplace's limit lets its call go at once, and only
-    then reads the ledger: a change made while the round waited goes out in it."""
-    while True:
-        if kind == ChangeKind.STOCK:
-            await require(channel, StockSink).until_stock_call()
-        else:
-            await require(channel, PriceSink).until_price_call()
-        rows = await _due(db, conn.id, kind, utcnow())
-        if not rows:
-            return
-        try:
-            if kind == ChangeKind.STOCK:
-                results = await require(channel, StockSink).push_stocks(
-                    [_stock_item(r.payload) for r in rows]
-                )
-            else:
-                results = await require(channel, PriceSink).push_prices(
-                    [_price_item(r.payload) for r in rows]
-                )
-        except ChannelError as exc:
-            await _record_failure(db, rows, exc)
-            raise
-        if len(results) != len(rows):
-            mismatch = BadResponse(f"{conn.kind}: {len(results)} results for {len(rows)} items")
-            await _record_failure(db, rows, mismatch)
-            raise mismatch
-        await _settle(db, conn, kind, rows, results, recorder)
-        await recorder.heartbeat()
+    The rounds overlap: while one round's calls are out, the next round is read and the one
+    before is settled. Rounds follow the rows' ids; once a pass found nothing more, it starts
+    again from the lowest id (after the last settle) for values that changed meanwhile, and
+    ends when such a pass finds nothing due. A pass starts by waiting until the marketplace's
+    limit lets a call go at once, and only then reads the ledger: a change made while it waited
+    goes out in that call, not one interval later."""
+    send, until_call = _sender(channel, kind)
+
+    async def first_round() -> Sequence[Due]:
+        await until_call()
+        return await _due(db, conn.id, kind, utcnow(), 0)
+
+    after = 0
+    reading: asyncio.Task[Sequence[Due]] = asyncio.create_task(first_round())
+    settling: asyncio.Task[None] | None = None
+    try:
+        while True:
+            rows = await reading
+            if not rows:
+                if settling is not None:
+                    await settling
+                    settling = None
+                if after == 0:
+                    return
+                after = 0
+                reading = asyncio.create_task(first_round())
+                continue
+            after = rows[-1].id
+            reading = asyncio.create_task(_due(db, conn.id, kind, utcnow(), after))
+            try:
+                results = await send(rows)
+                if len(results) != len(rows):
+                    raise BadResponse(f"{conn.kind}: {len(results)} results for {len(rows)} items")
+            except ChannelError as exc:
+                if settling is not None:
+                    await settling
+                    settling = None
+                await _record_failure(db, rows, exc)
+                raise
+            if settling is not None:
+                await settling  # one writer at a time, in round order
+            settling = asyncio.create_task(_settle(db, conn, kind, rows, results, recorder))
+    finally:  # on an error: the read ahead and a settle under way end before the error goes up
+        for task in (reading, settling):
+            if task is not None:
+                await _ended(task)
 
 
-def _retry_later(row: PendingChange, message: str, retryable: bool, now: datetime) -> dict[str, Any]:
+async def _ended(task: asyncio.Task[Any]) -> None:
+    """Wait for a task to end; its own error, if any, is dropped (the caller's goes up)."""
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()
+
+
+def _sender(
+    channel: Channel, kind: ChangeKind
+) -> tuple[Callable[[Sequence[Due]], Awaitable[list[ItemResult]]], Callable[[], Awaitable[None]]]:
+    """The channel's push for `kind`, taking a round's rows, and its wait for a free call."""
+    if kind == ChangeKind.STOCK:
+        stocks = require(channel, StockSink)
+        return lambda rows: stocks.push_stocks(
+            [_stock_item(r.payload) for r in rows]
+        ), stocks.until_stock_call
+    prices = require(channel, PriceSink)
+    return lambda rows: prices.push_prices([_price_item(r.payload) for r in rows]), prices.until_price_call
+
+
+def _retry_later(row: Due, message: str, retryable: bool, now: datetime) -> dict[str, Any]:
     """Parameters for RETRY_LATER: one more attempt counted, the error kept, the next try set."""
     return {
         "row_id": row.id,
@@ -163,12 +218,14 @@ PACED = (
     .where(PENDING_TABLE.c.id == bindparam("row_id"), PENDING_TABLE.c.version == bindparam("row_version"))
     .values(next_attempt_at=bindparam("next_at"))
 )
+#: The values the marketplaces hold, as a Core table: a settle's upsert needs no ORM.
+PUSHED_TABLE = cast(Table, PushedValue.__table__)
 SENT = delete(PENDING_TABLE).where(
     PENDING_TABLE.c.id == bindparam("row_id"), PENDING_TABLE.c.version == bindparam("row_version")
 )
 
 
-async def _lock_in_key_order(s: AsyncSession, rows: Sequence[PendingChange]) -> None:
+async def _lock_in_key_order(s: AsyncSession, rows: Sequence[Due]) -> None:
     """Lock a round's ledger rows (one connection, one kind) in key order, the order in which the
     ledger's upserts take them (ledger.queue), so that a settle and a concurrent upsert of the
     same keys never wait for each other in a cycle (a deadlock on PostgreSQL). SQLite has one
@@ -185,7 +242,7 @@ async def _lock_in_key_order(s: AsyncSession, rows: Sequence[PendingChange]) -> 
         )
 
 
-async def _record_failure(db: Database, rows: Sequence[PendingChange], exc: ChannelError) -> None:
+async def _record_failure(db: Database, rows: Sequence[Due], exc: ChannelError) -> None:
     now = utcnow()
     async with db.session() as s:
         await _lock_in_key_order(s, rows)
@@ -196,7 +253,7 @@ async def _settle(
     db: Database,
     conn: Connection,
     kind: ChangeKind,
-    rows: Sequence[PendingChange],
+    rows: Sequence[Due],
     results: Sequence[ItemResult],
     recorder: RunRecorder,
 ) -> None:
@@ -210,7 +267,7 @@ async def _settle(
             await s.execute(PACED, await _paced_until(s, conn.id, kind, paced, now))
         if done:
             await s.execute(SENT, [{"row_id": r.id, "row_version": r.version} for r in done])
-            stmt = insert_for(s, PushedValue)
+            stmt = insert_for(s, PUSHED_TABLE)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["connection_id", "kind", "key"],
                 set_={"value": stmt.excluded.value, "pushed_at": stmt.excluded.pushed_at},
@@ -227,48 +284,47 @@ async def _settle(
             ]
             await s.execute(stmt, values)
         retries: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
         for row, res in failed:
             message = redact(res.message or res.code or "refused")
             recorder.item_error(row.key, message, res.code, sku=row.payload.get("offer_code") or None)
             retries.append(_retry_later(row, f"{res.code or ''} {message}".strip(), res.retryable, now))
             if kind == ChangeKind.PRICE and not res.retryable:
-                await emit(
-                    s,
-                    conn.account_id,
-                    EventType.PRICE_REJECTED,
+                rejected.append(
                     {
                         "connection_id": conn.id,
                         "offer_id": row.payload.get("offer_id"),
                         "offer_code": row.payload.get("offer_code"),
                         "code": res.code,
                         "message": message,
-                    },
+                    }
                 )
         if retries:
             await s.execute(RETRY_LATER, retries)
-        zero = [r for r in done if kind == ChangeKind.STOCK and int(r.payload.get("quantity", 1)) == 0]
-        for row in zero:
-            await emit(
-                s,
-                conn.account_id,
-                EventType.STOCK_ZERO,
+        await emit_all(s, conn.account_id, EventType.PRICE_REJECTED, rejected)
+        if kind == ChangeKind.STOCK:
+            zero = [
                 {
                     "connection_id": conn.id,
-                    "offer_id": row.payload.get("offer_id"),
-                    "warehouse_id": row.payload.get("warehouse_id"),
-                },
-            )
+                    "offer_id": r.payload.get("offer_id"),
+                    "warehouse_id": r.payload.get("warehouse_id"),
+                }
+                for r in done
+                if int(r.payload.get("quantity", 1)) == 0
+            ]
+            await emit_all(s, conn.account_id, EventType.STOCK_ZERO, zero)
     recorder.count("pushed", len(done))
     recorder.count("refused", len(failed))
     if paced:
         recorder.count("paced", len(paced))
+    await recorder.heartbeat()
 
 
 async def _paced_until(
     s: AsyncSession,
     connection_id: int,
     kind: ChangeKind,
-    paced: Sequence[tuple[PendingChange, float]],
+    paced: Sequence[tuple[Due, float]],
     now: datetime,
 ) -> list[dict[str, Any]]:
     """PACED parameters: each row waits `wait` seconds after its last accepted value (or from now)."""

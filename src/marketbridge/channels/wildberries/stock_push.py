@@ -141,7 +141,11 @@ async def push_stocks(api: WbApi, items: Sequence[StockPush]) -> list[ItemResult
             for chrt, result in done.items():
                 by_key[(warehouse, chrt)] = result
     missing = ItemResult("", False, "Unknown", "no result", retryable=True)
-    return [replace(by_key.get((i.warehouse_id, i.external_id), missing), key=i.external_id) for i in items]
+    out = []
+    for i in items:  # each result's key is already its item's chrtID: no copy unless missing
+        found = by_key.get((i.warehouse_id, i.external_id))
+        out.append(found if found is not None else replace(missing, key=i.external_id))
+    return out
 
 
 async def read_stocks(
