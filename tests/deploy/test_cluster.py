@@ -3,8 +3,11 @@ a stock change sent to the API reaches every marketplace sandbox through a worke
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +20,6 @@ from cryptography.fernet import Fernet
 from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.world import open_world, wait_for
 from marketbridge.runtime.queue import KickQueue, make_broker
-from marketbridge.runtime.serving import free_port
 from marketbridge.runtime.settings import Settings
 from marketbridge.store.crypto import SecretBox
 from marketbridge.store.db import Database
@@ -26,17 +28,35 @@ from marketbridge.wiring import Hub
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def ports_below_the_ephemeral_range(count: int) -> int:
+    """A port p with p .. p+count-1 all free, below the range the kernel hands out for bind(0) and
+    outgoing connections (32768 and up here): the script gives worker 2 the port after worker
+    1's, and a port from free_port() can be taken by another test process before a server
+    binds it. Raises when none is found."""
+    for start in random.sample(range(20000, 32000 - count), 200):
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(start, start + count):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return start
+    raise RuntimeError(f"no {count} free ports in a row below 32000")
+
+
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[dict[str, str]]:
     """The started cluster's settings (its env file) plus the workers' metrics URLs."""
-    metrics = free_port()
+    first = ports_below_the_ephemeral_range(5)
+    metrics = first + 3  # worker 1 on it, worker 2 on the next
     env = {k: v for k, v in os.environ.items() if not k.startswith("MB_")}
     env.update(
         MB_CLUSTER_DIR=str(tmp_path / "cluster"),
         MB_CLUSTER_BIN=str(Path(sys.executable).parent / "marketbridge"),
-        MB_PG_PORT=str(free_port()),
-        MB_REDIS_PORT=str(free_port()),
-        MB_CLUSTER_API_PORT=str(free_port()),
+        MB_PG_PORT=str(first),
+        MB_REDIS_PORT=str(first + 1),
+        MB_CLUSTER_API_PORT=str(first + 2),
         MB_CLUSTER_METRICS_PORT=str(metrics),
         MB_ALLOW_LOOPBACK_TARGETS="true",  # the sandboxes run on loopback
         MB_LEASE_TTL="3",
