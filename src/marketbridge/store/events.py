@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -24,9 +25,7 @@ OUTBOX_WRITTEN = "outbox_written"
 
 async def emit(session: AsyncSession, account_id: int, type_: EventType, data: dict[str, Any]) -> Event:
     """Record an event; the webhook deliverer fans it out to the subscriptions later."""
-    event = Event(
-        id=str(uuid.uuid4()), account_id=account_id, type=type_.value, occurred_at=utcnow(), data=data
-    )
+    event = Event(**_row(account_id, type_, data, utcnow()))
     session.add(event)
     await session.flush()
     session.info[OUTBOX_WRITTEN] = True
@@ -40,17 +39,16 @@ async def emit_all(
     if not datas:
         return
     now = utcnow()
-    await session.execute(
-        insert(Event),
-        [
-            {
-                "id": str(uuid.uuid4()),
-                "account_id": account_id,
-                "type": type_.value,
-                "occurred_at": now,
-                "data": d,
-            }
-            for d in datas
-        ],
-    )
+    await session.execute(insert(Event), [_row(account_id, type_, d, now) for d in datas])
     session.info[OUTBOX_WRITTEN] = True
+
+
+def _row(account_id: int, type_: EventType, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An event's columns: a new id, the account, the type's value, when and what."""
+    return {
+        "id": str(uuid.uuid4()),
+        "account_id": account_id,
+        "type": type_.value,
+        "occurred_at": now,
+        "data": data,
+    }

@@ -185,11 +185,17 @@ def _sender(
     """The channel's push for `kind`, taking a round's rows, and its wait for a free call."""
     if kind == ChangeKind.STOCK:
         stocks = require(channel, StockSink)
-        return lambda rows: stocks.push_stocks(
-            [_stock_item(r.payload) for r in rows]
-        ), stocks.until_stock_call
+
+        async def push_stocks(rows: Sequence[Due]) -> list[ItemResult]:
+            return await stocks.push_stocks([_stock_item(r.payload) for r in rows])
+
+        return push_stocks, stocks.until_stock_call
     prices = require(channel, PriceSink)
-    return lambda rows: prices.push_prices([_price_item(r.payload) for r in rows]), prices.until_price_call
+
+    async def push_prices(rows: Sequence[Due]) -> list[ItemResult]:
+        return await prices.push_prices([_price_item(r.payload) for r in rows])
+
+    return push_prices, prices.until_price_call
 
 
 def _retry_later(row: Due, message: str, retryable: bool, now: datetime) -> dict[str, Any]:
