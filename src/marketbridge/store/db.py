@@ -11,6 +11,12 @@ registered for one database (`sync/kicks.py` does). A hook that starts async wor
 task under `AFTER_COMMIT_TASKS` in `session.info`; `Database.session()` awaits those tasks
 before it returns, so the caller sees the effect of its own commit.
 
+On SQLite, the writers of one process take turns (`_WriteTurns`) before they begin: SQLite's
+own busy handler lets a waiting writer sleep up to 100 ms after the lock came free and serves
+no one first, so under many small transactions one writer could wait seconds. A turn is handed
+to the next writer in the order they asked, the moment the last one commits. Writers in other
+processes still meet at SQLite's lock (the busy timeout).
+
 `read_rows` is the hot reads' way in: on a SQLite file it runs a whole read as one call in a
 thread of its own rather than a hand-off to the async driver's thread per step.
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -153,6 +160,7 @@ class Database:
         in_memory = where.database in (None, "", ":memory:") or where.query.get("mode") == "memory"
         self._sqlite_file = self.dialect == "sqlite" and not in_memory
         self._sqlite_reads: _SqliteReads | None = None
+        self._write_turns = _WriteTurns() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -164,7 +172,7 @@ class Database:
 
         Work that after-commit hooks started is awaited before this returns."""
         async with self.sessions() as session:
-            async with session.begin():
+            async with self._write_turn(), session.begin():
                 yield session
             for task in session.info.pop(AFTER_COMMIT_TASKS, ()):
                 await task
@@ -177,6 +185,14 @@ class Database:
         gives anyway), which saves the BEGIN and ROLLBACK round trips."""
         async with self._readers() as session:
             yield session  # closing the session rolls its transaction back
+
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        if self._write_turns is None:
+            yield
+        else:
+            async with self._write_turns.turn():
+                yield
 
     async def exists(self, query: Select[Any]) -> bool:
         """Whether `query` finds a row, looked at in a read-only session."""
@@ -234,6 +250,50 @@ class Database:
             reads, self._sqlite_reads = self._sqlite_reads, None
             await reads.close()
         await self.engine.dispose()
+
+
+#: How long a writer waits for its turn before it goes to SQLite's lock without one (where the
+#: busy timeout, also 30 s, decides). A writer that waits on a task which needs a turn itself
+#: would otherwise wait forever; with SQLite alone it fails after the busy timeout.
+WRITE_TURN_TIMEOUT = 30.0
+
+
+class _WriteTurns:
+    """One turn to write at a time per event loop, handed out in the order asked for.
+
+    A task that holds the turn and opens another write session keeps it (SQLite would refuse
+    the second BEGIN IMMEDIATE on another connection anyway, as it does without turns)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._holders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[Any]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        me = asyncio.current_task()
+        if me is None or self._holders.get(loop) is me:
+            yield
+            return
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            async with asyncio.timeout(WRITE_TURN_TIMEOUT):
+                await lock.acquire()
+        except TimeoutError:
+            yield  # SQLite's busy timeout decides
+            return
+        self._holders[loop] = me
+        try:
+            yield
+        finally:
+            del self._holders[loop]
+            lock.release()
 
 
 #: Threads of a SQLite database's one-call reads (`Database.read_rows`): the reads hold the GIL
