@@ -40,6 +40,7 @@ def serve(
     import uvicorn
 
     from marketbridge.app import create_app
+    from marketbridge.runtime.serving import AnnouncingServer, run_loop
 
     settings = get_settings()
     hub = make_hub()
@@ -50,27 +51,22 @@ def serve(
         await require_migrated(hub)
         if worker:
             await hub.start_worker()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(hub), host=bind_host, port=bind_port, log_level="warning")
+
+        def announce() -> None:
+            shown = f"[{bind_host}]" if ":" in bind_host else bind_host
+            typer.echo(f"marketbridge listening on http://{shown}:{bind_port}")
+            typer.echo(f"database: {describe_database(hub.db.url)}")
+            typer.echo(f"worker: {'in this process' if worker else 'none here (run `marketbridge worker`)'}")
+
+        server = AnnouncingServer(
+            uvicorn.Config(create_app(hub), host=bind_host, port=bind_port, log_level="warning"), announce
         )
         gc.collect()
         gc.freeze()  # what start-up built lives as long as the process: no garbage collection walks it again
-        serving = asyncio.create_task(server.serve())
         try:
-            while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
-                await asyncio.sleep(0.05)
-            if server.started:
-                shown = f"[{bind_host}]" if ":" in bind_host else bind_host
-                typer.echo(f"marketbridge listening on http://{shown}:{bind_port}")
-                typer.echo(f"database: {describe_database(hub.db.url)}")
-                typer.echo(
-                    f"worker: {'in this process' if worker else 'none here (run `marketbridge worker`)'}"
-                )
-            await serving
+            await server.serve()
         finally:
             await hub.aclose()
-
-    from marketbridge.runtime.serving import run_loop
 
     run_loop(run())
 

@@ -1,7 +1,6 @@
-"""Serving an ASGI app with uvicorn on a loopback port in a background thread.
-
-Used where several apps run in one process: the demo (sandboxes beside the hub), the
-benchmarks and the tests.
+"""Serving ASGI apps with uvicorn: on a loopback port in a background thread or in the running
+loop (where several apps run in one process: the demo, the benchmarks and the tests), and the
+hub's own server, which says where it listens before it answers anyone.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
@@ -30,6 +29,21 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(main)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main)
+
+
+class AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that calls `announce` once it listens, before it handles a connection:
+    uvicorn's start-up ends without giving the loop a turn after the socket is bound, so whoever
+    reads the announcement after a first answer (a script waiting for the health check) finds it."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._announce()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
