@@ -27,7 +27,7 @@ from marketbridge.benchmarks.common import bench_world, machine, one_size_catalo
 from marketbridge.demo.shopping import orderable, place
 from marketbridge.demo.world import wait_for
 from marketbridge.runtime.serving import serve_in_loop
-from marketbridge.store.db import Database
+from marketbridge.store.db import Database, outermost_commit
 from marketbridge.store.tables import Order
 from marketbridge.sync.dispatch import JobKind
 from marketbridge.sync.scheduler import schedule_for
@@ -113,6 +113,8 @@ def _stamp_commits(db: Database, committed: dict[str, float]) -> None:
 
     @event.listens_for(db.session_class, "after_commit")
     def done(session: Session) -> None:
+        if not outermost_commit(session):
+            return
         now = time.monotonic()
         for external in session.info.pop(pending, ()):
             committed.setdefault(str(external), now)

@@ -17,10 +17,11 @@ from datetime import datetime
 
 from sqlalchemy import Row, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from marketbridge.runtime.lru import LruDict
 from marketbridge.store.crypto import hash_api_key, key_prefix, new_api_key
-from marketbridge.store.db import Database
+from marketbridge.store.db import Database, outermost_commit
 from marketbridge.store.tables import Account, ApiKey, Connection
 from marketbridge.store.types import utcnow
 
@@ -164,7 +165,12 @@ async def _look_up(db: Database, raw: str, where: tuple[str, str]) -> Principal 
 def _forget_keys_on_commit(session: AsyncSession) -> None:
     """Forget remembered keys now and again once `session` commits (a look-up in between read the old state)."""
     _verified.forget_all()
-    event.listen(session.sync_session, "after_commit", _verified.forget_all, once=True)
+
+    def committed(sync_session: Session) -> None:
+        if outermost_commit(sync_session):
+            _verified.forget_all()
+
+    event.listen(session.sync_session, "after_commit", committed)
 
 
 async def key_disabled(session: AsyncSession, raw: str) -> bool:

@@ -9,7 +9,9 @@ only when it sat idle PING_AFTER_IDLE_SECONDS or more, not on every check-out.
 Each `Database` has its own session class (`session_class`), so after-commit hooks can be
 registered for one database (`sync/kicks.py` does). A hook that starts async work puts its
 task under `AFTER_COMMIT_TASKS` in `session.info`; `Database.session()` awaits those tasks
-before it returns, so the caller sees the effect of its own commit.
+before it returns, so the caller sees the effect of its own commit. SQLAlchemy sends
+`after_commit` also when a SAVEPOINT is released, before anything is committed: a hook asks
+`outermost_commit` and acts only on the transaction's own commit.
 
 On SQLite, the writers of one process take turns (`_WriteTurns`) before they begin: SQLite's
 own busy handler lets a waiting writer sleep up to 100 ms after the lock came free and serves
@@ -53,6 +55,12 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 #: `session.info` key: tasks started by after-commit hooks, awaited before `Database.session` returns.
 AFTER_COMMIT_TASKS = "after_commit_tasks"
+
+
+def outermost_commit(session: Session) -> bool:
+    """Whether an `after_commit` event is the transaction's commit, not a SAVEPOINT's release
+    (`begin_nested`), after which nothing is visible to anyone else yet."""
+    return not session.in_nested_transaction()
 
 
 class NotMigratedError(RuntimeError):

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from marketbridge.store.db import AFTER_COMMIT_TASKS, Database
+from marketbridge.store.db import AFTER_COMMIT_TASKS, Database, outermost_commit
 from marketbridge.store.events import OUTBOX_WRITTEN
 from marketbridge.sync.dispatch import WAKE, Dispatcher, JobKind
 
@@ -64,6 +64,8 @@ class AfterCommitKicks:
         event.listen(db.session_class, "after_transaction_end", self._ended)
 
     def _committed(self, session: Session) -> None:
+        if not outermost_commit(session):
+            return  # a SAVEPOINT was released: its kicks wait for the commit, which may not come
         kicks: set[Kick] = session.info.pop(KICKS, set())
         if session.info.pop(OUTBOX_WRITTEN, False):
             kicks.add(WAKE)
