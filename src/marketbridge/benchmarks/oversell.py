@@ -8,8 +8,8 @@ from bands: 0–100 ms (the order has reached no hub yet: nobody can win that ra
 0.5–1 s, 1–5 s and 5–60 s.
 
 The same trials run twice:
-- marketbridge as it ships: orders by push where the marketplace pushes, polling every 5 s
-  otherwise; stock changes sent as they happen;
+- marketbridge as it ships: orders by push where the marketplace pushes, otherwise polled as
+  often as the marketplace's quota allows; stock changes sent as they happen;
 - a 5-minute polling baseline — the same hub driven the way hosted hubs work today: every
   5 minutes (at a random phase) it reads the new orders and then sends stocks; no pushes.
 """
@@ -32,6 +32,7 @@ BANDS: dict[str, tuple[float, float]] = {
     "5-60 s": (5.0, 60.0),
 }
 POLL_EVERY = 300.0  # the baseline's period: hosted hubs sync stocks every 5 minutes
+TARGET = "oversold: at most 1 of 50 at 1-5 s apart, at most 10 of 50 at 0.5-1 s apart"
 
 
 def _trials(per_band: int, seed: int, spread: float) -> list[tuple[str, float, float]]:
@@ -129,6 +130,6 @@ async def run(
         "bands_seconds": BANDS,
         "results": results,
         "baseline_ticks_during_trials": ticks,
-        "target": "fewer oversells than the 5-minute polling baseline",
+        "target": TARGET,
         "machine": machine(),
     }
