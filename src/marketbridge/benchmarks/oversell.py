@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from marketbridge.benchmarks.common import bench_world, machine, one_size_catalog
-from marketbridge.demo.world import World, wait_for
+from marketbridge.demo.world import WORLD_SCHEDULE, World, wait_for
 from marketbridge.sync.dispatch import JobKind
 
 BANDS: dict[str, tuple[float, float]] = {
@@ -34,7 +34,7 @@ BANDS: dict[str, tuple[float, float]] = {
 POLL_EVERY = 300.0  # the baseline's period: hosted hubs sync stocks every 5 minutes
 #: Connection settings of the measured hub: the world's schedule without its fixed 5 s order poll, so
 #: orders are polled as often as each marketplace's quota allows, as a connection does by default.
-AS_SHIPPED: dict[str, object] = {"schedule": {"returns": 10, "catalog": 0, "reconcile": 0, "moderation": 2}}
+AS_SHIPPED: dict[str, object] = {"schedule": {k: v for k, v in WORLD_SCHEDULE.items() if k != "orders"}}
 TARGET = "oversold: at most 1 of 50 at 1-5 s apart, at most 10 of 50 at 0.5-1 s apart"
 
 

@@ -91,6 +91,9 @@ class Market:
 
 #: Offers per control-API seed call, so a big catalog is not one huge request.
 SEED_CHUNK = 20_000
+#: Seconds between a world's periodic jobs per connection (its `schedule` setting): orders polled
+#: every 5 s, moderation looked at every 2 s, returns every 10 s; no catalog or reconcile runs.
+WORLD_SCHEDULE: dict[str, float] = {"orders": 5, "returns": 10, "catalog": 0, "reconcile": 0, "moderation": 2}
 
 
 @dataclass
@@ -290,7 +293,7 @@ async def open_world(
             account_id = account.id
         async with db.session() as s:
             ids = await seed_hub(s, account_id, catalog)
-        schedule = {"schedule": {"orders": 5, "returns": 10, "catalog": 0, "reconcile": 0, "moderation": 2}}
+        schedule = {"schedule": dict(WORLD_SCHEDULE)}
         for market in markets.values():
             market.connection_id = await connect(
                 hub,
