@@ -7,7 +7,7 @@ import asyncio
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import literal_column, select, text
 from sqlalchemy.exc import DBAPIError
 
 from marketbridge.store import db as db_module
@@ -55,3 +55,16 @@ async def test_a_connection_in_use_is_not_pinged_and_a_drop_fails_one_request(
         await _backend(db)
     assert failed.value.connection_invalidated
     assert await _backend(db) != first  # the failure dropped the dead connection
+
+
+async def test_a_hot_read_on_a_dropped_connection_fails_once_and_drops_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 3600.0)  # never idle long enough
+    statement = select(literal_column("pg_backend_pid()"))
+    first = (await db.read_rows(statement, {}))[0][0]
+    await _terminate(db, first)
+    with pytest.raises(Exception) as failed:
+        await db.read_rows(statement, {})
+    assert "connection" in str(failed.value).lower()
+    assert (await db.read_rows(statement, {}))[0][0] != first  # the dead connection left the pool

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select
 
 from marketbridge.store import accounts
 from marketbridge.store.db import Database
@@ -45,3 +45,30 @@ async def test_a_reader_is_not_blocked_by_an_open_write(db: Database) -> None:
     finally:
         release.set()
         await writer
+
+
+async def test_hot_reads_give_the_drivers_values_on_every_kind_of_database(db: Database) -> None:
+    """`read_rows` on a SQLite file (its read thread), on PostgreSQL (asyncpg itself) and on
+    SQLite in memory (the async driver): the same rows, the statement's own literals bound."""
+    async with db.session() as s:
+        first, _ = await accounts.create_account(s, "first")
+        second, _ = await accounts.create_account(s, "second")
+    statement = (
+        select(Account.id, Account.name, literal("tag"))
+        .where(Account.id >= bindparam("low"))
+        .order_by(Account.id)
+    )
+    assert [tuple(r) for r in await db.read_rows(statement, {"low": first.id})] == [
+        (first.id, "first", "tag"),
+        (second.id, "second", "tag"),
+    ]
+    memory = Database("sqlite+aiosqlite://")
+    try:
+        await memory.upgrade()
+        async with memory.session() as s:
+            alone, _ = await accounts.create_account(s, "alone")
+        assert [tuple(r) for r in await memory.read_rows(statement, {"low": 0})] == [
+            (alone.id, "alone", "tag")
+        ]
+    finally:
+        await memory.dispose()

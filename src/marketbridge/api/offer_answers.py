@@ -4,8 +4,9 @@ A page of offers is the most requested read of the API (an ERP paging through th
 so it skips the ORM and the per-row models. One query on a read-only connection (no session,
 no identity map) reads the page of offers, with whether their stock is known, and their
 barcodes, bundle components and listings (a `UNION ALL` over the page as a common table
-expression); its statements are built once per shape. Each offer becomes a dict
-with `OfferOut`'s fields in their order, and pydantic-core writes the whole answer in one call,
+expression); its statements are built once per shape, and its rows come as the driver reads
+them (`Database.read_rows`: no column types applied, so times and flags are read here). Each
+offer becomes a dict with `OfferOut`'s fields in their order, and pydantic-core writes the whole answer in one call,
 by the same rules the response model would (datetimes in ISO 8601 with `Z`, enums by value).
 The routes declare `OfferOut` as their response model, so the OpenAPI document is unchanged.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pydantic_core
@@ -177,6 +178,14 @@ def with_details(offers: Select[Any]) -> Select[Any]:
     return select(every).order_by(every.c.part, every.c.row_id)
 
 
+def _moment(raw: datetime | str) -> datetime:
+    """A time column as the driver gave it (`Database.read_rows`: SQLite's text of a UTC time,
+    or PostgreSQL's aware datetime) as an aware UTC datetime, as `UtcDateTime` reads it."""
+    if isinstance(raw, str):
+        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+    return raw.astimezone(UTC)
+
+
 def _listing_status(raw: str | None) -> str:
     try:
         return model.ListingStatus(raw or "linked").value
@@ -202,12 +211,12 @@ async def offer_answers(
                 "size": size,
                 "color": color,
                 "weight_g": quantity,
-                "requires_marking": flag,
+                "requires_marking": bool(flag),
                 "barcodes": [],
                 "components": [],
                 "listings": [],
                 "stock_known": bool(known),
-                "updated_at": at,
+                "updated_at": _moment(at),
             }
         elif part == _BARCODE:
             answers[offer_id]["barcodes"].append(text)
@@ -221,7 +230,7 @@ async def offer_answers(
                     "external_code": code,
                     "status": _listing_status(name),
                     "status_reason": size,
-                    "updated_at": at,
+                    "updated_at": _moment(at),
                 }
             )
     return list(answers.values())
