@@ -35,12 +35,10 @@ def serve(
     worker: bool = typer.Option(True, help="run the worker in this process (off when separate workers run)"),
 ) -> None:
     """Run the hub: seller API, push receivers, dashboard, and (by default) the worker."""
-    import gc
-
     import uvicorn
 
     from marketbridge.app import create_app
-    from marketbridge.runtime.serving import AnnouncingServer, run_loop
+    from marketbridge.runtime.serving import AnnouncingServer, run_loop, settle_garbage_collection
 
     settings = get_settings()
     hub = make_hub()
@@ -53,6 +51,7 @@ def serve(
             await hub.start_worker()
 
         def announce() -> None:
+            settle_garbage_collection()  # uvicorn and the app have started: what they built stays
             shown = f"[{bind_host}]" if ":" in bind_host else bind_host
             typer.echo(f"marketbridge listening on http://{shown}:{bind_port}")
             typer.echo(f"database: {describe_database(hub.db.url)}")
@@ -61,8 +60,6 @@ def serve(
         server = AnnouncingServer(
             uvicorn.Config(create_app(hub), host=bind_host, port=bind_port, log_level="warning"), announce
         )
-        gc.collect()
-        gc.freeze()  # what start-up built lives as long as the process: no garbage collection walks it again
         try:
             await server.serve()
         finally:
@@ -98,11 +95,12 @@ def worker_command(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await hub.start_worker()
+        settle_garbage_collection()
         typer.echo(f"worker {hub.worker_id} running")
         await stop.wait()
         await hub.aclose()
 
-    from marketbridge.runtime.serving import run_loop
+    from marketbridge.runtime.serving import run_loop, settle_garbage_collection
 
     run_loop(run())
 
