@@ -24,6 +24,7 @@ from marketbridge.channels.roles import CatalogSource, StockSink
 from marketbridge.demo.catalog import DemoCatalog, build_catalog
 from marketbridge.demo.world import World, kinds_playing, open_world
 from marketbridge.runtime.logging import configure
+from marketbridge.runtime.serving import settle_garbage_collection
 from marketbridge.store.db import Database
 
 
@@ -100,6 +101,7 @@ async def bench_world(catalog: DemoCatalog, **kwargs: Any) -> AsyncIterator[Worl
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'hub.db'}")
         kwargs.setdefault("sandbox_processes", True)
         async with open_world(catalog, db, **kwargs) as world:
+            settle_garbage_collection()  # the hub in this process, as `serve` and `worker` run it
             yield world
 
 
