@@ -11,8 +11,9 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
-from marketbridge.api.offer_answers import OfferOut
+from marketbridge.api.offer_answers import OfferOut, page_statement
 from marketbridge.api.pagination import Page
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Connection, Link
@@ -158,3 +159,20 @@ async def test_pages_filters_and_cursors_keep_their_order(
     async with other:
         assert (await other.get("/catalog/offers")).json() == {"items": [], "next_cursor": None}
         assert (await other.get(f"/catalog/offers/{ids['A']}")).status_code == 404
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+async def test_a_pages_listings_are_looked_up_by_offer_not_by_walking_the_accounts_links(
+    db: Database,
+) -> None:
+    """SQLite has no statistics to go by: the listings of a page must come from the entity
+    index, one look-up per offer of the page, whatever number of links the account has."""
+    compiled = page_statement((), None).compile(dialect=db.engine.dialect)
+    values = compiled.construct_params({"account_id": 1, "after": 0, "limit": 100})
+    args = tuple(values[name] for name in compiled.positiontup or ())
+    async with db.reading_connection() as conn:
+        plan = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled.string}", args)).all()
+    links = [row[-1] for row in plan if " links " in f"{row[-1]} "]
+    assert links and all("ix_links_by_entity (entity_kind=? AND entity_id=?)" in step for step in links), (
+        links
+    )

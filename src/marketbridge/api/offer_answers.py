@@ -171,8 +171,14 @@ def with_details(offers: Select[Any]) -> Select[Any]:
             flag,
             Link.updated_at,
         )
-        .join(page, page.c.id == Link.entity_id)
-        .where(Link.entity_kind == "offer", Link.account_id == bindparam("account_id"))
+        # Each of the page's ids looked up in the entity index. Joined to the page, or with the
+        # account as a plain column, SQLite (no statistics) walked every link of the account
+        # instead; `+ 0` keeps it off the account's index (the page is the account's anyway).
+        .where(
+            Link.entity_kind == "offer",
+            Link.entity_id.in_(select(page.c.id)),
+            Link.account_id + 0 == bindparam("account_id"),
+        )
     )
     every = union_all(rows, barcodes, components, listings).subquery()
     return select(every).order_by(every.c.part, every.c.row_id)
