@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from marketbridge.channels.roles import (
     CatalogSource,
     Fulfilment,
+    NewOrderFeed,
     OrderSource,
     ReturnsSource,
     StockSink,
@@ -33,6 +34,7 @@ from tests.support.marketplaces import kinds_with
 #: Each test runs for the marketplaces that play the roles it goes through.
 CATALOG = pytest.mark.parametrize("world", kinds_with(CatalogSource, StockSink), indirect=True)
 ORDERS = pytest.mark.parametrize("world", kinds_with(OrderSource, Fulfilment), indirect=True)
+FEED = pytest.mark.parametrize("world", kinds_with(NewOrderFeed, OrderSource, Fulfilment), indirect=True)
 WHOLE_CYCLE = pytest.mark.parametrize(
     "world", kinds_with(OrderSource, Fulfilment, ReturnsSource), indirect=True
 )
@@ -183,6 +185,24 @@ async def test_full_cycle_order_pack_label_ship_deliver_return(world: World) -> 
             )
         ).scalar_one()
     assert on_hand_after == on_hand_before + 1
+
+
+@FEED
+async def test_an_order_from_the_new_order_feed_is_imported_once_and_reserved(world: World) -> None:
+    market = _market(world)
+    (a,) = _plain_offers(world, 1)
+    before = await _reserved(world, a)
+    external = await _buy(world, [(a, 1)])
+    await world.run(market.connection_id, JobKind.NEW_ORDERS)
+    orders = await _hub_orders(world, external)
+    assert {o.external_id for o in orders} == set(external)
+    assert all(o.status == OrderStatus.NEW.value for o in orders)
+    assert await _reserved(world, a) == before + len(external)
+    # the full poll meets the same orders again: nothing is imported or reserved twice
+    await world.run(market.connection_id, JobKind.ORDERS)
+    await world.run(market.connection_id, JobKind.NEW_ORDERS)
+    assert len(await _hub_orders(world, external)) == len(external)
+    assert await _reserved(world, a) == before + len(external)
 
 
 @ORDERS

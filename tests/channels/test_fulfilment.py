@@ -1,6 +1,7 @@
 """Orders and fulfilment at the connector, along each marketplace's own path.
 
-Polling sees a new order and a status change between two polls; then the FBS path:
+Polling sees a new order and a status change between two polls; the new-order feed (where
+there is one) lists only what waits for the seller; then the FBS path:
 confirm where the channel is an OrderConfirmer, pack (several boxes where `multi_box`,
 marking codes on the lines that need them), labels as a valid document, hand-over, ship;
 a seller's cancellation and a buyer's return.
@@ -18,6 +19,7 @@ from pypdf import PdfReader
 from marketbridge.channels.errors import TransientError
 from marketbridge.channels.roles import (
     Fulfilment,
+    NewOrderFeed,
     OrderConfirmer,
     OrderSource,
     PackBox,
@@ -94,6 +96,34 @@ async def test_polling_sees_a_new_order_and_a_change_between_polls(market: Marke
         await channel.aclose()  # type: ignore[attr-defined]
     assert all(second[i].status == OrderStatus.CANCELLED for i in placed)
     assert single.status == OrderStatus.CANCELLED and single.raw_status != first[placed[0]].raw_status
+
+
+@pytest.mark.parametrize("market", kinds_with(NewOrderFeed, OrderSource, Fulfilment), indirect=True)
+async def test_the_new_order_feed_lists_what_waits_for_the_seller(market: Market) -> None:
+    s = await shop(market)
+    kept, cancelled, packed = (market.place([(s.plain[n], 1)], s.warehouses[0]) for n in (3, 4, 5))
+    channel = market.channel()
+    feed = require(channel, NewOrderFeed)
+    try:
+        listed = {o.external_id: o for o in await feed.new_orders()}
+        assert {*kept, *cancelled, *packed} <= set(listed)
+        assert all(listed[i].status == OrderStatus.NEW and listed[i].raw_status for i in kept)
+        full = await polled(require(channel, OrderSource))
+        # the feed and the full poll describe a new order alike, so meeting it twice changes nothing
+        assert all(repr(listed[i]) == repr(full[i]) for i in kept)
+        for order_id in cancelled:
+            market.move(order_id, "cancelled")
+        fulfil = require(channel, Fulfilment)
+        for order_id in packed:
+            order = listed[order_id]
+            if has_role(channel, OrderConfirmer):
+                await require(channel, OrderConfirmer).confirm(order)
+            await fulfil.pack(order, boxes_for(order, fulfil.multi_box, s))
+        after = {o.external_id for o in await feed.new_orders()}
+    finally:
+        await channel.aclose()  # type: ignore[attr-defined]
+    assert set(kept) <= after
+    assert not after & {*cancelled, *packed}, "cancelled or taken by the seller: no longer new"
 
 
 @pytest.mark.parametrize("market", kinds_with(OrderSource, Fulfilment), indirect=True)

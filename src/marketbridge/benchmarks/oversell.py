@@ -32,9 +32,11 @@ BANDS: dict[str, tuple[float, float]] = {
     "5-60 s": (5.0, 60.0),
 }
 POLL_EVERY = 300.0  # the baseline's period: hosted hubs sync stocks every 5 minutes
-#: Connection settings of the measured hub: the world's schedule without its fixed 5 s order poll, so
-#: orders are polled as often as each marketplace's quota allows, as a connection does by default.
-AS_SHIPPED: dict[str, object] = {"schedule": {k: v for k, v in WORLD_SCHEDULE.items() if k != "orders"}}
+#: Connection settings of the measured hub: the world's schedule without its fixed 5 s order polls, so
+#: orders are polled (and new-order feeds read) as often as each marketplace's quota allows, as a
+#: connection does by default.
+POLLS = ("orders", "new_orders")
+AS_SHIPPED: dict[str, object] = {"schedule": {k: v for k, v in WORLD_SCHEDULE.items() if k not in POLLS}}
 TARGET = "oversold: at most 1 of 50 at 1-5 s apart, at most 10 of 50 at 0.5-1 s apart"
 
 

@@ -27,8 +27,9 @@ class ChannelSpec:
     `settings_model` (a pydantic model) types and bounds the connection settings the
     marketplace reads; a setting neither it nor the hub knows is refused.
     `api` is the marketplace's declared API (methods and published limits) and
-    `order_poll_calls` the calls one poll of orders makes at the least: from them the hub
-    derives how often a connection polls for new orders (channels/quota.py).
+    `order_poll_calls` the calls one poll of orders makes at the least, and
+    `new_order_calls` those of one read of the new-order feed (where the channel plays
+    NewOrderFeed): from them the hub derives how often a connection polls (channels/quota.py).
     """
 
     kind: str
@@ -39,6 +40,7 @@ class ChannelSpec:
     settings_model: type[BaseModel] | None = None
     api: ApiDeclaration | None = None
     order_poll_calls: tuple[Endpoint, ...] = ()
+    new_order_calls: tuple[Endpoint, ...] = ()
 
     @property
     def host_aliases(self) -> tuple[str, ...]:

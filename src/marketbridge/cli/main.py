@@ -188,7 +188,7 @@ def sync_run(
     connection: int = typer.Option(..., help="connection id"),
     kind: str = typer.Option(
         ...,
-        help="orders, stocks, prices, catalog, returns, moderation, reconcile, price_import, stock_import",
+        help="orders, new_orders, stocks, prices, catalog, returns, moderation, reconcile, price_import, stock_import",
     ),
 ) -> None:
     """Run one sync job now, in this process, with a progress display."""

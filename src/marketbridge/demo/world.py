@@ -92,8 +92,16 @@ class Market:
 #: Offers per control-API seed call, so a big catalog is not one huge request.
 SEED_CHUNK = 20_000
 #: Seconds between a world's periodic jobs per connection (its `schedule` setting): orders polled
-#: every 5 s, moderation looked at every 2 s, returns every 10 s; no catalog or reconcile runs.
-WORLD_SCHEDULE: dict[str, float] = {"orders": 5, "returns": 10, "catalog": 0, "reconcile": 0, "moderation": 2}
+#: (and new-order feeds read) every 5 s, moderation looked at every 2 s, returns every 10 s; no
+#: catalog or reconcile runs.
+WORLD_SCHEDULE: dict[str, float] = {
+    "orders": 5,
+    "new_orders": 5,
+    "returns": 10,
+    "catalog": 0,
+    "reconcile": 0,
+    "moderation": 2,
+}
 
 
 @dataclass

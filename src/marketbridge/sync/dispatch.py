@@ -19,6 +19,7 @@ class JobKind(StrEnum):
     STOCKS = "stocks"  # push pending stock changes
     PRICES = "prices"  # push pending price changes
     ORDERS = "orders"  # poll orders (safety net beside pushes)
+    NEW_ORDERS = "new_orders"  # read the new-order feed (the fast lane where nothing is pushed)
     CATALOG = "catalog"  # import and match the marketplace's offers
     RETURNS = "returns"  # import returns and claims
     MODERATION = "moderation"  # follow open card exports

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marketbridge.channels.roles import (
     CardExporter,
     CatalogSource,
+    NewOrderFeed,
     OrderSource,
     PriceSink,
     PriceSource,
@@ -43,6 +44,7 @@ JOB_ROLES: dict[JobKind, type] = {
     JobKind.STOCKS: StockSink,
     JobKind.PRICES: PriceSink,
     JobKind.ORDERS: OrderSource,
+    JobKind.NEW_ORDERS: NewOrderFeed,
     JobKind.CATALOG: CatalogSource,
     JobKind.RETURNS: ReturnsSource,
     JobKind.MODERATION: CardExporter,
@@ -114,6 +116,8 @@ async def _execute(
             await pushing.push_pending(hub.db, conn, channel, ChangeKind.PRICE, rec)
         elif kind == JobKind.ORDERS:
             await orders.poll_orders(hub.db, conn, channel, rec)
+        elif kind == JobKind.NEW_ORDERS:
+            await orders.read_new_orders(hub.db, conn, channel, rec)
         elif kind == JobKind.CATALOG:
             await catalog.import_catalog(hub.db, conn, channel, rec)
         elif kind == JobKind.RETURNS:

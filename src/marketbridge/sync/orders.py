@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marketbridge.channels.roles import Channel, OrderSource, RemoteOrder, require
+from marketbridge.channels.roles import Channel, NewOrderFeed, OrderSource, RemoteOrder, require
 from marketbridge.model import EventType, OrderStatus, can_transition
 from marketbridge.runtime.lru import LruDict
 from marketbridge.store.db import Database
@@ -218,21 +218,33 @@ async def poll_orders(db: Database, conn: Connection, channel: Channel, recorder
     until = utcnow()
     since = await poll_since(db, conn.id, JobKind.ORDERS, until, POLL_OVERLAP, FIRST_POLL_LOOKBACK)
     async for page in require(channel, OrderSource).iter_orders(since, until):
-        for remote in page:
-            key, fingerprint = (conn.id, conn.created_at, remote.external_id), hash(repr(remote))
-            if _POLLED.get(key) == fingerprint:
-                recorder.count("seen")
-                continue
-            try:
-                applied = await apply_and_propagate(db, conn, remote)
-            except (ValueError, IntegrityError) as exc:
-                recorder.item_error(remote.external_id, str(exc))
-                continue
-            _POLLED[key] = fingerprint
-            recorder.count("seen")
-            if applied.created:
-                recorder.count("created")
-            elif applied.changed:
-                recorder.count("updated")
+        await _apply_polled(db, conn, page, recorder)
         await recorder.heartbeat()
     await set_cursor(db, conn.id, JobKind.ORDERS, until)
+
+
+async def read_new_orders(db: Database, conn: Connection, channel: Channel, recorder: RunRecorder) -> None:
+    """Read the marketplace's new-order feed: the orders waiting for the seller right now."""
+    await _apply_polled(db, conn, await require(channel, NewOrderFeed).new_orders(), recorder)
+
+
+async def _apply_polled(
+    db: Database, conn: Connection, page: list[RemoteOrder], recorder: RunRecorder
+) -> None:
+    """Apply each polled order not seen unchanged before, each in its own transaction."""
+    for remote in page:
+        key, fingerprint = (conn.id, conn.created_at, remote.external_id), hash(repr(remote))
+        if _POLLED.get(key) == fingerprint:
+            recorder.count("seen")
+            continue
+        try:
+            applied = await apply_and_propagate(db, conn, remote)
+        except (ValueError, IntegrityError) as exc:
+            recorder.item_error(remote.external_id, str(exc))
+            continue
+        _POLLED[key] = fingerprint
+        recorder.count("seen")
+        if applied.created:
+            recorder.count("created")
+        elif applied.changed:
+            recorder.count("updated")

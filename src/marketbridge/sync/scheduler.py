@@ -9,8 +9,9 @@ rounds started by wakes overlap (up to WEBHOOK_ROUNDS): a round ends only when e
 it sent is recorded, a write that can wait for the database's write lock, and the next order's
 webhook need not wait for that (each round claims its deliveries, so none is sent twice).
 Intervals are configurable per connection (`schedule` in the connection's settings, seconds
-per job kind); without one, a connection polls orders as often as its marketplace's declared
-quota allows (channels/quota.py), the other jobs at DEFAULT_SCHEDULE. Jobs already running in this process are not started twice; across
+per job kind); without one, a connection polls orders (and reads its new-order feed, where the
+marketplace has one) as often as its marketplace's declared quota allows (channels/quota.py),
+the other jobs at DEFAULT_SCHEDULE. Jobs already running in this process are not started twice; across
 processes the job lease decides. A worker runs at most `worker_jobs` jobs at once (MB_WORKER_JOBS),
 periodic ones at most half of them; the others wait for a turn before they take their lease.
 """
@@ -27,7 +28,7 @@ import structlog
 from sqlalchemy import func, select, update
 
 from marketbridge.channels import registry
-from marketbridge.channels.quota import order_poll_seconds
+from marketbridge.channels.quota import poll_intervals
 from marketbridge.store import leases
 from marketbridge.store.tables import Account, Connection, InboxItem, PendingChange, SyncRun
 from marketbridge.store.types import utcnow
@@ -72,12 +73,16 @@ LOST_RUN_SECONDS = 300.0
 def schedule_for(kind: str, settings: dict[str, object]) -> dict[JobKind, float]:
     """Seconds between runs of each periodic job of a connection to marketplace `kind`.
 
-    Precedence: the connection's `schedule` setting, then (orders) the interval the
-    marketplace's quota allows, then DEFAULT_SCHEDULE.
+    Precedence: the connection's `schedule` setting, then (orders, new orders) the intervals
+    the marketplace's quota allows, then DEFAULT_SCHEDULE. New orders are read only where the
+    marketplace has a feed of them (or the setting asks for it).
     """
     plan = dict(DEFAULT_SCHEDULE)
     try:
-        plan[JobKind.ORDERS] = order_poll_seconds(registry.get(kind), plan[JobKind.ORDERS])
+        polls = poll_intervals(registry.get(kind), plan[JobKind.ORDERS])
+        plan[JobKind.ORDERS] = polls.orders
+        if polls.new_orders is not None:
+            plan[JobKind.NEW_ORDERS] = polls.new_orders
     except KeyError:
         log.warning("unknown_channel_kind", kind=kind)
     overrides = settings.get("schedule")

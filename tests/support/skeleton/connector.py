@@ -123,5 +123,6 @@ SPEC = ChannelSpec(
     channel_class=SkeletonChannel,
     api=API,
     # a marketplace playing OrderSource also names the calls of one order poll here
-    # (order_poll_calls=...): its polling interval follows from their limits
+    # (order_poll_calls=...), and one playing NewOrderFeed those of one read of its feed
+    # (new_order_calls=...): the polling intervals follow from their limits
 )

@@ -24,7 +24,7 @@ from marketbridge.channels.roles.fulfilment import (
     PackLine,
     PackResult,
 )
-from marketbridge.channels.roles.orders import OrderSource, RemoteOrder, RemoteOrderLine
+from marketbridge.channels.roles.orders import NewOrderFeed, OrderSource, RemoteOrder, RemoteOrderLine
 from marketbridge.channels.roles.prices import PricePush, PriceSink, PriceSource, RemotePrice
 from marketbridge.channels.roles.push import PushHandler, PushKind, PushMessage, PushReply
 from marketbridge.channels.roles.returns import RemoteReturn, ReturnsSource
@@ -39,6 +39,7 @@ ROLES: tuple[type, ...] = (
     PriceSink,
     PriceSource,
     OrderSource,
+    NewOrderFeed,
     PushHandler,
     OrderConfirmer,
     Fulfilment,
@@ -92,6 +93,7 @@ __all__ = [
     "HandOver",
     "HandOverResult",
     "ItemResult",
+    "NewOrderFeed",
     "OrderConfirmer",
     "OrderSource",
     "PackBox",

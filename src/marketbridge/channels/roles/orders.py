@@ -1,4 +1,5 @@
-"""Order source: orders in every status over a time window, and one order by id."""
+"""Order source: orders in every status over a time window, and one order by id; and the new-order
+feed, the orders waiting for the seller right now, for marketplaces that push no orders."""
 
 from __future__ import annotations
 
@@ -56,3 +57,14 @@ class OrderSource(Protocol):
         ...
 
     async def get_order(self, external_id: str) -> RemoteOrder: ...
+
+
+class NewOrderFeed(Protocol):
+    """The orders waiting for the seller right now (placed, not yet confirmed), in one cheap read.
+
+    A fast lane beside OrderSource for a marketplace that pushes no orders: the hub reads it
+    as often as the quota allows (ChannelSpec.new_order_calls), and the full poll of every
+    status runs less often. Each order comes in its current (new) status.
+    """
+
+    async def new_orders(self) -> list[RemoteOrder]: ...

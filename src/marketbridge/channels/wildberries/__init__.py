@@ -22,6 +22,8 @@ SPEC = register(
         api=ep.API,
         # one poll: the new tasks, the tasks of the window, the statuses of what was found
         order_poll_calls=(ep.ORDERS_NEW, ep.ORDERS, ep.ORDERS_STATUS),
+        # the new-order feed: the new tasks alone
+        new_order_calls=(ep.ORDERS_NEW,),
     )
 )
 

@@ -120,6 +120,10 @@ def required_kinds(value: Any) -> tuple[str, ...]:
     return tuple(k for k in REQUIRED_KINDS if k in listed)
 
 
+#: (supplierStatus, wbStatus) of a task listed among the new ones: placed, waiting for the seller.
+NEW_TASK = ("new", "waiting")
+
+
 def task_order(
     raw: Mapping[str, Any],
     status: tuple[str, str] | None,
@@ -129,7 +133,7 @@ def task_order(
 
     def build() -> RemoteOrder:
         chrt = str(int(raw["chrtId"]))
-        supplier, wb = status or ("new", "waiting")
+        supplier, wb = status or NEW_TASK
         price = money(Decimal(int(raw.get("convertedPrice") or raw.get("price") or 0)) / 100)
         skus = raw.get("skus") or []
         address = raw.get("address") if isinstance(raw.get("address"), dict) else None

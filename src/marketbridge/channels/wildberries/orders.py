@@ -1,7 +1,8 @@
 """The order role of the Wildberries channel: FBS assembly tasks, polled (WB has no pushes).
 
 A poll reads the new tasks and then every task created in the window, 30 days per slice,
-and asks their statuses (supplierStatus, wbStatus) 1,000 at a time. WB has no get-by-id
+and asks their statuses (supplierStatus, wbStatus) 1,000 at a time. The new-order feed is
+the list of new tasks alone, one call: a task listed there is new and waiting by definition. WB has no get-by-id
 for a task: `get_order` answers from the tasks remembered, else reads the last 30 days.
 """
 
@@ -25,7 +26,7 @@ MAX_WINDOW = timedelta(days=30)
 
 
 class OrderRoles(WbChannelBase):
-    """OrderSource over WB's assembly tasks, and their statuses for the other roles."""
+    """OrderSource and NewOrderFeed over WB's assembly tasks, and their statuses for the other roles."""
 
     async def _statuses(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         out: dict[str, tuple[str, str]] = {}
@@ -46,6 +47,13 @@ class OrderRoles(WbChannelBase):
         await self._learn_units(raws)
         statuses = await self._statuses([str(r["id"]) for r in raws])
         return [mapping.task_order(r, statuses.get(str(r["id"])), self.unit_codes) for r in raws]
+
+    async def new_orders(self) -> list[RemoteOrder]:
+        raws = mapping.dicts(await self.api.orders_new(), "orders")
+        for raw in raws:
+            self._remember_task(raw)
+        await self._learn_units(raws)
+        return [mapping.task_order(r, mapping.NEW_TASK, self.unit_codes) for r in raws]
 
     async def iter_orders(self, since: datetime, until: datetime) -> AsyncIterator[list[RemoteOrder]]:
         seen: set[str] = set()
