@@ -1,8 +1,10 @@
 """Sync runs as rows: status, heartbeat, counts and per-item errors, visible while they run.
 
 Runs that went well are kept for KEEP_OK_RUNS (`prune_runs`): orders are polled every second
-or so, and a row per poll kept for ever would grow without bound. Failed and partial runs,
-runs asked for by hand, and the newest run of each job of a connection are kept.
+or so, and a row per poll kept for ever would grow without bound. A poll that went well and
+found nothing new (it counted only orders seen before) is kept for KEEP_IDLE_POLLS: a feed
+read twice a second would otherwise leave 172,800 rows a day per connection. Failed and
+partial runs, runs asked for by hand, and the newest run of each job of a connection are kept.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ MAX_ERRORS_KEPT = 200
 HEARTBEAT_SECONDS = 2.0
 #: How long a run that went well stays listed.
 KEEP_OK_RUNS = timedelta(days=1)
+#: How long a poll that found nothing new stays listed.
+KEEP_IDLE_POLLS = timedelta(minutes=10)
+#: The polling jobs whose idle runs go sooner, and the only count such a run may have.
+POLL_KINDS = ("orders", "new_orders")
+IDLE_COUNTS = frozenset({"seen"})
 #: Runs deleted per transaction when pruning.
 PRUNE_BATCH = 5000
 
@@ -129,22 +136,41 @@ async def recorded_run(
 
 
 async def prune_runs(db: Database) -> int:
-    """Delete runs that ended ok more than KEEP_OK_RUNS ago (not manual ones, not the newest of
-    each job of a connection), a batch per transaction; returns how many were deleted."""
-    before = utcnow() - KEEP_OK_RUNS
+    """Delete runs that ended ok more than KEEP_OK_RUNS ago, and idle polls more than
+    KEEP_IDLE_POLLS ago (not manual ones, not the newest of each job of a connection), a batch
+    per transaction; returns how many were deleted."""
+    now = utcnow()
     newest = select(func.max(SyncRun.id)).group_by(SyncRun.connection_id, SyncRun.kind)
+    prunable = (SyncRun.status == "ok", SyncRun.trigger != "manual", SyncRun.id.not_in(newest))
     deleted = 0
     while True:
         async with db.session() as s:
-            batch = select(SyncRun.id).where(
-                SyncRun.status == "ok",
-                SyncRun.trigger != "manual",
-                SyncRun.started_at < before,
-                SyncRun.id.not_in(newest),
-            )
+            batch = select(SyncRun.id).where(*prunable, SyncRun.started_at < now - KEEP_OK_RUNS)
             ids = list((await s.execute(batch.limit(PRUNE_BATCH))).scalars())
             if ids:
                 await s.execute(delete(SyncRun).where(SyncRun.id.in_(ids)))
         deleted += len(ids)
         if len(ids) < PRUNE_BATCH:
+            break
+    after_id = 0
+    while True:  # idle polls: their counts decide, read a batch at a time
+        async with db.session() as s:
+            polls = (
+                select(SyncRun.id, SyncRun.counts)
+                .where(
+                    *prunable,
+                    SyncRun.kind.in_(POLL_KINDS),
+                    SyncRun.started_at < now - KEEP_IDLE_POLLS,
+                    SyncRun.id > after_id,
+                )
+                .order_by(SyncRun.id)
+                .limit(PRUNE_BATCH)
+            )
+            rows = (await s.execute(polls)).all()
+            idle = [run_id for run_id, counts in rows if set(counts or {}) <= IDLE_COUNTS]
+            if idle:
+                await s.execute(delete(SyncRun).where(SyncRun.id.in_(idle)))
+        deleted += len(idle)
+        if len(rows) < PRUNE_BATCH:
             return deleted
+        after_id = rows[-1][0]
