@@ -4,7 +4,8 @@ The lease makes sure that each (connection, kind) runs in at most one worker at 
 any number of machines; a run renews it while it works, and a crashed holder's lease
 expires so another worker takes over. A run writes three times: the lease taken, the run
 row, and the run's outcome with the lease released in one transaction (if that commit
-fails, the lease runs out after its time to live, as a crashed holder's does).
+fails, the lease runs out after its time to live, as a crashed holder's does). A read of the
+new-order feed, one call, writes twice: its run row is written at its end, with the release.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ JOB_ROLES: dict[JobKind, type] = {
     JobKind.PRICE_IMPORT: PriceSource,
     JobKind.STOCK_IMPORT: StockSource,
 }
+
+#: Jobs of one call, recorded once at their end (nothing to watch while they run).
+ONE_CALL_JOBS = frozenset({JobKind.NEW_ORDERS})
 
 
 def lease_name(connection_id: int, kind: JobKind) -> str:
@@ -109,7 +113,10 @@ async def _execute(
     role = JOB_ROLES.get(kind)
     if role is not None and not has_role(channel, role):
         return  # the marketplace has no such role: nothing to run, no run recorded
-    async with recorded_run(hub.db, conn.account_id, conn.id, kind.value, trigger, also=also) as rec:
+    one_call = kind in ONE_CALL_JOBS
+    async with recorded_run(
+        hub.db, conn.account_id, conn.id, kind.value, trigger, also=also, at_start=not one_call
+    ) as rec:
         if kind == JobKind.STOCKS:
             await pushing.push_pending(hub.db, conn, channel, ChangeKind.STOCK, rec)
         elif kind == JobKind.PRICES:
