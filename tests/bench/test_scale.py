@@ -34,3 +34,7 @@ async def test_a_small_scale_run_loses_nothing_and_meets_no_429(redis_test_url: 
     assert run["lost_changes"] == 0
     assert run["orders_without_webhook"] == 0
     assert run["rejected_429"] == 0
+    for kind, fair in run["fairness"].items():  # both catalog sizes measured, every change counted once
+        assert set(fair["by_catalog_offers"]) == {"10", "40"}, kind
+        counted = sum(group["count"] for group in fair["by_catalog_offers"].values())
+        assert counted == run["stock_latency_seconds"][kind]["count"], kind

@@ -179,6 +179,9 @@ def _fairness(stream: Stream, latencies: dict[int, list[float]]) -> dict[str, An
     for kind, p99s in sorted(by_kind.items()):
         median = statistics.median(p99s.values())
         slowest = max(p99s, key=lambda c: p99s[c])
+        by_size: dict[int, list[float]] = {}
+        for cid in p99s:
+            by_size.setdefault(len(stream.world.shops[seats[cid].shop].skus), []).extend(latencies[cid])
         out[kind] = {
             "connections_measured": len(p99s),
             "median_connection_p99_seconds": round(median, 4),
@@ -186,6 +189,10 @@ def _fairness(stream: Stream, latencies: dict[int, list[float]]) -> dict[str, An
             "slowest_connection_offers": len(stream.world.shops[seats[slowest].shop].skus),
             "slowest_connection_changes": len(latencies[slowest]),
             "slowest_over_median": round(p99s[slowest] / median, 2) if median else None,
+            # with one or two changes a connection (many connections), a connection's p99 is its
+            # slowest change: the changes of all connections of one catalog size, side by side,
+            # show whether big catalogs hold small ones back
+            "by_catalog_offers": {str(size): percentiles(values) for size, values in sorted(by_size.items())},
         }
     return out
 
@@ -304,7 +311,8 @@ MEASURED = (
     "stock latency: from the seller API's answer being asked for to the seller's read-back on the "
     f"sandbox showing the value (polled every {POLL_SECONDS} s); order to webhook: from the buyer's "
     "order on the sandbox to its order.created webhook reaching a receiver on loopback; fairness: "
-    "each connection's p99 over the changes it had, the slowest against the median; worker CPU: "
+    "each connection's p99 over the changes it had, the slowest against the median, and the changes "
+    "of the connections of each catalog size together (by_catalog_offers); worker CPU: "
     "user + system seconds of the worker processes (/proc) over the stream and until every "
     "watcher ended, divided by the stock changes sent through the API (each goes to every "
     "connection of its account; the orders' work is included; 'above idle' takes off what the "
