@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
 import pytest
 from sqlalchemy import literal_column, select, text
 from sqlalchemy.exc import DBAPIError
@@ -66,5 +67,7 @@ async def test_a_hot_read_on_a_dropped_connection_fails_once_and_drops_it(
     await _terminate(db, first)
     with pytest.raises(Exception) as failed:
         await db.read_rows(statement, {})
-    assert "connection" in str(failed.value).lower()
+    # the client's error, not the server's: a dropped connection (asyncpg names it in one of a few
+    # ways, depending on when the termination reaches it)
+    assert not isinstance(failed.value, asyncpg.PostgresError), failed.value
     assert (await db.read_rows(statement, {}))[0][0] != first  # the dead connection left the pool

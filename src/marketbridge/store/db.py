@@ -36,6 +36,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -249,8 +250,10 @@ class Database:
             driver = (await conn.get_raw_connection()).driver_connection
             try:
                 rows: Sequence[Sequence[Any]] = await driver.fetch(sql, *args)  # type: ignore[union-attr]
-            except Exception:
-                if driver.is_closed():  # type: ignore[union-attr]  # the server dropped it: not again
+            except Exception as exc:
+                # an error the server reported leaves the connection usable; any other (the server
+                # dropped it, or the client's protocol state is broken by that) means not again
+                if driver.is_closed() or not isinstance(exc, asyncpg.PostgresError):  # type: ignore[union-attr]
                     await conn.invalidate()
                 raise
             return rows
