@@ -172,6 +172,10 @@ def _fairness(stream: Stream, latencies: dict[int, list[float]]) -> dict[str, An
     """Per marketplace: each connection's p99, the slowest against the median (marketplaces differ
     in pacing, so connections are compared with their own marketplace's)."""
     seats = {s.connection_id: s for s in stream.world.seats}
+
+    def offers_of(cid: int) -> int:
+        return len(stream.world.shops[seats[cid].shop].skus)
+
     by_kind: dict[str, dict[int, float]] = {}
     for cid, values in latencies.items():
         by_kind.setdefault(seats[cid].kind, {})[cid] = percentiles(values)["p99"]
@@ -181,12 +185,12 @@ def _fairness(stream: Stream, latencies: dict[int, list[float]]) -> dict[str, An
         slowest = max(p99s, key=lambda c: p99s[c])
         by_size: dict[int, list[float]] = {}
         for cid in p99s:
-            by_size.setdefault(len(stream.world.shops[seats[cid].shop].skus), []).extend(latencies[cid])
+            by_size.setdefault(offers_of(cid), []).extend(latencies[cid])
         out[kind] = {
             "connections_measured": len(p99s),
             "median_connection_p99_seconds": round(median, 4),
             "slowest_connection_p99_seconds": p99s[slowest],
-            "slowest_connection_offers": len(stream.world.shops[seats[slowest].shop].skus),
+            "slowest_connection_offers": offers_of(slowest),
             "slowest_connection_changes": len(latencies[slowest]),
             "slowest_over_median": round(p99s[slowest] / median, 2) if median else None,
             # with one or two changes a connection (many connections), a connection's p99 is its

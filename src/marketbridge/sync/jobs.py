@@ -113,9 +113,8 @@ async def _execute(
     role = JOB_ROLES.get(kind)
     if role is not None and not has_role(channel, role):
         return  # the marketplace has no such role: nothing to run, no run recorded
-    one_call = kind in ONE_CALL_JOBS
     async with recorded_run(
-        hub.db, conn.account_id, conn.id, kind.value, trigger, also=also, at_start=not one_call
+        hub.db, conn.account_id, conn.id, kind.value, trigger, also=also, at_start=kind not in ONE_CALL_JOBS
     ) as rec:
         if kind == JobKind.STOCKS:
             await pushing.push_pending(hub.db, conn, channel, ChangeKind.STOCK, rec)

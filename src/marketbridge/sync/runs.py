@@ -120,10 +120,11 @@ async def recorded_run(
     finally:
         if status == "ok" and recorder.error_count:
             status = "partial"
+        ended = utcnow()
         outcome: dict[str, Any] = {
             "status": status,
-            "finished_at": utcnow(),
-            "heartbeat_at": utcnow(),
+            "finished_at": ended,
+            "heartbeat_at": ended,
             "counts": dict(recorder.counts),
             "errors": list(recorder.errors),
             "error": error,
