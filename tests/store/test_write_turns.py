@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from marketbridge.store import db as db_module
 from marketbridge.store.db import Database
@@ -71,5 +72,48 @@ async def test_a_writer_that_opens_another_session_keeps_its_turn(tmp_path: Path
                 await _write(db, "nested")
         async with db.reading() as s:
             assert (await s.execute(select(Lease.name))).scalars().all() == ["nested"]
+    finally:
+        await db.dispose()
+
+
+async def test_a_writer_cancelled_mid_statement_leaves_the_lock_free(tmp_path: Path) -> None:
+    """A task cancelled while a statement runs in its transaction, with a cursor of the same
+    transaction not read to its end: the pool closes that connection as broken. Without a
+    rollback first, SQLite kept it as a zombie holding the write lock until the garbage collector
+    freed the cursor, and every other writer failed with "database is locked"."""
+    db = await sqlite_database(tmp_path)
+    reading = asyncio.Event()
+
+    async def cut_short() -> None:
+        async with db.session() as s:
+            s.add(Lease(name="never", owner="test", expires_at=utcnow()))
+            await s.flush()
+            rows = await s.stream(select(Lease.name))
+            await rows.fetchmany(1)  # the cursor stays open
+            reading.set()
+            count = "with recursive c(i) as (select 1 union all select i + 1 from c limit 3000000) "
+            await s.execute(text(count + "select count(*) from c"))
+
+    def another_writer() -> str:
+        other = sqlite3.connect(db.engine.url.database or "", timeout=2, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return "ok"
+        except sqlite3.OperationalError as exc:
+            return str(exc)
+        finally:
+            other.close()
+
+    try:
+        task = asyncio.create_task(cut_short())
+        await reading.wait()
+        await asyncio.sleep(0.05)  # the long statement is running in the connection's thread
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await asyncio.to_thread(another_writer) == "ok"
+        async with db.reading() as s:
+            assert (await s.execute(select(Lease.name))).scalars().all() == []
     finally:
         await db.dispose()

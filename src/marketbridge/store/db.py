@@ -27,6 +27,7 @@ is one call in a thread of its own rather than a hand-off to the async driver's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 import weakref
@@ -55,6 +56,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util.concurrency import in_greenlet
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -95,6 +97,19 @@ def _sqlite_begin(conn: SyncConnection) -> None:
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _sqlite_roll_back_before_close(dbapi_connection: Any, _record: Any, _exc: BaseException | None) -> None:
+    """Roll back a SQLite connection the pool is about to close as broken (a task cancelled in
+    the middle of a transaction). Closed with a statement not yet finalized, SQLite keeps the
+    connection as a zombie that still holds its transaction, and with it the write lock, until
+    the garbage collector frees the last cursor: every writer, in every process, failed with
+    "database is locked" meanwhile. The rollback goes to the connection's thread before the
+    close does, so it runs first even if this wait is cut short."""
+    if dbapi_connection is None or not in_greenlet():
+        return  # the garbage collector's clean-up: nothing can be awaited there
+    with contextlib.suppress(Exception, asyncio.CancelledError):  # the close follows anyway
+        dbapi_connection.rollback()
+
+
 #: PostgreSQL connections a process keeps, all of them kept open once opened. The pool had 10
 #: kept and 20 more opened for a burst and closed after it: under 50 concurrent readers that
 #: meant a new connection (TCP, TLS negotiation, authentication) for a good share of requests,
@@ -107,6 +122,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine.pool, "invalidate", _sqlite_roll_back_before_close)
         return engine
     kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
     kwargs.setdefault("max_overflow", 0)
