@@ -98,12 +98,8 @@ def _sqlite_begin(conn: SyncConnection) -> None:
 
 
 def _sqlite_roll_back_before_close(dbapi_connection: Any, _record: Any, _exc: BaseException | None) -> None:
-    """Roll back a SQLite connection the pool is about to close as broken (a task cancelled in
-    the middle of a transaction). Closed with a statement not yet finalized, SQLite keeps the
-    connection as a zombie that still holds its transaction, and with it the write lock, until
-    the garbage collector frees the last cursor: every writer, in every process, failed with
-    "database is locked" meanwhile. The rollback goes to the connection's thread before the
-    close does, so it runs first even if this wait is cut short."""
+    """Roll back a SQLite connection the pool closes as broken (a task cancelled mid-statement): closed
+    with a cursor open, it lived on holding the write lock until the garbage collector came."""
     if dbapi_connection is None or not in_greenlet():
         return  # the garbage collector's clean-up: nothing can be awaited there
     with contextlib.suppress(Exception, asyncio.CancelledError):  # the close follows anyway
