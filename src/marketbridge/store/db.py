@@ -27,13 +27,12 @@ is one call in a thread of its own rather than a hand-off to the async driver's 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import time
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +99,9 @@ def _sqlite_begin(conn: SyncConnection) -> None:
 def _sqlite_roll_back_before_close(dbapi_connection: Any, _record: Any, _exc: BaseException | None) -> None:
     """Roll back a SQLite connection the pool closes as broken (a task cancelled mid-statement): closed
     with a cursor open, it lived on holding the write lock until the garbage collector came."""
-    if dbapi_connection is None or not in_greenlet():
+    if not in_greenlet():
         return  # the garbage collector's clean-up: nothing can be awaited there
-    with contextlib.suppress(Exception, asyncio.CancelledError):  # the close follows anyway
+    with suppress(Exception, asyncio.CancelledError):  # the close follows anyway
         dbapi_connection.rollback()
 
 
