@@ -7,15 +7,17 @@ for every change that arrived during the wait).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import delete, select
 
 from marketbridge.channels.roles import ItemResult, StockPush, StockSink
 from marketbridge.demo.catalog import build_catalog
 from marketbridge.demo.world import kinds_playing, open_world
 from marketbridge.store.db import Database
-from marketbridge.store.tables import Connection, Link
+from marketbridge.store.tables import Connection, Link, PendingChange
 from marketbridge.sync import pushing, stocks
 from marketbridge.sync.dispatch import ChangeKind
 from marketbridge.sync.runs import RunRecorder
@@ -70,3 +72,59 @@ async def test_a_change_made_while_the_round_waits_goes_out_in_that_round(db: Da
         assert sink.calls, "nothing was pushed"
         assert f"{external}=4321" in sink.calls[0]
         assert not await pushing.has_due(db, conn.id, ChangeKind.STOCK)
+
+
+class PacedSink(SlowSink):
+    """A StockSink whose first wait after a call is when the seller changes one more stock,
+    and which then waits a little, as a limiter does between two calls."""
+
+    async def until_stock_call(self) -> None:
+        if self.calls and not self.waits:
+            self.waits += 1
+            async with self.db.session() as s:
+                await stocks.set_on_hand(s, self.account_id, {self.late: 4321})
+            await asyncio.sleep(0.02)
+
+
+async def test_a_change_made_while_a_read_ahead_round_waits_goes_out_in_that_round(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = build_catalog(products=6, seed=3, bundles=0)
+    kind = kinds_playing(StockSink)[0]
+    async with open_world(catalog, db, kinds=[kind], serve_api=False, start_worker=False) as world:
+        market = world.markets[kind]
+        late = catalog.offers[-1].sku
+        offer_id = world.ids.offers[late]
+        warehouse_id = next(iter(world.ids.warehouses.values()))
+        async with db.session() as s:
+            conn = (
+                await s.execute(select(Connection).where(Connection.id == market.connection_id))
+            ).scalar_one()
+            external = (
+                await s.execute(
+                    select(Link.external_id).where(
+                        Link.connection_id == conn.id, Link.entity_kind == "offer", Link.entity_id == offer_id
+                    )
+                )
+            ).scalar_one()
+            # the late offer's change will be a new row, after every other one
+            await s.execute(
+                delete(PendingChange).where(
+                    PendingChange.connection_id == conn.id, PendingChange.key.startswith(f"{external}@")
+                )
+            )
+            waiting = (
+                await s.execute(
+                    select(PendingChange.id).where(
+                        PendingChange.connection_id == conn.id, PendingChange.kind == ChangeKind.STOCK
+                    )
+                )
+            ).all()
+        assert len(waiting) >= 3
+        # the first round takes all but one row: the last one is read ahead while its call is out
+        monkeypatch.setattr(pushing, "ROUND_SIZE", len(waiting) - 1)
+        sink = PacedSink(db, world.account_id, (offer_id, warehouse_id))
+        recorder = RunRecorder(db=db, run_id=0, account_id=world.account_id)
+        await pushing.push_pending(db, conn, sink, ChangeKind.STOCK, recorder)  # type: ignore[arg-type]
+        assert len(sink.calls) == 2, sink.calls
+        assert len(sink.calls[1]) >= 2 and f"{external}=4321" in sink.calls[1], sink.calls

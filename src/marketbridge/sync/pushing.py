@@ -9,6 +9,7 @@ so nothing is retried forever.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -40,6 +41,9 @@ from marketbridge.sync.runs import RunRecorder
 
 #: Rows read per round; the channel splits them into its own batches.
 ROUND_SIZE = 2000
+#: A wait for a free call at least this long (seconds) may have let changes in: the round
+#: reads them before it sends.
+WAITED = 0.005
 #: When a value the marketplace refused for good is tried again without a change.
 PARKED = timedelta(days=3650)
 
@@ -91,9 +95,9 @@ DUE_COLUMNS = (
 
 
 async def _due(
-    db: Database, connection_id: int, kind: ChangeKind, now: datetime, after: int
+    db: Database, connection_id: int, kind: ChangeKind, now: datetime, after: int, limit: int | None = None
 ) -> Sequence[Due]:
-    """The next round: due rows with an id above `after`, in id order."""
+    """The next round: due rows with an id above `after`, in id order (a round's worth, or `limit`)."""
     async with db.reading_connection() as c:
         rows = await c.execute(
             select(*DUE_COLUMNS)
@@ -104,7 +108,7 @@ async def _due(
                 PENDING_TABLE.c.id > after,
             )
             .order_by(PENDING_TABLE.c.id)
-            .limit(ROUND_SIZE)
+            .limit(ROUND_SIZE if limit is None else limit)
         )
         return rows.all()
 
@@ -129,12 +133,23 @@ async def push_pending(
     again from the lowest id (after the last settle) for values that changed meanwhile, and
     ends when such a pass finds nothing due. A pass starts by waiting until the marketplace's
     limit lets a call go at once, and only then reads the ledger: a change made while it waited
-    goes out in that call, not one interval later."""
+    goes out in that call, not one interval later. A round read ahead waits for its call the
+    same way before it is sent, and takes in what arrived during that wait."""
     send, until_call = _sender(channel, kind)
 
     async def first_round() -> Sequence[Due]:
         await until_call()
         return await _due(db, conn.id, kind, utcnow(), 0)
+
+    async def topped_up(rows: Sequence[Due]) -> Sequence[Due]:
+        if len(rows) >= ROUND_SIZE:
+            return rows
+        started = time.monotonic()
+        await until_call()
+        if time.monotonic() - started < WAITED:
+            return rows
+        more = await _due(db, conn.id, kind, utcnow(), rows[-1].id, ROUND_SIZE - len(rows))
+        return [*rows, *more]
 
     after = 0
     reading: asyncio.Task[Sequence[Due]] = asyncio.create_task(first_round())
@@ -151,6 +166,7 @@ async def push_pending(
                 after = 0
                 reading = asyncio.create_task(first_round())
                 continue
+            rows = await topped_up(rows)
             after = rows[-1].id
             reading = asyncio.create_task(_due(db, conn.id, kind, utcnow(), after))
             try:
