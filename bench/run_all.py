@@ -38,6 +38,8 @@ READING = [
     "  more process (`marketbridge sync run`), so its peak RSS is the import's alone.",
     "- stock-latency starts 31 s after the initial export: a marketplace may take one value per",
     "  offer and warehouse every 30 s, and the figures are for steady state, not for that window.",
+    "  Its times end when the marketplace accepted the value (the sandbox stamps it); read back",
+    "  by a watcher that looks every 20 ms, they are longer by that wait (p99 in brackets).",
     "- stock-throughput's ceiling is what the marketplace's limits let through (calls per second",
     "  of the stock method × items per call); the hub's own share is what falls short of it.",
     "- catalog-import on a marketplace whose read limits bound it (its channel's",
@@ -74,9 +76,11 @@ def _rows(result: dict[str, Any]) -> list[str]:
         for kind, p in result["latency_seconds"].items():
             lost = result["failed_changes"]
             lost_here = f"lost {lost[kind]}; " if isinstance(lost, dict) else ""
+            back = result.get("read_back_seconds", {}).get(kind)
+            read_back = f" (read back {back.get('p99')} s)" if back else ""
             rows.append(
                 f"| {name} | {kind} | {result['offers']} offers, {result['changes']} changes | "
-                f"p50 {p.get('p50')} s, p95 {p.get('p95')} s, p99 {p.get('p99')} s; "
+                f"p50 {p.get('p50')} s, p95 {p.get('p95')} s, p99 {p.get('p99')} s{read_back}; "
                 f"{lost_here}429s: {result['rejected_429'][kind]} | {result['target']} |"
             )
     elif name == "stock-throughput":

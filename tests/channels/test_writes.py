@@ -82,15 +82,25 @@ async def test_stocks_one_result_per_item_and_a_bad_item_alone_fails(market: Mar
         StockPush(s.external_ids[b], b, s.warehouses[1], 0, barcode=s.barcodes[b]),
     ]
     channel = require(market.channel(), StockSink)
+    sent = time.time()
     try:
         results = await channel.push_stocks(pushes)
     finally:
         await channel.aclose()  # type: ignore[attr-defined]
+    answered = time.time()
     assert_one_per_item(results, [p.external_id for p in pushes])
     assert [r.ok for r in results] == [True, False, True], results
     assert results[1].code or results[1].message, "a refused item says why"
     stored = stock_map(market)
     assert stored[(a, s.warehouses[0])] == 5 and stored[(b, s.warehouses[1])] == 0
+    # the read-back says when the marketplace accepted each value (the benchmarks time up to it)
+    stamps = {(i["offer_code"], str(i["warehouse_id"])): i["set_at"] for i in market.items("stocks")}
+    for key in ((a, s.warehouses[0]), (b, s.warehouses[1])):
+        assert stamps[key] is not None and sent - 0.05 <= stamps[key] <= answered + 0.05, (
+            key,
+            sent,
+            stamps[key],
+        )
 
 
 @pytest.mark.parametrize("market", kinds_with(StockSink), indirect=True)

@@ -9,6 +9,7 @@ real marketplaces.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from decimal import Decimal
 from typing import Annotated, Any, Protocol
@@ -99,9 +100,11 @@ class SandboxBackend(Protocol):
     def open_return(self, request: OpenReturn) -> str: ...
 
     def stocks(self, offer_code: str | None = None) -> list[dict[str, Any]]:
-        """[{offer_code, external_id, warehouse_id, quantity}] as the seller last set them.
+        """[{offer_code, external_id, warehouse_id, quantity, set_at}] as the seller last set them.
 
-        With `offer_code`, only that offer's, found without going through the whole catalog.
+        `set_at` is when the marketplace accepted that value (`wall_clock`): the benchmarks time
+        a change up to there, not up to when a reader happened to look. With `offer_code`, only
+        that offer's, found without going through the whole catalog.
         """
         ...
 
@@ -118,6 +121,11 @@ class SandboxBackend(Protocol):
         ...
 
     def reset(self) -> None: ...
+
+
+def wall_clock(monotonic: float | None) -> float | None:
+    """A moment kept as `time.monotonic()` in seconds since the epoch (None stays None)."""
+    return None if monotonic is None else time.time() - (time.monotonic() - monotonic)
 
 
 #: How many received requests the journal keeps for read-back.

@@ -18,6 +18,7 @@ from marketbridge.sandbox.common.control import (
     OpenReturn,
     SeedRequest,
     new_journal,
+    wall_clock,
 )
 from marketbridge.sandbox.common.faults import PRICE_REFUSED, SHIP_FAILED, Faults
 from marketbridge.sandbox.common.limits import BucketSpec, SandboxLimits
@@ -261,6 +262,7 @@ class OzonBackend:
                     "warehouse_id": str(w),
                     "quantity": q - p.reserved.get(w, 0),  # the free stock, as the seller sends it
                     "reserved": p.reserved.get(w, 0),
+                    "set_at": wall_clock(self.state.stock_updates.get((p.product_id, w))),
                 }
                 for p in products
                 for w, q in sorted(p.stocks.items())

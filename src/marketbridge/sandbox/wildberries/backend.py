@@ -12,7 +12,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
+from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest, wall_clock
 from marketbridge.sandbox.common.timing import Timing
 from marketbridge.sandbox.wildberries.moderation import process_card_batches
 from marketbridge.sandbox.wildberries.routes_orders import remove_from_supply
@@ -311,6 +311,7 @@ class WildberriesBackend:
                         "external_id": str(chrt),
                         "warehouse_id": str(warehouse),
                         "quantity": amount,
+                        "set_at": wall_clock(self.state.stock_set_at.get((warehouse, chrt))),
                     }
                 )
         return out

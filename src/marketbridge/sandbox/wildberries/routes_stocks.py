@@ -7,6 +7,7 @@ with a list of errors, each naming its items in `data`, and nothing is changed.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter
@@ -93,8 +94,10 @@ def _warehouse_routes(api: APIRouter, state: ShopState) -> None:
             errors.append({"code": "UploadDataLimit", "message": "Upload limit exceeded.", "data": too_many})
         if errors:
             return JSONResponse(errors, status_code=409)
+        accepted = time.monotonic()
         for chrt, amount in updates.items():
             state.stocks[(warehouse, chrt)] = amount
+            state.stock_set_at[(warehouse, chrt)] = accepted
         return Response(status_code=204)
 
 

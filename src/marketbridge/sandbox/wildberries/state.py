@@ -310,6 +310,7 @@ class ShopState:
     warehouses: dict[int, Warehouse] = field(default_factory=dict)
     offices: list[dict[str, Any]] = field(default_factory=list)
     stocks: dict[tuple[int, int], int] = field(default_factory=dict)  # (warehouse, chrt) -> amount
+    stock_set_at: dict[tuple[int, int], float] = field(default_factory=dict)  # -> monotonic, by the seller
     orders: dict[int, Order] = field(default_factory=dict)
     supplies: dict[str, Supply] = field(default_factory=dict)
     price_tasks: dict[int, PriceTask] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest
+from marketbridge.sandbox.common.control import BuyerOrder, MoveOrder, OpenReturn, SeedRequest, wall_clock
 from marketbridge.sandbox.yandex_market import categories, notify
 from marketbridge.sandbox.yandex_market.orders import (
     BUYER_CANCELLED,
@@ -171,7 +171,7 @@ class YandexMarketBackend:
             if sent is not None:
                 out.append(
                     {"offer_code": offer_id, "external_id": offer_id, "warehouse_id": str(warehouse),
-                     "quantity": sent.count}
+                     "quantity": sent.count, "set_at": wall_clock(sent.set_at)}
                 )  # fmt: skip
         return out
 

@@ -73,6 +73,7 @@ class StockUpdate:
     count: int
     updated_at: str
     visible_at: float  # monotonic
+    set_at: float  # monotonic, when the sandbox accepted it
 
 
 @dataclass
@@ -123,9 +124,10 @@ class Market:
     # --- stocks --------------------------------------------------------------------------
 
     def set_stock(self, warehouse: int, offer_id: str, count: int, updated_at: str | None = None) -> None:
-        visible = time.monotonic() + self.timing.of(STOCK_VISIBLE_SECONDS)
+        accepted = time.monotonic()
+        visible = accepted + self.timing.of(STOCK_VISIBLE_SECONDS)
         history = self.stocks.setdefault((warehouse, offer_id), [])
-        history.append(StockUpdate(count, updated_at or now_iso(), visible))
+        history.append(StockUpdate(count, updated_at or now_iso(), visible, accepted))
         del history[:-8]  # older updates can no longer matter
 
     def sent_stock(self, warehouse: int, offer_id: str) -> StockUpdate | None:
