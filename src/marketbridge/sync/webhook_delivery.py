@@ -228,22 +228,21 @@ async def _claim(hub: Services, limit: int, policy: RetryPolicy) -> list[_Claime
             e.id: e
             for e in (await s.execute(select(Event).where(Event.id.in_({d.event_id for d in due})))).scalars()
         }
-        claimed = []
         for d in due:
             d.next_attempt_at = now + timedelta(seconds=policy.claim_seconds)
-            sub, event = subs[d.subscription_id], events[d.event_id]
-            claimed.append(
-                _Claimed(
-                    d.id,
-                    sub.url,
-                    _readable_secret(hub, sub.secret),
-                    event.id,
-                    event_body(event),
-                    d.attempts,
-                    d.created_at,
-                )
-            )
-    return claimed
+    # decrypting and building the bodies needs no write turn: after the commit
+    return [
+        _Claimed(
+            d.id,
+            subs[d.subscription_id].url,
+            _readable_secret(hub, subs[d.subscription_id].secret),
+            d.event_id,
+            event_body(events[d.event_id]),
+            d.attempts,
+            d.created_at,
+        )
+        for d in due
+    ]
 
 
 async def _send(

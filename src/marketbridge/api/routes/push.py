@@ -81,7 +81,7 @@ async def receive(
     request: Request,
     hub: HubDep,
 ) -> Response:
-    async with hub.db.session() as s:
+    async with hub.db.reading() as s:  # a read: no write turn, no write lock
         row = await s.get(Connection, connection_id)
         enabled = row is not None and await accounts.account_enabled(s, row.account_id)
     if row is None or row.kind != kind or not hmac.compare_digest(row.push_secret.encode(), secret.encode()):
