@@ -123,9 +123,13 @@ class SandboxBackend(Protocol):
     def reset(self) -> None: ...
 
 
+#: Seconds since the epoch at monotonic time 0, taken once: the same moment reads the same.
+_EPOCH_AT_MONOTONIC_ZERO = time.time() - time.monotonic()
+
+
 def wall_clock(monotonic: float | None) -> float | None:
     """A moment kept as `time.monotonic()` in seconds since the epoch (None stays None)."""
-    return None if monotonic is None else time.time() - (time.monotonic() - monotonic)
+    return None if monotonic is None else _EPOCH_AT_MONOTONIC_ZERO + monotonic
 
 
 #: How many received requests the journal keeps for read-back.
