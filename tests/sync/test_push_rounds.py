@@ -8,14 +8,15 @@ for every change that arrived during the wait).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import delete, select
 
 from marketbridge.channels.roles import ItemResult, StockPush, StockSink
 from marketbridge.demo.catalog import build_catalog
-from marketbridge.demo.world import kinds_playing, open_world
+from marketbridge.demo.world import World, kinds_playing, open_world
 from marketbridge.store.db import Database
 from marketbridge.store.tables import Connection, Link, PendingChange
 from marketbridge.sync import pushing, stocks
@@ -47,17 +48,18 @@ class SlowSink:
         return [ItemResult(i.external_id, True) for i in items]
 
 
-async def test_a_change_made_while_the_round_waits_goes_out_in_that_round(db: Database) -> None:
+@asynccontextmanager
+async def _shop(db: Database) -> AsyncIterator[tuple[World, Connection, tuple[int, int], str]]:
+    """A world of one stock marketplace, its connection, the (offer, warehouse) that changes
+    late (the catalog's last offer) and that offer's id on the marketplace."""
     catalog = build_catalog(products=6, seed=3, bundles=0)
     kind = kinds_playing(StockSink)[0]
     async with open_world(catalog, db, kinds=[kind], serve_api=False, start_worker=False) as world:
-        market = world.markets[kind]
-        sku = catalog.offers[-1].sku
-        offer_id = world.ids.offers[sku]
+        offer_id = world.ids.offers[catalog.offers[-1].sku]
         warehouse_id = next(iter(world.ids.warehouses.values()))
         async with db.reading() as s:
             conn = (
-                await s.execute(select(Connection).where(Connection.id == market.connection_id))
+                await s.execute(select(Connection).where(Connection.id == world.markets[kind].connection_id))
             ).scalar_one()
             external = (
                 await s.execute(
@@ -66,7 +68,12 @@ async def test_a_change_made_while_the_round_waits_goes_out_in_that_round(db: Da
                     )
                 )
             ).scalar_one()
-        sink = SlowSink(db, world.account_id, (offer_id, warehouse_id))
+        yield world, conn, (offer_id, warehouse_id), external
+
+
+async def test_a_change_made_while_the_round_waits_goes_out_in_that_round(db: Database) -> None:
+    async with _shop(db) as (world, conn, late, external):
+        sink = SlowSink(db, world.account_id, late)
         recorder = RunRecorder(db=db, run_id=0, account_id=world.account_id)
         await pushing.push_pending(db, conn, sink, ChangeKind.STOCK, recorder)  # type: ignore[arg-type]
         assert sink.calls, "nothing was pushed"
@@ -89,24 +96,8 @@ class PacedSink(SlowSink):
 async def test_a_change_made_while_a_read_ahead_round_waits_goes_out_in_that_round(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    catalog = build_catalog(products=6, seed=3, bundles=0)
-    kind = kinds_playing(StockSink)[0]
-    async with open_world(catalog, db, kinds=[kind], serve_api=False, start_worker=False) as world:
-        market = world.markets[kind]
-        late = catalog.offers[-1].sku
-        offer_id = world.ids.offers[late]
-        warehouse_id = next(iter(world.ids.warehouses.values()))
+    async with _shop(db) as (world, conn, late, external):
         async with db.session() as s:
-            conn = (
-                await s.execute(select(Connection).where(Connection.id == market.connection_id))
-            ).scalar_one()
-            external = (
-                await s.execute(
-                    select(Link.external_id).where(
-                        Link.connection_id == conn.id, Link.entity_kind == "offer", Link.entity_id == offer_id
-                    )
-                )
-            ).scalar_one()
             # the late offer's change will be a new row, after every other one
             await s.execute(
                 delete(PendingChange).where(
@@ -123,7 +114,7 @@ async def test_a_change_made_while_a_read_ahead_round_waits_goes_out_in_that_rou
         assert len(waiting) >= 3
         # the first round takes all but one row: the last one is read ahead while its call is out
         monkeypatch.setattr(pushing, "ROUND_SIZE", len(waiting) - 1)
-        sink = PacedSink(db, world.account_id, (offer_id, warehouse_id))
+        sink = PacedSink(db, world.account_id, late)
         recorder = RunRecorder(db=db, run_id=0, account_id=world.account_id)
         await pushing.push_pending(db, conn, sink, ChangeKind.STOCK, recorder)  # type: ignore[arg-type]
         assert len(sink.calls) == 2, sink.calls

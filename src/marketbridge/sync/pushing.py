@@ -166,7 +166,8 @@ async def push_pending(
                 after = 0
                 reading = asyncio.create_task(first_round())
                 continue
-            rows = await topped_up(rows)
+            if after:  # read ahead (a pass's first round waited for its call before reading)
+                rows = await topped_up(rows)
             after = rows[-1].id
             reading = asyncio.create_task(_due(db, conn.id, kind, utcnow(), after))
             try:
