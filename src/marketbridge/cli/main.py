@@ -38,7 +38,12 @@ def serve(
     import uvicorn
 
     from marketbridge.app import create_app
-    from marketbridge.runtime.serving import AnnouncingServer, run_loop, settle_garbage_collection
+    from marketbridge.runtime.serving import (
+        KEEP_ALIVE_SECONDS,
+        AnnouncingServer,
+        run_loop,
+        settle_garbage_collection,
+    )
 
     settings = get_settings()
     hub = make_hub()
@@ -58,7 +63,14 @@ def serve(
             typer.echo(f"worker: {'in this process' if worker else 'none here (run `marketbridge worker`)'}")
 
         server = AnnouncingServer(
-            uvicorn.Config(create_app(hub), host=bind_host, port=bind_port, log_level="warning"), announce
+            uvicorn.Config(
+                create_app(hub),
+                host=bind_host,
+                port=bind_port,
+                log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            ),
+            announce,
         )
         try:
             await server.serve()

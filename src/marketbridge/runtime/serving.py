@@ -40,6 +40,12 @@ def run_loop(main: Coroutine[Any, Any, T]) -> T:
 #: offers page took 0.95 ms of server CPU instead of 1.25 ms and its p99 halved (docs/performance.md).
 GC_YOUNG_THRESHOLD = 10_000
 
+#: How long an idle keep-alive connection stays open. uvicorn's default is 5 s, the same as the
+#: idle expiry of httpx's pool: a client that reuses a connection just as the server closes it
+#: gets "Server disconnected without sending a response". A server that waits longer than its
+#: clients (httpx 5 s, browsers and most pools under a minute) leaves the closing to them.
+KEEP_ALIVE_SECONDS = 75
+
 
 def settle_garbage_collection() -> None:
     """Once a process has started: collect, freeze what start-up built (it lives as long as the
@@ -78,7 +84,13 @@ class ThreadedServer:
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(
-            app, host=host, port=self.port, log_level="warning", lifespan="on", access_log=False
+            app,
+            host=host,
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self.server = uvicorn.Server(config)
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -116,7 +128,15 @@ def serve_app(app: Any, port: int | None = None) -> Iterator[ThreadedServer]:
 async def serve_in_loop(app: Any, port: int | None = None, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Serve `app` as a task of the running event loop (sharing its resources); yields the base URL."""
     port = port or free_port(host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # the caller owns signals
     task = asyncio.create_task(server.serve())
