@@ -13,7 +13,8 @@ per job kind); without one, a connection polls orders (and reads its new-order f
 marketplace has one) as often as its marketplace's declared quota allows (channels/quota.py),
 the other jobs at DEFAULT_SCHEDULE. Jobs already running in this process are not started twice; across
 processes the job lease decides. A worker runs at most `worker_jobs` jobs at once (MB_WORKER_JOBS),
-periodic ones at most half of them; the others wait for a turn before they take their lease.
+periodic ones at most half of them; the others wait for a turn before they take their lease,
+periodic ones in the order of sync/poll_turns.py (the new-order feed ahead of the other polls).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from marketbridge.sync.dispatch import ChangeKind, JobKind
 from marketbridge.sync.gauges import GAUGE_SECONDS, refresh_gauges
 from marketbridge.sync.inbox import process_inbox
 from marketbridge.sync.jobs import run_job
+from marketbridge.sync.poll_turns import PollTurns
 from marketbridge.sync.runs import prune_runs
 from marketbridge.sync.webhook_delivery import deliver_due
 
@@ -122,7 +124,7 @@ class Scheduler:
         #: most half of the turns, so a change or a kick never queues behind a hundred polls.
         jobs = hub.settings.worker_jobs
         self._slots = asyncio.Semaphore(jobs)
-        self._periodic_slots = asyncio.Semaphore(max(1, jobs // 2))
+        self._periodic_turns = PollTurns(max(1, jobs // 2))
 
     def wake(self) -> None:
         """New work was recorded (a push stored, an event written): the inbox and webhook rounds
@@ -157,7 +159,7 @@ class Scheduler:
         try:
             async with contextlib.AsyncExitStack() as turn:
                 if trigger == "schedule":
-                    await turn.enter_async_context(self._periodic_slots)
+                    await turn.enter_async_context(self._periodic_turns.turn(kind))
                 await turn.enter_async_context(self._slots)
                 return await run_job(self.hub, connection_id, kind, trigger)
         except Exception as exc:  # recorded on the run row already; the worker goes on
