@@ -35,13 +35,11 @@ def serve(
     worker: bool = typer.Option(True, help="run the worker in this process (off when separate workers run)"),
 ) -> None:
     """Run the hub: seller API, push receivers, dashboard, and (by default) the worker."""
-    import uvicorn
-
     from marketbridge.app import create_app
     from marketbridge.runtime.serving import (
-        KEEP_ALIVE_SECONDS,
         AnnouncingServer,
         run_loop,
+        server_config,
         settle_garbage_collection,
     )
 
@@ -62,16 +60,7 @@ def serve(
             typer.echo(f"database: {describe_database(hub.db.url)}")
             typer.echo(f"worker: {'in this process' if worker else 'none here (run `marketbridge worker`)'}")
 
-        server = AnnouncingServer(
-            uvicorn.Config(
-                create_app(hub),
-                host=bind_host,
-                port=bind_port,
-                log_level="warning",
-                timeout_keep_alive=KEEP_ALIVE_SECONDS,
-            ),
-            announce,
-        )
+        server = AnnouncingServer(server_config(create_app(hub), bind_host, bind_port), announce)
         try:
             await server.serve()
         finally:

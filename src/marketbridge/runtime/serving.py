@@ -47,6 +47,20 @@ GC_YOUNG_THRESHOLD = 10_000
 KEEP_ALIVE_SECONDS = 75
 
 
+def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's settings for every server here: quiet, with the app's lifespan, no access log,
+    and idle connections kept KEEP_ALIVE_SECONDS."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
+
+
 def settle_garbage_collection() -> None:
     """Once a process has started: collect, freeze what start-up built (it lives as long as the
     process, so no collection walks it again) and collect the youngest generation less often."""
@@ -83,16 +97,7 @@ class ThreadedServer:
     def __init__(self, app: Any, port: int | None = None, host: str = "127.0.0.1") -> None:
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            access_log=False,
-            timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        )
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(server_config(app, host, self.port))
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True, name=f"server-{self.port}")
 
@@ -128,16 +133,7 @@ def serve_app(app: Any, port: int | None = None) -> Iterator[ThreadedServer]:
 async def serve_in_loop(app: Any, port: int | None = None, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Serve `app` as a task of the running event loop (sharing its resources); yields the base URL."""
     port = port or free_port(host)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        access_log=False,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app, host, port))
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # the caller owns signals
     task = asyncio.create_task(server.serve())
     while not server.started:
